@@ -1,0 +1,82 @@
+package nla.cli;
+
+import nla.io.UserError;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** The {@code nla} command line: parses, calls one API, prints. */
+@Command(
+    name = "nla",
+    mixinStandardHelpOptions = true,
+    versionProvider = Main.Version.class,
+    description =
+        "Natural Language Autoencoders: verbalize activations, reconstruct them, measure and study.",
+    subcommands = {CommandLine.HelpCommand.class})
+public final class Main implements Runnable {
+
+  /** Exit code for bad input: a one-line message, nothing lost. */
+  public static final int EXIT_USER_ERROR = 2;
+
+  @Option(
+      names = "--verbose",
+      scope = CommandLine.ScopeType.INHERIT,
+      description = "Print stack traces for errors.")
+  static boolean verbose;
+
+  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+  @Override
+  public void run() {
+    spec.commandLine().usage(System.out);
+  }
+
+  public static void main(String[] args) {
+    System.exit(execute(args));
+  }
+
+  /** Runs the CLI and returns the exit code; tests call this directly. */
+  public static int execute(String... args) {
+    return commandLine().execute(args);
+  }
+
+  public static CommandLine commandLine() {
+    CommandLine cl = new CommandLine(new Main());
+    cl.setExecutionExceptionHandler(
+        (ex, commandLine, parseResult) -> {
+          Throwable cause = ex;
+          while (!(cause instanceof UserError) && cause.getCause() != null)
+            cause = cause.getCause();
+          if (cause instanceof UserError userError) {
+            if (verbose) userError.printStackTrace(commandLine.getErr());
+            commandLine.getErr().println("nla: " + oneLine(userError.getMessage()));
+            return EXIT_USER_ERROR;
+          }
+          throw ex;
+        });
+    cl.setParameterExceptionHandler(
+        (ex, args) -> {
+          CommandLine c = ex.getCommandLine();
+          c.getErr().println("nla: " + oneLine(ex.getMessage()));
+          c.getErr().println("Try '" + c.getCommandSpec().qualifiedName() + " --help'.");
+          return EXIT_USER_ERROR;
+        });
+    return cl;
+  }
+
+  private static String oneLine(String message) {
+    return message == null ? "error" : message.replaceAll("\\s*\\R\\s*", " ").strip();
+  }
+
+  /** The version comes from the jar manifest, written by the build. */
+  static final class Version implements CommandLine.IVersionProvider {
+    @Override
+    public String[] getVersion() {
+      String v = Main.class.getPackage().getImplementationVersion();
+      return new String[] {
+        "nla " + (v == null ? "dev" : v),
+        "Java " + Runtime.version() + " (" + System.getProperty("java.vm.name") + ")"
+      };
+    }
+  }
+}

@@ -1,0 +1,50 @@
+package nla;
+
+import static com.tngtech.archunit.library.Architectures.layeredArchitecture;
+
+import com.tngtech.archunit.core.domain.JavaClasses;
+import com.tngtech.archunit.core.importer.ClassFileImporter;
+import com.tngtech.archunit.core.importer.ImportOption;
+import org.junit.jupiter.api.Test;
+
+/** Holds the layering of DESIGN.md: dependencies point downward only. */
+class LayeringTest {
+  private static final JavaClasses CLASSES =
+      new ClassFileImporter()
+          .withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS)
+          .importPackages("nla");
+
+  @Test
+  void dependenciesPointDownwardOnly() {
+    layeredArchitecture()
+        .consideringOnlyDependenciesInLayers()
+        .withOptionalLayers(true)
+        .layer("cli")
+        .definedBy("nla.cli..")
+        .layer("study")
+        .definedBy("nla.study..")
+        .layer("core")
+        .definedBy("nla.core..")
+        .layer("data")
+        .definedBy("nla.data..")
+        .layer("model")
+        .definedBy("nla.model..")
+        .layer("backend")
+        .definedBy("nla.backend..")
+        .layer("base")
+        .definedBy("nla.io..", "nla.text..")
+        .whereLayer("cli")
+        .mayNotBeAccessedByAnyLayer()
+        .whereLayer("study")
+        .mayOnlyBeAccessedByLayers("cli")
+        .whereLayer("core")
+        .mayOnlyBeAccessedByLayers("cli", "study")
+        .whereLayer("data")
+        .mayOnlyBeAccessedByLayers("cli", "study", "core")
+        .whereLayer("model")
+        .mayOnlyBeAccessedByLayers("cli", "study", "core", "data")
+        .whereLayer("backend")
+        .mayOnlyBeAccessedByLayers("cli", "study", "core", "data", "model")
+        .check(CLASSES);
+  }
+}
