@@ -66,7 +66,8 @@ class CpuBackendTest {
     for (int j = 0; j < 6; j++) {
       assertEquals(0f, be.readRow(t, 0)[j]);
       assertEquals(ref.get(9 * 6 + j) * 2.5f, be.readRow(t, 1)[j]);
-      assertEquals(ref.get(4 * 6 + j) * 2.5f, be.readRow(t, 2)[j]);
+      assertEquals(ref.get(j) * 2.5f, be.readRow(t, 2)[j]);
+      assertEquals(ref.get(4 * 6 + j) * 2.5f, be.readRow(t, 3)[j]);
     }
   }
 
