@@ -13,8 +13,10 @@ import nla.io.hub.HubSettings;
 import nla.io.hub.RepoId;
 import nla.io.hub.TerminalProgress;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
 
 /** {@code nla download}: a Hub repository into the Hugging Face cache. */
 @Command(
@@ -71,6 +73,8 @@ final class DownloadCommand implements Callable<Integer> {
           "No progress bar even on a terminal (it is never drawn when stderr is not one).")
   boolean quiet;
 
+  @Spec CommandSpec spec;
+
   @Override
   public Integer call() {
     RepoId repo = RepoId.parse(repoId);
@@ -102,7 +106,8 @@ final class DownloadCommand implements Callable<Integer> {
           result.blobsDownloaded(),
           result.blobsReused());
     }
-    System.out.println(result.snapshot());
+    spec.commandLine().getOut().println(result.snapshot());
+    spec.commandLine().getOut().flush();
     return 0;
   }
 }

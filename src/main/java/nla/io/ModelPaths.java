@@ -32,7 +32,9 @@ public final class ModelPaths {
               + ": no such model directory (nor a Hugging Face repo id owner/name[@revision])");
     }
     try {
-      return new Hub(settings).resolve(repo.get(), System.err, System.console() != null && System.console().isTerminal());
+      return new Hub(settings)
+          .resolve(
+              repo.get(), System.err, System.console() != null && System.console().isTerminal());
     } catch (UserError e) {
       if (e instanceof nla.io.hub.HubClient.HubUnreachable) {
         throw new UserError(
