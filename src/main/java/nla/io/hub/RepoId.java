@@ -21,7 +21,7 @@ public record RepoId(String owner, String name, String revision) {
       throw new UserError(owner + "/" + name + ": not a valid Hugging Face repo id");
     }
     if (revision == null || revision.isBlank()) revision = DEFAULT_REVISION;
-    if (revision.contains("..") || revision.startsWith("/") || revision.contains("\\")) {
+    if (!isValidRevision(revision)) {
       throw new UserError(owner + "/" + name + "@" + revision + ": not a valid revision");
     }
   }
@@ -46,8 +46,16 @@ public record RepoId(String owner, String name, String revision) {
     String owner = id.substring(0, slash);
     String name = id.substring(slash + 1);
     if (!isValidName(owner) || !isValidName(name) || id.length() > 96) return Optional.empty();
-    if (at >= 0 && revision.isEmpty()) return Optional.empty();
+    if (!isValidRevision(revision)) return Optional.empty();
     return Optional.of(new RepoId(owner, name, revision));
+  }
+
+  private static boolean isValidRevision(String revision) {
+    return !revision.isEmpty()
+        && !revision.contains("..")
+        && !revision.startsWith("/")
+        && !revision.endsWith("/")
+        && !revision.contains("\\");
   }
 
   private static boolean isValidName(String part) {
