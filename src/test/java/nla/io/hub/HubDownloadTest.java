@@ -151,8 +151,10 @@ class HubDownloadTest {
     List<FakeHub.Seen> cdn = hub.seenBy("cdn");
     assertEquals(2, cdn.size(), cdn.toString());
     assertNull(cdn.get(0).range(), "the first request starts at 0");
-    assertEquals(
-        "bytes=1234567-", cdn.get(1).range(), "the second resumes where the first stopped");
+    // The server dropped the connection after sending 1,234,567 bytes; the client may lose the
+    // tail of what was in flight, so it resumes from what it wrote: more than 0, at most that.
+    long resumedAt = rangeStart(cdn.get(1));
+    assertTrue(resumedAt > 0 && resumedAt <= 1_234_567, cdn.toString());
     assertArrayEquals(WEIGHTS, Files.readAllBytes(r.snapshot().resolve("model.safetensors")));
     assertEquals(WEIGHTS.length, r.bytesDownloaded(), "no byte fetched twice");
     assertFalse(Files.exists(repoDir(s).resolve("blobs/" + etag + ".incomplete")));
@@ -191,7 +193,9 @@ class HubDownloadTest {
     hub.stallOnce.put(FakeHub.hex("SHA-256", SHARD), 700_000L);
     Downloader.Result r = download(s, "kitft/nla-tiny-av", "extra/*");
     List<FakeHub.Seen> cdn = hub.seenBy("cdn");
-    assertEquals("bytes=700000-", cdn.getLast().range(), cdn.toString());
+    long resumedAt = rangeStart(cdn.getLast());
+    assertTrue(resumedAt > 0 && resumedAt <= 700_000, cdn.toString());
+    assertEquals(SHARD.length + CONFIG.length, r.bytesDownloaded(), "no byte fetched twice");
     assertArrayEquals(SHARD, Files.readAllBytes(r.snapshot().resolve("extra/deep/shard.bin")));
   }
 
@@ -399,6 +403,12 @@ class HubDownloadTest {
     UserError viaPaths =
         assertThrows(UserError.class, () -> ModelPaths.resolve("kitft/nla-tiny-av", s));
     assertTrue(viaPaths.getMessage().contains("HF_HUB_OFFLINE=1"), viaPaths.getMessage());
+  }
+
+  static long rangeStart(FakeHub.Seen request) {
+    String range = request.range();
+    assertTrue(range != null && range.matches("bytes=\\d+-"), String.valueOf(range));
+    return Long.parseLong(range.substring("bytes=".length(), range.length() - 1));
   }
 
   static Map<String, String> env(String... kv) {
