@@ -16,7 +16,8 @@ import picocli.CommandLine.Option;
       CommandLine.HelpCommand.class,
       InspectCommand.class,
       ExtractCommand.class,
-      GenerateCommand.class
+      GenerateCommand.class,
+      DownloadCommand.class
     })
 public final class Main implements Runnable {
 
