@@ -48,6 +48,7 @@ public final class Tokenizer {
   private final Map<String, Object> templateVariables;
   private final Supplier<ZonedDateTime> clock;
   private volatile Template chatTemplate;
+  private final java.util.concurrent.atomic.AtomicReference<String[]> tokenTexts;
 
   private Tokenizer(
       Path dir,
@@ -61,7 +62,8 @@ public final class Tokenizer {
       Path chatTemplateOrigin,
       Map<String, Object> templateVariables,
       Supplier<ZonedDateTime> clock,
-      Template chatTemplate) {
+      Template chatTemplate,
+      java.util.concurrent.atomic.AtomicReference<String[]> tokenTexts) {
     this.dir = dir;
     this.hf = hf;
     this.vocabSize = vocabSize;
@@ -74,6 +76,7 @@ public final class Tokenizer {
     this.templateVariables = templateVariables;
     this.clock = clock;
     this.chatTemplate = chatTemplate;
+    this.tokenTexts = tokenTexts;
   }
 
   /**
@@ -164,7 +167,8 @@ public final class Tokenizer {
         templateOrigin,
         Map.of(),
         ZonedDateTime::now,
-        null);
+        null,
+        new java.util.concurrent.atomic.AtomicReference<>());
   }
 
   private static byte[] read(Path file) {
@@ -228,7 +232,8 @@ public final class Tokenizer {
         chatTemplateOrigin,
         Map.copyOf(merged),
         clock,
-        chatTemplate);
+        chatTemplate,
+        tokenTexts);
   }
 
   /** This tokenizer with {@code now} behind the template's {@code strftime_now}. */
@@ -245,7 +250,8 @@ public final class Tokenizer {
         chatTemplateOrigin,
         templateVariables,
         now,
-        chatTemplate);
+        chatTemplate,
+        tokenTexts);
   }
 
   // ---- encoding and decoding ----
@@ -302,6 +308,40 @@ public final class Tokenizer {
    */
   public String tokenText(int id) {
     return decode(new int[] {id}, false);
+  }
+
+  /**
+   * {@link #tokenText} of every id at once (one call into the library), index = id; computed once
+   * and shared by every variant of this tokenizer.
+   */
+  public String[] tokenTexts() {
+    String[] texts = tokenTexts.get();
+    if (texts != null) return texts;
+    long[][] single = new long[vocabSize][];
+    for (int id = 0; id < vocabSize; id++) single[id] = new long[] {id};
+    texts = hf.batchDecode(single, false);
+    if (cleanUpTokenizationSpaces) {
+      for (int id = 0; id < texts.length; id++) texts[id] = cleanUpTokenization(texts[id]);
+    }
+    tokenTexts.compareAndSet(null, texts);
+    return tokenTexts.get();
+  }
+
+  /**
+   * HF's {@code all_special_ids}: the ids of the config's named special tokens (bos, eos, unk, sep,
+   * pad, cls, mask) and {@code additional_special_tokens}. Extraction skips these positions
+   * (contract §5).
+   */
+  public int[] allSpecialIds() {
+    java.util.TreeSet<Integer> ids = new java.util.TreeSet<>();
+    for (Object value : specialTokensMap.values()) {
+      List<?> tokens = value instanceof List<?> l ? l : List.of(value);
+      for (Object t : tokens) {
+        int id = tokenId((String) t);
+        if (id >= 0) ids.add(id);
+      }
+    }
+    return ids.stream().mapToInt(Integer::intValue).toArray();
   }
 
   /**
