@@ -16,7 +16,9 @@ import picocli.CommandLine.Option;
       CommandLine.HelpCommand.class,
       InspectCommand.class,
       ExtractCommand.class,
-      GenerateCommand.class
+      GenerateCommand.class,
+      DownloadCommand.class,
+      TokenizeCommand.class
     })
 public final class Main implements Runnable {
 
