@@ -24,7 +24,7 @@ final class BaselineCommand implements Callable<Integer> {
       names = "--vectors",
       required = true,
       paramLabel = "FILE",
-      description = "Vectors: .npy [n, d] or [d] float32/float64.")
+      description = "Vectors: .npy [n, d] or [d] (float32/float64), or an activation .parquet.")
   Path vectors;
 
   @Option(names = "--rows", paramLabel = "LIST", description = "Rows to use, e.g. 0,2,5 or 0-99.")

@@ -6,7 +6,10 @@ import java.util.List;
 import nla.io.Npy;
 import nla.io.UserError;
 
-/** The vectors a command works on: a {@code .npy} file ([n, d] or [d]) and a row selection. */
+/**
+ * The vectors a command works on: a {@code .npy} file ([n, d] or [d]) or the {@code
+ * activation_vector} column of an activation parquet (contract §6), and a row selection.
+ */
 final class VectorInput {
   private VectorInput() {}
 
