@@ -18,7 +18,10 @@ import picocli.CommandLine.Option;
       ExtractCommand.class,
       GenerateCommand.class,
       DownloadCommand.class,
-      BaselineCommand.class
+      VerbalizeCommand.class,
+      ReconstructCommand.class,
+      BaselineCommand.class,
+      RoundtripCommand.class
     })
 public final class Main implements Runnable {
 
