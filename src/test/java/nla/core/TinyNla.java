@@ -99,7 +99,20 @@ public final class TinyNla {
     return dir;
   }
 
-  private static void writeModel(Path dir, int layers, int vocab, long seed) throws IOException {
+  /** Written weights by (layers, vocab, seed): several test checkpoints share one random model. */
+  private static final java.util.Map<String, byte[]> WEIGHTS =
+      new java.util.concurrent.ConcurrentHashMap<>();
+
+  private static synchronized void writeModel(Path dir, int layers, int vocab, long seed)
+      throws IOException {
+    Files.write(
+        dir.resolve("model.safetensors"),
+        WEIGHTS.computeIfAbsent(
+            layers + "/" + vocab + "/" + seed, key -> randomWeights(dir, layers, vocab, seed)));
+    writeConfig(dir, layers, vocab);
+  }
+
+  private static byte[] randomWeights(Path dir, int layers, int vocab, long seed) {
     Random rnd = new Random(seed);
     SafeTensorsWriter w = new SafeTensorsWriter();
     int heads = 4;
@@ -140,7 +153,19 @@ public final class TinyNla {
       w.add(p + "mlp.up_proj.weight", f32, new long[] {ff, HIDDEN}, rand(rnd, ff * HIDDEN, 0.3f));
       w.add(p + "mlp.down_proj.weight", f32, new long[] {HIDDEN, ff}, rand(rnd, ff * HIDDEN, 0.3f));
     }
-    w.write(dir.resolve("model.safetensors"));
+    Path file = dir.resolve("model.safetensors");
+    w.write(file);
+    try {
+      return Files.readAllBytes(file);
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+
+  private static void writeConfig(Path dir, int layers, int vocab) throws IOException {
+    int heads = 4;
+    int kvHeads = 2;
+    int ff = 64;
     Files.writeString(
         dir.resolve("config.json"),
         ("{\"architectures\": [\"Qwen2ForCausalLM\"], \"model_type\": \"qwen2\", \"hidden_size\": %d,"
