@@ -56,16 +56,17 @@ public final class LiveChecks {
 
   /**
    * The NLA fields of {@code nla inspect}: {@code sidecar} (null without one), and for an AV {@code
-   * av_prompt_ids} and {@code injection_position}, after every load-time check.
+   * av_prompt_ids} and {@code injection_position}, after every load-time check (the tokenizer is
+   * loaded only when there is a sidecar).
    */
-  public static Map<String, Object> inspectFields(
-      java.nio.file.Path dir, Tokenizer tokenizer, ModelConfig config) {
+  public static Map<String, Object> inspectFields(java.nio.file.Path dir, ModelConfig config) {
     Map<String, Object> out = new java.util.LinkedHashMap<>();
     if (!Sidecar.present(dir)) {
       out.put("sidecar", null);
       return out;
     }
     Sidecar sidecar = Sidecar.load(dir);
+    Tokenizer tokenizer = Tokenizer.load(dir);
     out.put("sidecar", sidecar.describe());
     if (sidecar.role() == Sidecar.Role.AV) {
       AvPrompt prompt = checkAv(sidecar, tokenizer, config);

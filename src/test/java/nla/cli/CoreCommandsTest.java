@@ -174,6 +174,40 @@ class CoreCommandsTest {
     assertTrue(r[1].contains("var_nrm of 4 vectors in " + vectors), r[1]);
   }
 
+  @Test
+  void inspectShowsTheSidecarAndForAnAvTheCanonicalPromptAndInjectionPosition() throws Exception {
+    String[] r = BaselineCommandTest.run("inspect", av.toString(), "--json");
+    assertEquals("0", r[0], r[2]);
+    JsonNode j = JSON.readTree(r[1]);
+    assertEquals("av", j.get("sidecar").get("role").asText());
+    assertEquals(7.5, j.get("sidecar").get("injection_scale").asDouble());
+    int p = j.get("injection_position").asInt();
+    assertEquals(
+        j.get("sidecar").get("injection_token_id").asInt(), j.get("av_prompt_ids").get(p).asInt());
+    assertEquals(
+        j.get("sidecar").get("injection_left_neighbor_id").asInt(),
+        j.get("av_prompt_ids").get(p - 1).asInt());
+
+    r = BaselineCommandTest.run("inspect", ar.toString(), "--json");
+    assertEquals("0", r[0], r[2]);
+    j = JSON.readTree(r[1]);
+    assertEquals("ar", j.get("sidecar").get("role").asText());
+    assertEquals("sqrt_d_model", j.get("sidecar").get("mse_scale").asText());
+    assertTrue(j.get("sidecar").get("role_inferred").isBoolean());
+    assertTrue(!j.has("av_prompt_ids"));
+
+    Path broken = TinyNla.av(tmp.resolve("broken"), "");
+    Path meta = broken.resolve("nla_meta.yaml");
+    Files.writeString(
+        meta,
+        Files.readString(meta)
+            .replaceAll("injection_right_neighbor_id: \\d+", "injection_right_neighbor_id: 4"));
+    r = BaselineCommandTest.run("inspect", broken.toString(), "--json");
+    assertEquals("2", r[0]);
+    assertTrue(r[2].contains("tokens.injection_right_neighbor_id"), r[2]);
+    assertEquals(1, r[2].lines().count(), r[2]);
+  }
+
   private static List<String> iterableToList(java.util.Iterator<String> it) {
     List<String> out = new java.util.ArrayList<>();
     it.forEachRemaining(out::add);
