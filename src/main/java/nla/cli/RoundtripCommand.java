@@ -85,7 +85,8 @@ final class RoundtripCommand implements Callable<Integer> {
     PrintWriter out = spec.commandLine().getOut();
     PrintWriter err = spec.commandLine().getErr();
     Files.createDirectories(runDir);
-    try (ActivationVerbalizer verbalizer = ActivationVerbalizer.open(ModelPaths.resolve(av));
+    try (ActivationVerbalizer verbalizer =
+            ActivationVerbalizer.open(ModelPaths.resolve(av), sampling.chatTemplateVariables());
         ActivationReconstructor reconstructor =
             ActivationReconstructor.open(ModelPaths.resolve(ar))) {
       verbalizer.withBatchSize(sampling.batchSize);

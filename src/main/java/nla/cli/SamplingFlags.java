@@ -71,6 +71,19 @@ final class SamplingFlags {
       description = "Decodes generated together. Default: ${DEFAULT-VALUE}.")
   int batchSize;
 
+  @Option(
+      names = "--date-string",
+      paramLabel = "DATE",
+      description =
+          "Pin the chat template's date_string (the 'Today Date' line of Llama 3.x templates), e.g."
+              + " \"26 Jul 2024\". Default: today, as Hugging Face does.")
+  String dateString;
+
+  /** Extra chat-template variables for the AV's canonical prompt. */
+  java.util.Map<String, String> chatTemplateVariables() {
+    return dateString == null ? java.util.Map.of() : java.util.Map.of("date_string", dateString);
+  }
+
   VerbalizeOptions options(int[] rowLabels) {
     return new VerbalizeOptions(
         temperature,

@@ -65,7 +65,8 @@ final class VerbalizeCommand implements Callable<Integer> {
     PrintWriter out = spec.commandLine().getOut();
     PrintWriter err = spec.commandLine().getErr();
     List<RowError> errors = new ArrayList<>();
-    try (ActivationVerbalizer verbalizer = ActivationVerbalizer.open(ModelPaths.resolve(av))) {
+    try (ActivationVerbalizer verbalizer =
+        ActivationVerbalizer.open(ModelPaths.resolve(av), sampling.chatTemplateVariables())) {
       verbalizer.withBatchSize(sampling.batchSize);
       var options =
           sampling

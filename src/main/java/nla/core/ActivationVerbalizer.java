@@ -54,8 +54,19 @@ public final class ActivationVerbalizer implements Verbalizer, AutoCloseable {
 
   /** Opens an AV checkpoint directory: sidecar, tokenizer, weights, then the checks. */
   public static ActivationVerbalizer open(Path dir) {
+    return open(dir, Map.of());
+  }
+
+  /**
+   * Opens an AV with extra chat-template variables, e.g. {@code date_string} to pin the "Today
+   * Date" line that Llama 3.x templates otherwise take from the calendar.
+   */
+  public static ActivationVerbalizer open(Path dir, Map<String, ?> chatTemplateVariables) {
     Sidecar sidecar = Sidecar.load(dir);
     Tokenizer tokenizer = Tokenizer.load(dir);
+    if (!chatTemplateVariables.isEmpty()) {
+      tokenizer = tokenizer.withTemplateVariables(chatTemplateVariables);
+    }
     LanguageModel model = LanguageModel.load(dir);
     try {
       return new ActivationVerbalizer(sidecar, tokenizer, model, true);
