@@ -18,7 +18,13 @@ import picocli.CommandLine.Option;
       ExtractCommand.class,
       GenerateCommand.class,
       DownloadCommand.class,
-      TokenizeCommand.class
+    subcommands = {
+      TokenizeCommand.class,
+      VerbalizeCommand.class,
+      ReconstructCommand.class,
+      BaselineCommand.class,
+      RoundtripCommand.class
+    })
     })
 public final class Main implements Runnable {
 
