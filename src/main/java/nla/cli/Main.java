@@ -12,7 +12,17 @@ import picocli.CommandLine.Option;
     versionProvider = Main.Version.class,
     description =
         "Natural Language Autoencoders: verbalize activations, reconstruct them, measure and study.",
-    subcommands = {CommandLine.HelpCommand.class, ActivationsCommand.class, EvalSetCommand.class})
+    subcommands = {
+      CommandLine.HelpCommand.class,
+      InspectCommand.class,
+      ExtractCommand.class,
+      GenerateCommand.class,
+      DownloadCommand.class,
+      ExtractCorpusCommand.class,
+      ActivationsCommand.class,
+      EvalSetCommand.class,
+      AlignCommand.class
+    })
 public final class Main implements Runnable {
 
   /** Exit code for bad input: a one-line message, nothing lost. */
