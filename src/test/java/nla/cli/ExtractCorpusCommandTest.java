@@ -23,9 +23,9 @@ import org.junit.jupiter.api.io.TempDir;
 /** {@code nla extract-corpus} and {@code nla align} end to end, including kill -9 and resume. */
 class ExtractCorpusCommandTest {
   @TempDir static Path dir;
-  static Path qwen;
+  public static Path qwen;
   static Path gemma;
-  static final String DEMO = Path.of("src/main/resources/demo/corpus.jsonl").toString();
+  public static final String DEMO = Path.of("src/main/resources/demo/corpus.jsonl").toString();
 
   @BeforeAll
   static void models() {
@@ -33,9 +33,9 @@ class ExtractCorpusCommandTest {
     gemma = TinyBaseModelsAccess.gemma(dir.resolve("gemma"), 2);
   }
 
-  record Run(int code, String out, String err) {}
+  public record Run(int code, String out, String err) {}
 
-  static Run run(String... args) {
+  public static Run run(String... args) {
     StringWriter out = new StringWriter();
     StringWriter err = new StringWriter();
     var cl = Main.commandLine();
@@ -45,7 +45,7 @@ class ExtractCorpusCommandTest {
     return new Run(code, out.toString(), err.toString());
   }
 
-  static List<String> extractArgs(Path out, String... more) {
+  public static List<String> extractArgs(Path out, String... more) {
     List<String> args =
         new ArrayList<>(
             List.of(
@@ -175,7 +175,7 @@ class ExtractCorpusCommandTest {
   }
 
   @Test
-  void aRunKilledTwiceWithSigkillResumesToAByteIdenticalFile() throws Exception {
+  void aRunKilledTwiceWithSigkillResumesToTheSameRows() throws Exception {
     Path clean = dir.resolve("clean.parquet");
     assertEquals(0, run(extractArgs(clean).toArray(String[]::new)).code());
 
@@ -187,7 +187,23 @@ class ExtractCorpusCommandTest {
     assertFalse(Files.exists(killed));
     Run resumed = run(extractArgs(killed).toArray(String[]::new));
     assertEquals(0, resumed.code(), resumed.err());
-    assertArrayEquals(Files.readAllBytes(clean), Files.readAllBytes(killed));
+    // Same rows, same order, same positions and texts. The vectors agree to float rounding only:
+    // the CPU engine's dot product ends in FloatVector.reduceLanes(ADD), whose summation order
+    // differs between interpreted and JIT-compiled code, so even two uninterrupted runs differ in
+    // the last bits. (ExtractionJobTest shows the files are byte-identical when the extractor is
+    // deterministic.)
+    List<ActivationRow> expected = ActivationParquet.read(clean);
+    List<ActivationRow> actual = ActivationParquet.read(killed);
+    assertEquals(expected.size(), actual.size());
+    for (int i = 0; i < expected.size(); i++) {
+      ActivationRow e = expected.get(i);
+      ActivationRow a = actual.get(i);
+      assertEquals(e.docId(), a.docId());
+      assertEquals(e.nRawTokens(), a.nRawTokens());
+      assertEquals(e.detokenizedTextTruncated(), a.detokenizedTextTruncated());
+      assertEquals(e.activationLayer(), a.activationLayer());
+      assertArrayEquals(e.activationVector(), a.activationVector(), 1e-4f, "row " + i);
+    }
     assertEquals(
         Files.readString(DatasetSidecar.pathFor(clean)).replaceAll("created_at: .*", ""),
         Files.readString(DatasetSidecar.pathFor(killed)).replaceAll("created_at: .*", ""));
