@@ -23,7 +23,11 @@ import picocli.CommandLine.Option;
       VerbalizeCommand.class,
       ReconstructCommand.class,
       BaselineCommand.class,
-      RoundtripCommand.class
+      RoundtripCommand.class,
+      ExtractCorpusCommand.class,
+      ActivationsCommand.class,
+      EvalSetCommand.class,
+      AlignCommand.class
     })
     })
 public final class Main implements Runnable {
