@@ -76,6 +76,16 @@ def sample_cases():
     return cases
 
 
+def int_seed_cases():
+    # The eval-set builder draws rows with random.Random(seed).sample(range(rows), n).
+    cases = []
+    for seed in [0, 1, 42, 2**32, 2**40 + 7, 12345678901234567890]:
+        for rows, n in [(10, 10), (100, 7), (1000, 1000), (5000, 1000), (200000, 30)]:
+            cases.append({"seed": str(seed), "rows": rows, "n": n,
+                          "result": random.Random(seed).sample(range(rows), n)})
+    return cases
+
+
 def position_cases():
     corpora = [("ultrafineweb", "en"), ("demo", "train"), ("wiki-λ", "validation")]
     seeds = [0, 1, 42, 1234567, -7, 2**40]
@@ -113,6 +123,7 @@ def main():
         "mt": mt_cases(),
         "sample": sample_cases(),
         "positions": position_cases(),
+        "int_seed_sample": int_seed_cases(),
     }
     algos = {c["algorithm"] for c in data["positions"]} | {c["algorithm"] for c in data["sample"]}
     assert {"pool", "set", "none"} <= algos, algos

@@ -12,7 +12,12 @@ import picocli.CommandLine.Option;
     versionProvider = Main.Version.class,
     description =
         "Natural Language Autoencoders: verbalize activations, reconstruct them, measure and study.",
-    subcommands = {CommandLine.HelpCommand.class, BaselineCommand.class})
+    subcommands = {
+      CommandLine.HelpCommand.class,
+      BaselineCommand.class,
+      ActivationsCommand.class,
+      EvalSetCommand.class
+    })
 public final class Main implements Runnable {
 
   /** Exit code for bad input: a one-line message, nothing lost. */
