@@ -77,12 +77,15 @@ final class Charts {
     return c;
   }
 
-  /** Lines of y against x (log x when {@code logX}), with optional horizontal dashed markers. */
+  /**
+   * Lines of y against x (log x in {@code logBase} when > 0), with optional horizontal dashed
+   * markers.
+   */
   static JFreeChart lines(
       String xLabel,
       String yLabel,
       Map<String, double[][]> series,
-      boolean logX,
+      double logBase,
       Map<String, Double> markers) {
     XYSeriesCollection ds = new XYSeriesCollection();
     series.forEach(
@@ -98,10 +101,13 @@ final class Charts {
     p.setBackgroundPaint(Color.WHITE);
     p.setRangeGridlinePaint(Color.LIGHT_GRAY);
     p.setDomainGridlinePaint(Color.LIGHT_GRAY);
-    if (logX) {
+    if (logBase > 0) {
+      // Ticks at whole powers of the base, printed as plain numbers (1, 2, 4, 8 or 100, 1,000).
       LogAxis x = new LogAxis(xLabel);
-      x.setBase(10);
+      x.setBase(logBase);
       x.setSmallestValue(1);
+      x.setTickUnit(new org.jfree.chart.axis.NumberTickUnit(1));
+      x.setNumberFormatOverride(new java.text.DecimalFormat("#,##0"));
       p.setDomainAxis(x);
     }
     ((NumberAxis) p.getRangeAxis()).setAutoRangeIncludesZero(false);

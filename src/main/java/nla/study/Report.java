@@ -434,7 +434,7 @@ public final class Report {
       for (int i = 0; i < by.size(); i++) xy[i] = new double[] {i + 1, by.get(i).asDouble()};
       fig(
           Charts.svg(
-              Charts.lines("N (samples)", "FVE", Map.of("best of first N", xy), true, Map.of()),
+              Charts.lines("N (samples)", "FVE", Map.of("best of first N", xy), 2, Map.of()),
               "fig-bon"),
           "FVE vs N. Gain per doubling (least-squares slope over log2 N): "
               + f4(num(n, "gain_per_doubling"))
@@ -537,7 +537,7 @@ public final class Report {
                 cross));
       }
       fig(
-          Charts.svg(Charts.lines("training pairs n", "FVE", series, true, markers), "fig-ridge"),
+          Charts.svg(Charts.lines("training pairs n", "FVE", series, 10, markers), "fig-ridge"),
           "Ridge FVE vs training pairs (log x) against the zero-paired-data text route (dashed).");
       table(
           List.of(

@@ -125,7 +125,7 @@ class ReportTest {
     Path png = tmp.resolve("shot.png");
     Chromium.Result shot =
         Chromium.run(
-            tmp, html, "--screenshot=" + png, "--window-size=1000,4200", "--hide-scrollbars");
+            tmp, html, "--screenshot=" + png, "--window-size=1000,5000", "--hide-scrollbars");
     assertEquals(0, shot.exitCode(), shot.stderr());
     byte[] bytes = Files.readAllBytes(png);
     assertTrue(bytes.length > 20_000, "screenshot is " + bytes.length + " bytes");
