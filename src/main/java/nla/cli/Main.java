@@ -16,7 +16,11 @@ import picocli.CommandLine.Option;
       CommandLine.HelpCommand.class,
       BaselineCommand.class,
       ActivationsCommand.class,
-      EvalSetCommand.class
+      EvalSetCommand.class,
+      StudyCommand.class,
+      ReportCommand.class,
+      SpansCommand.class,
+      OverlapCommand.class
     })
 public final class Main implements Runnable {
 

@@ -65,6 +65,7 @@ final class Charts {
         ChartFactory.createBarChart(
             null, null, valueLabel, ds, PlotOrientation.VERTICAL, false, false, false);
     CategoryPlot p = c.getCategoryPlot();
+    p.getDomainAxis().setMaximumCategoryLabelLines(3);
     p.setBackgroundPaint(Color.WHITE);
     p.setRangeGridlinePaint(Color.LIGHT_GRAY);
     BarRenderer r = (BarRenderer) p.getRenderer();
@@ -111,6 +112,7 @@ final class Charts {
       p.setDomainAxis(x);
     }
     ((NumberAxis) p.getRangeAxis()).setAutoRangeIncludesZero(false);
+    includeInRange(p, series, markers);
     XYLineAndShapeRenderer r = new XYLineAndShapeRenderer(true, true);
     for (int i = 0; i < series.size(); i++) r.setSeriesPaint(i, PALETTE[i % PALETTE.length]);
     p.setRenderer(r);
@@ -128,6 +130,25 @@ final class Charts {
       p.addRangeMarker(vm);
     }
     return c;
+  }
+
+  /** Markers outside the data's range would be silently clipped: widen the axis to show them. */
+  private static void includeInRange(
+      XYPlot p, Map<String, double[][]> series, Map<String, Double> markers) {
+    double lo = Double.POSITIVE_INFINITY;
+    double hi = Double.NEGATIVE_INFINITY;
+    for (double[][] xy : series.values())
+      for (double[] pt : xy) {
+        lo = Math.min(lo, pt[1]);
+        hi = Math.max(hi, pt[1]);
+      }
+    for (double m : markers.values()) {
+      lo = Math.min(lo, m);
+      hi = Math.max(hi, m);
+    }
+    if (!(hi > lo)) return;
+    double pad = 0.08 * (hi - lo);
+    p.getRangeAxis().setRange(lo - pad, hi + pad);
   }
 
   /** The transfer-matrix heatmap: rows AV, columns AR, each cell labelled with its FVE. */
