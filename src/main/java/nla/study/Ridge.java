@@ -110,30 +110,38 @@ public final class Ridge {
     };
   }
 
-  /** α = (K + λI)⁻¹ (Y − ȳ); ŷ = k(x, X) α + ȳ. Linear inputs are centred as in the primal form. */
+  /**
+   * Kernel ridge: ŷ = k(x, X) (K + λI)⁻¹ (Y − ȳ) + ȳ. Linear inputs are centred as in the primal
+   * form. The fit factors K + λI (Cholesky, in place); a prediction solves against k(x, X)ᵀ — m
+   * right-hand sides for m query rows — instead of against Y's d columns: at n = 20,000 with d =
+   * 5,376 and a 1,000-row eval set that is five times fewer triangular solves.
+   */
   private static Model fitDual(DMatrixRMaj x, DMatrixRMaj y, Params p) {
     DMatrixRMaj yMean = columnMeans(y);
+    DMatrixRMaj yc = minusRow(y, yMean);
     DMatrixRMaj xMean = p.kernel == Kernel.LINEAR ? columnMeans(x) : new DMatrixRMaj(1, x.numCols);
     DMatrixRMaj xTrain = minusRow(x, xMean);
     int block = EjmlParameters.BLOCK_WIDTH;
-    DMatrixRBlock xb = MatrixOps_DDRB.convert(xTrain, block);
     DMatrixRBlock k = new DMatrixRBlock(x.numRows, x.numRows, block);
-    MatrixOps_MT_DDRB.multTransB(xb, xb, k);
-    xb = null; // let the block copy of X go before the solve
+    {
+      DMatrixRBlock xb = MatrixOps_DDRB.convert(xTrain, block);
+      MatrixOps_MT_DDRB.multTransB(xb, xb, k);
+    } // the block copy of X is garbage before the factorisation
     if (p.kernel == Kernel.RBF) rbfFromDots(k.data, 1.0, 1.0, p.gamma);
     for (int i = 0; i < x.numRows; i++) k.set(i, i, k.get(i, i) + p.lambda);
     CholeskyOuterSolver_MT_DDRB solver = new CholeskyOuterSolver_MT_DDRB();
     if (!solver.setA(k)) throw new IllegalStateException("kernel matrix is not positive definite");
-    DMatrixRBlock yb = MatrixOps_DDRB.convert(minusRow(y, yMean), block);
-    DMatrixRBlock alphaB = new DMatrixRBlock(y.numRows, y.numCols, block);
-    solver.solve(yb, alphaB);
-    DMatrixRMaj alpha = MatrixOps_DDRB.convert(alphaB, (DMatrixRMaj) null);
     return xNew -> {
       DMatrixRMaj kt = new DMatrixRMaj(xNew.numRows, xTrain.numRows);
       CommonOps_MT_DDRM.multTransB(minusRow(xNew, xMean), xTrain, kt);
       if (p.kernel == Kernel.RBF) rbfFromDots(kt.data, 1.0, 1.0, p.gamma);
-      DMatrixRMaj out = new DMatrixRMaj(xNew.numRows, alpha.numCols);
-      CommonOps_MT_DDRM.mult(kt, alpha, out);
+      DMatrixRBlock rhs = new DMatrixRBlock(xTrain.numRows, xNew.numRows, block);
+      MatrixOps_DDRB.convertTranSrc(kt, rhs);
+      DMatrixRBlock zb = new DMatrixRBlock(xTrain.numRows, xNew.numRows, block);
+      solver.solve(rhs, zb);
+      DMatrixRMaj z = MatrixOps_DDRB.convert(zb, (DMatrixRMaj) null);
+      DMatrixRMaj out = new DMatrixRMaj(xNew.numRows, yc.numCols);
+      CommonOps_MT_DDRM.multTransA(z, yc, out);
       return plusRow(out, yMean);
     };
   }
