@@ -51,7 +51,7 @@ public final class Steps {
       ActivationSet acts,
       VerbalizeOptions options,
       int batchRows) {
-    Journal j = run.journal(study, set);
+    Journal j = decodeJournal(run, study + " " + set, nla, acts, options);
     int n = acts.size();
     int samples = options.samples();
     List<Integer> todo = new ArrayList<>();
@@ -94,6 +94,73 @@ public final class Steps {
     return result;
   }
 
+  /** Where a run keeps its decodes: one journal per (AV, activation set, decoding options). */
+  public static final String DECODES = "decodes";
+
+  /**
+   * Decodes are shared between studies: the same AV on the same vectors with the same options
+   * (eval's greedy decodes and quote-ban's no-ban condition, say) is decoded once. The journal is
+   * named by a fingerprint of all three; a sidecar JSON beside it records what they were and which
+   * studies used it, so §3 can find every decode set of an activation set.
+   */
+  static Journal decodeJournal(
+      RunDir run, String label, Nla nla, ActivationSet acts, VerbalizeOptions o) {
+    String what =
+        String.join(
+            "|",
+            nla.hash(),
+            acts.hash(),
+            Double.toString(o.temperature()),
+            Double.toString(o.topP()),
+            Integer.toString(o.topK()),
+            Long.toString(o.seed()),
+            Integer.toString(o.samples()),
+            Integer.toString(o.maxNewTokens()),
+            Boolean.toString(o.ignoreEos()),
+            String.valueOf(o.banChars()),
+            String.valueOf(o.customPrompt()));
+    String name = nla.name() + "." + fingerprint(what);
+    java.nio.file.Path side = run.dir().resolve(DECODES).resolve(name + ".json");
+    ObjectNode meta;
+    try {
+      meta =
+          java.nio.file.Files.exists(side)
+              ? (ObjectNode) RunDir.JSON.readTree(side.toFile())
+              : RunDir.JSON.createObjectNode();
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+    meta.put("nla", nla.name());
+    meta.put("activations", acts.name());
+    meta.put("activations_hash", acts.hash());
+    meta.put("temperature", o.temperature());
+    meta.put("samples", o.samples());
+    meta.put("seed", o.seed());
+    meta.put("max_new_tokens", o.maxNewTokens());
+    if (o.banChars() == null) meta.putNull("ban_chars");
+    else meta.put("ban_chars", o.banChars());
+    var labels =
+        meta.has("labels")
+            ? (com.fasterxml.jackson.databind.node.ArrayNode) meta.get("labels")
+            : meta.putArray("labels");
+    boolean known = false;
+    for (JsonNode l : labels) known |= l.asText().equals(label);
+    if (!known) labels.add(label);
+    RunDir.writeAtomically(side, meta);
+    return run.journal(DECODES, name);
+  }
+
+  private static String fingerprint(String s) {
+    try {
+      byte[] h =
+          java.security.MessageDigest.getInstance("SHA-256")
+              .digest(s.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      return java.util.HexFormat.of().formatHex(h, 0, 6);
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
   private static boolean allSamples(Journal j, int row, int samples) {
     for (int s = 0; s < samples; s++) if (!j.has(key(row, s))) return false;
     return true;
@@ -117,6 +184,25 @@ public final class Steps {
       List<float[]> golds,
       Metrics.Denominator denominator,
       int batch) {
+    return scoresAgainst(run, study, name, nla, keys, texts, List.of(golds), denominator, batch)
+        .get(0);
+  }
+
+  /**
+   * Like {@link #scores}, but each reconstruction is scored against several gold sets (e.g. the
+   * true pairing and a shuffled null) from one AR call: the AR is the expensive part. Returns one
+   * list per gold set.
+   */
+  public static List<List<Scored>> scoresAgainst(
+      RunDir run,
+      String study,
+      String name,
+      Nla nla,
+      List<String> keys,
+      List<String> texts,
+      List<List<float[]>> goldSets,
+      Metrics.Denominator denominator,
+      int batch) {
     Journal j = run.journal(study, name);
     List<Integer> todo = new ArrayList<>();
     for (int i = 0; i < keys.size(); i++) if (!j.has(keys.get(i))) todo.add(i);
@@ -129,25 +215,34 @@ public final class Steps {
         float[][] preds = nla.ar().reconstruct(in);
         for (int b = 0; b < idx.size(); b++) {
           int i = idx.get(b);
-          Metrics.Score s = Metrics.score(preds[b], golds.get(i), nla.mseScale(), denominator);
           ObjectNode rec = j.newRecord(keys.get(i));
-          rec.put("mse_nrm", s.mseNrm());
-          rec.put("cos", s.cos());
-          rec.put("fve_nrm", s.fveNrm());
+          var mse = rec.putArray("mse_nrm");
+          var cos = rec.putArray("cos");
+          var fve = rec.putArray("fve_nrm");
+          for (List<float[]> golds : goldSets) {
+            Metrics.Score s = Metrics.score(preds[b], golds.get(i), nla.mseScale(), denominator);
+            mse.add(s.mseNrm());
+            cos.add(s.cos());
+            fve.add(s.fveNrm());
+          }
           j.append(rec);
         }
         p.step(idx.size());
       }
     }
-    List<Scored> out = new ArrayList<>();
-    for (String k : keys) {
-      JsonNode r = j.get(k);
-      out.add(
-          new Scored(
-              k,
-              r.get("mse_nrm").asDouble(),
-              r.get("cos").asDouble(),
-              r.get("fve_nrm").asDouble()));
+    List<List<Scored>> out = new ArrayList<>();
+    for (int g = 0; g < goldSets.size(); g++) {
+      List<Scored> set = new ArrayList<>();
+      for (String k : keys) {
+        JsonNode r = j.get(k);
+        set.add(
+            new Scored(
+                k,
+                r.get("mse_nrm").get(g).asDouble(),
+                r.get("cos").get(g).asDouble(),
+                r.get("fve_nrm").get(g).asDouble()));
+      }
+      out.add(set);
     }
     return out;
   }

@@ -28,9 +28,6 @@ public final class Studies {
   public static final String CROSS = "cross";
   public static final String RIDGE = "ridge";
 
-  /** The AV decode set all greedy studies share: one greedy decode per row. */
-  static final String GREEDY = "greedy";
-
   static ObjectNode obj() {
     return RunDir.JSON.createObjectNode();
   }
@@ -72,7 +69,7 @@ public final class Studies {
       double trainingVarNrm,
       long seed,
       int batch) {
-    Decode[][] d = Steps.decodes(run, EVAL, GREEDY, nla, acts, greedy, batch);
+    Decode[][] d = Steps.decodes(run, EVAL, "greedy", nla, acts, greedy, batch);
     Metrics.Denominator den = Steps.denominator(acts, nla.mseScale());
     List<Scored> s =
         Steps.scores(
@@ -131,7 +128,7 @@ public final class Studies {
     for (QuoteBan.Condition c : conditions) {
       String banned = QuoteBan.bannedCharacters(c, families);
       VerbalizeOptions o = greedy.withBanChars(banned.isEmpty() ? null : banned);
-      String set = "decodes-" + c.name();
+      String set = "ban " + c.name();
       Decode[][] d = Steps.decodes(run, QUOTE_BAN, set, nla, acts, o, batch);
       List<Scored> s =
           Steps.scores(
@@ -182,19 +179,23 @@ public final class Studies {
     if (acts.contexts() == null)
       throw new nla.io.UserError(
           "confab: the activation set '" + acts.name() + "' has no contexts");
+    // Every single-sample decode set of these vectors, whichever studies made it.
     Map<String, Journal> sets = new LinkedHashMap<>();
-    if (java.nio.file.Files.exists(run.dir().resolve(EVAL).resolve(GREEDY + ".jsonl")))
-      sets.put("eval (greedy)", run.journal(EVAL, GREEDY));
-    java.nio.file.Path qb = run.dir().resolve(QUOTE_BAN);
-    if (java.nio.file.Files.isDirectory(qb)) {
-      try (var files = java.nio.file.Files.list(qb)) {
+    java.nio.file.Path dir = run.dir().resolve(Steps.DECODES);
+    if (java.nio.file.Files.isDirectory(dir)) {
+      try (var files = java.nio.file.Files.list(dir)) {
         for (var f : files.sorted().toList()) {
           String n = f.getFileName().toString();
-          if (n.startsWith("decodes-") && n.endsWith(".jsonl")) {
-            String set = n.substring(0, n.length() - ".jsonl".length());
-            sets.put(
-                "quote-ban " + set.substring("decodes-".length()), run.journal(QUOTE_BAN, set));
-          }
+          if (!n.endsWith(".json")) continue;
+          var meta = RunDir.JSON.readTree(f.toFile());
+          if (!meta.path("activations_hash").asText().equals(acts.hash())) continue;
+          if (meta.path("samples").asInt() != 1) continue;
+          List<String> labels = new ArrayList<>();
+          for (var l : meta.get("labels")) labels.add(l.asText());
+          String base = n.substring(0, n.length() - ".json".length());
+          sets.put(
+              String.join(" = ", labels) + " (" + meta.path("nla").asText() + ")",
+              run.journal(Steps.DECODES, base));
         }
       } catch (java.io.IOException e) {
         throw new java.io.UncheckedIOException(e);
@@ -202,7 +203,11 @@ public final class Studies {
     }
     if (sets.isEmpty())
       throw new nla.io.UserError(
-          "confab: run directory " + run.dir() + " holds no decodes (run eval or quote-ban first)");
+          "confab: run directory "
+              + run.dir()
+              + " holds no decodes of "
+              + acts.name()
+              + " (run eval or quote-ban on it first)");
     ArrayNode rows = arr();
     for (var e : sets.entrySet()) {
       List<String> expl = new ArrayList<>();
@@ -244,7 +249,7 @@ public final class Studies {
       List<Redaction> conditions,
       String filler,
       int batch) {
-    Decode[][] d = Steps.decodes(run, REDACT, GREEDY, nla, acts, greedy, batch);
+    Decode[][] d = Steps.decodes(run, REDACT, "greedy", nla, acts, greedy, batch);
     Metrics.Denominator den = Steps.denominator(acts, nla.mseScale());
     double[] count = new double[d.length];
     double[] frac = new double[d.length];
@@ -435,34 +440,19 @@ public final class Studies {
         List<float[]> shuffled = new ArrayList<>();
         for (int i = 0; i < n; i++) shuffled.add(gold.vectors().get(perm[i]));
         String cell = av.name() + "-to-" + ar.name();
-        fve[a][r] =
-            Stats.mean(
-                Steps.column(
-                    Steps.scores(
-                        run,
-                        CROSS,
-                        "scores-" + cell,
-                        ar,
-                        rowKeys(n),
-                        arInputs(d),
-                        gold.vectors(),
-                        den,
-                        batch),
-                    Scored::fve));
-        nul[a][r] =
-            Stats.mean(
-                Steps.column(
-                    Steps.scores(
-                        run,
-                        CROSS,
-                        "null-" + cell,
-                        ar,
-                        rowKeys(n),
-                        arInputs(d),
-                        shuffled,
-                        den,
-                        batch),
-                    Scored::fve));
+        List<List<Scored>> sc =
+            Steps.scoresAgainst(
+                run,
+                CROSS,
+                "scores-" + cell,
+                ar,
+                rowKeys(n),
+                arInputs(d),
+                List.of(gold.vectors(), shuffled),
+                den,
+                batch);
+        fve[a][r] = Stats.mean(Steps.column(sc.get(0), Scored::fve));
+        nul[a][r] = Stats.mean(Steps.column(sc.get(1), Scored::fve));
       }
     }
     TransferMatrix.Matrix m = TransferMatrix.of(names, fve, nul);

@@ -34,6 +34,24 @@ class KillResumeTest {
     return VerbalizeOptions.greedy().withSampling(0.7, 1, 0, 123);
   }
 
+  /** The decode journal's name: fixed by the AV, the vectors and the options. */
+  private String decodeFile() throws Exception {
+    Path probe = tmp.resolve("probe");
+    try (RunDir run = StudiesTest.open(probe, Studies.EVAL)) {
+      Studies.eval(
+          run, Fakes.nla("f", D, 0), Fakes.vectors("a", ROWS, D, 11), sampling(), Double.NaN, 3, 1);
+    }
+    try (var files = Files.list(probe.resolve("decodes"))) {
+      String n =
+          files
+              .map(p -> p.getFileName().toString())
+              .filter(x -> x.endsWith(".jsonl"))
+              .findFirst()
+              .orElseThrow();
+      return n;
+    }
+  }
+
   private static long lines(Path f) throws Exception {
     if (!Files.exists(f)) return 0;
     return Files.readAllLines(f).size();
@@ -53,7 +71,7 @@ class KillResumeTest {
             .redirectErrorStream(true)
             .redirectOutput(tmp.resolve("child.log").toFile())
             .start();
-    Path decodes = killed.resolve("eval").resolve("greedy.jsonl");
+    Path decodes = killed.resolve("decodes").resolve(decodeFile());
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
     while (lines(decodes) < 8 && child.isAlive() && System.nanoTime() < deadline) Thread.sleep(20);
     assertTrue(

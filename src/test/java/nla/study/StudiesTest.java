@@ -186,12 +186,43 @@ class StudiesTest {
     try (RunDir run = open(tmp, Studies.CONFAB)) {
       ObjectNode s = Studies.confab(run, acts, 1);
       JsonNode row = s.get("decode_sets").get(0);
-      assertEquals("eval (greedy)", row.get("decode_set").asText());
+      assertEquals("eval greedy (f)", row.get("decode_set").asText());
       // "the values" + "appear here" are shared with every context: run 2 ("values appear"? no:
       // the explanation is 'The values "…" appear here.'; the context has 'the values appear
       // here').
       assertEquals(2.0, row.get("median_run").asDouble());
       assertEquals(2.0, row.get("null_median_run").asDouble());
+    }
+  }
+
+  @Test
+  void studiesShareDecodesOfTheSameAvVectorsAndOptions() {
+    ActivationSet acts = Fakes.vectors("a", 5, D, 10);
+    Nla nla = Fakes.nla("f", D, 0);
+    try (RunDir run = open(tmp, Studies.EVAL)) {
+      Studies.eval(run, nla, acts, VerbalizeOptions.greedy(), Double.NaN, 1, 4);
+      Studies.redact(
+          run, nla, acts, VerbalizeOptions.greedy(), List.of(Redaction.ORIGINAL), "_", 4);
+      Studies.quoteBan(
+          run,
+          nla,
+          acts,
+          VerbalizeOptions.greedy(),
+          QuoteBan.DEFAULT_CONDITIONS.subList(0, 2),
+          QuoteBan.DEFAULT_FAMILIES,
+          1,
+          4);
+    }
+    // eval, redact and the no-ban condition decode once; the double ban is a second set.
+    assertEquals(10, ((Fakes.Av) nla.av()).decodes.get());
+    try (RunDir run = open(tmp, Studies.CONFAB)) {
+      JsonNode sets = Studies.confab(run, acts, 1).get("decode_sets");
+      assertEquals(2, sets.size());
+      List<String> names =
+          List.of(sets.get(0).get("decode_set").asText(), sets.get(1).get("decode_set").asText());
+      assertTrue(
+          names.contains("eval greedy = redact greedy = quote-ban ban none (f)"), names.toString());
+      assertTrue(names.contains("quote-ban ban double (f)"), names.toString());
     }
   }
 
