@@ -11,8 +11,9 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 java="${JAVA_HOME:+$JAVA_HOME/bin/}java"
 python="${PYTHON:-python3}"
-cp="$root/target/classes:$root/target/test-classes:$(ls "$HOME"/.m2/repository/com/fasterxml/jackson/core/jackson-*/2.*/jackson-*.jar | tr '\n' ':')"
 work="$(mktemp -d)"
+(cd "$root" && mvn -q -o dependency:build-classpath -Dmdep.outputFile="$work/cp" >/dev/null)
+cp="$root/target/classes:$root/target/test-classes:$(cat "$work/cp")"
 trap 'kill "$server" 2>/dev/null || true; rm -rf "$work"' EXIT
 "$java" -cp "$cp" nla.io.hub.FakeHubMain serve 120 >"$work/endpoint" &
 server=$!

@@ -213,7 +213,8 @@ public final class Downloader {
     Path lockFile = cache.lockFile(repo, f.etag());
     Files.createDirectories(lockFile.getParent());
     // Another nla process may be fetching the same blob: wait for it. (huggingface_hub writes to
-    // temporary files of its own, uniquely named, so sharing the cache with it needs no common lock.)
+    // temporary files of its own, uniquely named, so sharing the cache with it needs no common
+    // lock.)
     try (FileChannel lockChannel =
             FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
         FileLock lock = lockChannel.lock()) {
