@@ -12,7 +12,13 @@ import picocli.CommandLine.Option;
     versionProvider = Main.Version.class,
     description =
         "Natural Language Autoencoders: verbalize activations, reconstruct them, measure and study.",
-    subcommands = {CommandLine.HelpCommand.class})
+    subcommands = {
+      CommandLine.HelpCommand.class,
+      InspectCommand.class,
+      ExtractCommand.class,
+      GenerateCommand.class,
+      DownloadCommand.class
+    })
 public final class Main implements Runnable {
 
   /** Exit code for bad input: a one-line message, nothing lost. */
