@@ -75,10 +75,10 @@ public final class MachineProbe {
   public static double peakGflops(int threads, long seconds) {
     try (ExecutorService pool = Executors.newFixedThreadPool(threads)) {
       long iterations = 20_000_000L;
-      fmaChains(iterations / 20); // warm up the compiler
+      for (int i = 0; i < 50; i++) fmaChains(100_000); // let C2 compile the loop before timing it
       double best = 0;
       long deadline = System.nanoTime() + seconds * 1_000_000_000L;
-      while (System.nanoTime() < deadline) {
+      for (int round = 0; round < 3 || System.nanoTime() < deadline; round++) {
         long t0 = System.nanoTime();
         List<Future<Float>> parts = new ArrayList<>();
         for (int t = 0; t < threads; t++) parts.add(pool.submit(() -> fmaChains(iterations)));

@@ -17,7 +17,8 @@ import picocli.CommandLine.Option;
       InspectCommand.class,
       ExtractCommand.class,
       GenerateCommand.class,
-      DownloadCommand.class
+      DownloadCommand.class,
+      BenchCommand.class
     })
 public final class Main implements Runnable {
 
