@@ -19,6 +19,7 @@ import picocli.CommandLine.Option;
       ExtractCommand.class,
       GenerateCommand.class,
       DownloadCommand.class,
+    subcommands = {
       TokenizeCommand.class,
       VerbalizeCommand.class,
       ReconstructCommand.class,
@@ -31,7 +32,8 @@ import picocli.CommandLine.Option;
       StudyCommand.class,
       ReportCommand.class,
       SpansCommand.class,
-      OverlapCommand.class
+      OverlapCommand.class,
+      BenchCommand.class
     })
     })
 public final class Main implements Runnable {
