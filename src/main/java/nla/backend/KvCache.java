@@ -1,0 +1,12 @@
+package nla.backend;
+
+/**
+ * The keys and values one sequence has seen, for every layer. {@link #length()} tokens are
+ * committed; a forward step writes its new tokens' keys and values behind them at every layer and
+ * {@link #advance(int)}s once all layers ran.
+ */
+public interface KvCache {
+  int length();
+
+  void advance(int tokens);
+}

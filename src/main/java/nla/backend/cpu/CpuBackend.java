@@ -1,0 +1,329 @@
+package nla.backend.cpu;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import nla.backend.Activation;
+import nla.backend.AttentionParams;
+import nla.backend.AttentionSlice;
+import nla.backend.Backend;
+import nla.backend.KvCache;
+import nla.backend.Tensor;
+import nla.backend.Weight;
+import nla.io.StoredTensor;
+
+/**
+ * The CPU backend: Vector API kernels on a fixed pool of threads. Matrix products read each weight
+ * row once per call and apply it to every token of the batch, so a decode step over B sequences
+ * streams the weights once, not B times.
+ */
+public final class CpuBackend implements Backend {
+  private final int threads;
+  private final ExecutorService pool;
+
+  public CpuBackend() {
+    this(Runtime.getRuntime().availableProcessors());
+  }
+
+  public CpuBackend(int threads) {
+    this.threads = Math.max(1, threads);
+    this.pool =
+        Executors.newFixedThreadPool(
+            this.threads,
+            r -> {
+              Thread t = new Thread(r, "nla-cpu");
+              t.setDaemon(true);
+              return t;
+            });
+  }
+
+  public int threads() {
+    return threads;
+  }
+
+  @Override
+  public Weight weight(StoredTensor stored) {
+    return new CpuWeight(stored);
+  }
+
+  @Override
+  public Tensor allocate(int rows, int cols) {
+    return new CpuTensor(rows, cols);
+  }
+
+  @Override
+  public void writeRow(Tensor dst, int row, float[] values) {
+    CpuTensor t = (CpuTensor) dst;
+    if (values.length != t.cols())
+      throw new IllegalArgumentException("row length " + values.length);
+    System.arraycopy(values, 0, t.data(), row * t.cols(), t.cols());
+  }
+
+  @Override
+  public float[] readRow(Tensor src, int row) {
+    CpuTensor t = (CpuTensor) src;
+    float[] out = new float[t.cols()];
+    System.arraycopy(t.data(), row * t.cols(), out, 0, t.cols());
+    return out;
+  }
+
+  @Override
+  public void embed(Weight table, int[] ids, float scale, Tensor dst, int firstRow) {
+    CpuWeight w = (CpuWeight) table;
+    CpuTensor out = (CpuTensor) dst;
+    int d = w.cols;
+    float[] row = new float[d];
+    for (int i = 0; i < ids.length; i++) {
+      Kernels.decodeRow(w.data, w.dtype, ids[i], d, row, 0);
+      int off = (firstRow + i) * d;
+      for (int j = 0; j < d; j++) out.data()[off + j] = row[j] * scale;
+    }
+  }
+
+  @Override
+  public Tensor matmul(Tensor x, Weight w, Weight bias) {
+    CpuTensor in = (CpuTensor) x;
+    CpuWeight wt = (CpuWeight) w;
+    if (in.cols() != wt.cols) {
+      throw new IllegalArgumentException("matmul: " + in.cols() + " vs weight cols " + wt.cols);
+    }
+    int n = in.rows();
+    int k = wt.cols;
+    int outDim = wt.rows;
+    float[] b = bias == null ? null : ((CpuWeight) bias).vector;
+    CpuTensor out = new CpuTensor(n, outDim);
+    float[] xs = in.data();
+    float[] ys = out.data();
+    // Weight rows are widened four at a time and applied to the whole batch while in cache, so
+    // the weights stream from memory once per call however many tokens the batch holds.
+    parallelChunks(
+        (outDim + 3) / 4,
+        (fromGroup, toGroup) -> {
+          float[] rows = new float[4 * k];
+          float[] block = new float[16];
+          for (int g = fromGroup; g < toGroup; g++) {
+            int o0 = 4 * g;
+            int nRows = Math.min(4, outDim - o0);
+            for (int r = 0; r < nRows; r++) {
+              Kernels.decodeRow(wt.data, wt.dtype, o0 + r, k, rows, r * k);
+            }
+            int t = 0;
+            if (nRows == 4) {
+              for (; t + 4 <= n; t += 4) {
+                Kernels.dot4x4(rows, xs, t, k, block);
+                for (int r = 0; r < 4; r++) {
+                  float bo = b == null ? 0f : b[o0 + r];
+                  for (int j = 0; j < 4; j++) ys[(t + j) * outDim + o0 + r] = block[r * 4 + j] + bo;
+                }
+              }
+            }
+            for (; t < n; t++) {
+              for (int r = 0; r < nRows; r++) {
+                float bo = b == null ? 0f : b[o0 + r];
+                ys[t * outDim + o0 + r] = Kernels.dot(xs, t * k, rows, r * k, k) + bo;
+              }
+            }
+          }
+        });
+    return out;
+  }
+
+  @Override
+  public Tensor gatherRows(Tensor x, int[] rows) {
+    CpuTensor in = (CpuTensor) x;
+    CpuTensor out = new CpuTensor(rows.length, in.cols());
+    for (int i = 0; i < rows.length; i++) {
+      System.arraycopy(in.data(), rows[i] * in.cols(), out.data(), i * in.cols(), in.cols());
+    }
+    return out;
+  }
+
+  @Override
+  public Tensor rmsNorm(Tensor x, Weight w, int groupSize, float eps, boolean addOne) {
+    CpuTensor in = (CpuTensor) x;
+    float[] weight = ((CpuWeight) w).vector;
+    if (weight.length != groupSize || in.cols() % groupSize != 0) {
+      throw new IllegalArgumentException(
+          "rmsNorm: weight " + weight.length + " group " + groupSize);
+    }
+    CpuTensor out = new CpuTensor(in.rows(), in.cols());
+    int groups = in.rows() * (in.cols() / groupSize);
+    parallelChunks(
+        groups,
+        (from, to) -> {
+          for (int g = from; g < to; g++) {
+            int off = g * groupSize;
+            Kernels.rmsNorm(in.data(), off, groupSize, weight, eps, addOne, out.data(), off);
+          }
+        });
+    return out;
+  }
+
+  @Override
+  public void rope(Tensor x, int headDim, int[] positions, float[] invFreq) {
+    CpuTensor t = (CpuTensor) x;
+    int heads = t.cols() / headDim;
+    int half = headDim / 2;
+    float[] data = t.data();
+    parallelChunks(
+        t.rows(),
+        (from, to) -> {
+          float[] cos = new float[half];
+          float[] sin = new float[half];
+          for (int r = from; r < to; r++) {
+            for (int i = 0; i < half; i++) {
+              float angle = positions[r] * invFreq[i]; // fp32, as transformers' inv_freq @ pos
+              cos[i] = (float) Math.cos(angle);
+              sin[i] = (float) Math.sin(angle);
+            }
+            for (int h = 0; h < heads; h++) {
+              int off = r * t.cols() + h * headDim;
+              for (int i = 0; i < half; i++) {
+                float a = data[off + i];
+                float b = data[off + half + i];
+                data[off + i] = a * cos[i] - b * sin[i];
+                data[off + half + i] = b * cos[i] + a * sin[i];
+              }
+            }
+          }
+        });
+  }
+
+  @Override
+  public Tensor attention(
+      Tensor q, Tensor k, Tensor v, List<AttentionSlice> batch, AttentionParams p) {
+    CpuTensor qs = (CpuTensor) q;
+    CpuTensor ks = (CpuTensor) k;
+    CpuTensor vs = (CpuTensor) v;
+    int hd = p.headDim();
+    int kvDim = p.numKvHeads() * hd;
+    int groups = p.numHeads() / p.numKvHeads();
+    for (AttentionSlice s : batch) {
+      CpuKvCache c = (CpuKvCache) s.cache();
+      c.ensureCapacity(c.length() + s.count());
+      int start = c.length();
+      System.arraycopy(
+          ks.data(), s.firstRow() * kvDim, c.keys[p.layer()], start * kvDim, s.count() * kvDim);
+      System.arraycopy(
+          vs.data(), s.firstRow() * kvDim, c.values[p.layer()], start * kvDim, s.count() * kvDim);
+    }
+    CpuTensor out = new CpuTensor(qs.rows(), p.numHeads() * hd);
+    int tasks = batch.size() * p.numHeads();
+    parallelChunks(
+        tasks,
+        (from, to) -> {
+          float[] scores = new float[16];
+          for (int task = from; task < to; task++) {
+            AttentionSlice s = batch.get(task / p.numHeads());
+            int h = task % p.numHeads();
+            int kvh = h / groups;
+            CpuKvCache c = (CpuKvCache) s.cache();
+            float[] keys = c.keys[p.layer()];
+            float[] values = c.values[p.layer()];
+            for (int i = 0; i < s.count(); i++) {
+              int pos = c.length() + i;
+              int lo = p.window() > 0 ? Math.max(0, pos - p.window() + 1) : 0;
+              int n = pos - lo + 1;
+              if (scores.length < n) scores = new float[Math.max(n, scores.length * 2)];
+              int row = s.firstRow() + i;
+              int qOff = row * qs.cols() + h * hd;
+              float max = Float.NEGATIVE_INFINITY;
+              for (int j = 0; j < n; j++) {
+                float sc =
+                    Kernels.dot(qs.data(), qOff, keys, (lo + j) * kvDim + kvh * hd, hd) * p.scale();
+                if (p.softcap() > 0) sc = (float) (Math.tanh(sc / p.softcap()) * p.softcap());
+                scores[j] = sc;
+                if (sc > max) max = sc;
+              }
+              float sum = 0;
+              for (int j = 0; j < n; j++) {
+                scores[j] = (float) Math.exp(scores[j] - max);
+                sum += scores[j];
+              }
+              int oOff = row * out.cols() + h * hd;
+              for (int j = 0; j < n; j++) {
+                Kernels.axpy(
+                    scores[j] / sum, values, (lo + j) * kvDim + kvh * hd, out.data(), oOff, hd);
+              }
+            }
+          }
+        });
+    return out;
+  }
+
+  @Override
+  public Tensor gatedActivation(Tensor gate, Tensor up, Activation act) {
+    CpuTensor g = (CpuTensor) gate;
+    CpuTensor u = (CpuTensor) up;
+    CpuTensor out = new CpuTensor(g.rows(), g.cols());
+    float[] gd = g.data();
+    float[] ud = u.data();
+    float[] od = out.data();
+    parallelChunks(
+        gd.length,
+        (from, to) -> {
+          for (int i = from; i < to; i++) {
+            float a = act == Activation.SILU ? Kernels.silu(gd[i]) : Kernels.geluTanh(gd[i]);
+            od[i] = a * ud[i];
+          }
+        });
+    return out;
+  }
+
+  @Override
+  public void addInPlace(Tensor acc, Tensor x) {
+    float[] a = ((CpuTensor) acc).data();
+    float[] b = ((CpuTensor) x).data();
+    if (a.length != b.length) throw new IllegalArgumentException("add: shapes differ");
+    Kernels.add(a, b, 0, a.length);
+  }
+
+  @Override
+  public void softcapInPlace(Tensor x, float cap) {
+    float[] d = ((CpuTensor) x).data();
+    for (int i = 0; i < d.length; i++) d[i] = (float) (Math.tanh(d[i] / cap) * cap);
+  }
+
+  @Override
+  public KvCache newCache(int layers, int kvHeads, int headDim) {
+    return new CpuKvCache(layers, kvHeads, headDim);
+  }
+
+  @Override
+  public void close() {
+    pool.shutdownNow();
+  }
+
+  private interface Range {
+    void run(int from, int to);
+  }
+
+  /** Splits [0, n) into a few chunks per thread and runs them on the pool. */
+  private void parallelChunks(int n, Range body) {
+    if (n == 0) return;
+    int chunks = Math.min(n, threads * 4);
+    if (chunks <= 1 || threads == 1) {
+      body.run(0, n);
+      return;
+    }
+    List<Future<?>> futures = new ArrayList<>(chunks);
+    for (int c = 0; c < chunks; c++) {
+      int from = (int) ((long) n * c / chunks);
+      int to = (int) ((long) n * (c + 1) / chunks);
+      futures.add(pool.submit(() -> body.run(from, to)));
+    }
+    try {
+      for (Future<?> f : futures) f.get();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted", e);
+    } catch (ExecutionException e) {
+      if (e.getCause() instanceof RuntimeException re) throw re;
+      if (e.getCause() instanceof Error err) throw err;
+      throw new IllegalStateException(e.getCause());
+    }
+  }
+}

@@ -1,0 +1,172 @@
+package nla.backend.cpu;
+
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteOrder;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorSpecies;
+import nla.io.DType;
+import nla.io.Layouts;
+
+/** Single-threaded Vector API kernels; {@link CpuBackend} splits work across threads. */
+final class Kernels {
+  static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+  // bf16 widening: F.length() shorts -> F.length() ints (shifted left 16) -> reinterpreted floats.
+  private static final VectorSpecies<Short> S =
+      VectorSpecies.of(short.class, VectorShape.forBitSize(F.vectorBitSize() / 2));
+  private static final VectorSpecies<Integer> I = VectorSpecies.of(int.class, F.vectorShape());
+
+  private Kernels() {}
+
+  /** Row {@code row} of a [rows, cols] stored matrix, widened to fp32 into {@code out[0, cols)}. */
+  static void decodeRow(
+      MemorySegment data, DType dtype, int row, int cols, float[] out, int outOff) {
+    long base = (long) row * cols * dtype.bytes();
+    int i = 0;
+    switch (dtype) {
+      case F32 -> {
+        for (int upper = F.loopBound(cols); i < upper; i += F.length()) {
+          FloatVector.fromMemorySegment(F, data, base + 4L * i, ByteOrder.LITTLE_ENDIAN)
+              .intoArray(out, outOff + i);
+        }
+        for (; i < cols; i++) out[outOff + i] = data.get(Layouts.F32, base + 4L * i);
+      }
+      case BF16 -> {
+        for (int upper = F.loopBound(cols); i < upper; i += F.length()) {
+          ShortVector s =
+              ShortVector.fromMemorySegment(S, data, base + 2L * i, ByteOrder.LITTLE_ENDIAN);
+          ((IntVector) s.convertShape(VectorOperators.ZERO_EXTEND_S2I, I, 0))
+              .lanewise(VectorOperators.LSHL, 16)
+              .reinterpretAsFloats()
+              .intoArray(out, outOff + i);
+        }
+        for (; i < cols; i++) {
+          out[outOff + i] =
+              Float.intBitsToFloat((data.get(Layouts.I16, base + 2L * i) & 0xffff) << 16);
+        }
+      }
+      case F16 -> {
+        for (; i < cols; i++)
+          out[outOff + i] = Float.float16ToFloat(data.get(Layouts.I16, base + 2L * i));
+      }
+    }
+  }
+
+  static float dot(float[] a, int aOff, float[] b, int bOff, int n) {
+    FloatVector acc = FloatVector.zero(F);
+    int i = 0;
+    for (int upper = F.loopBound(n); i < upper; i += F.length()) {
+      acc = FloatVector.fromArray(F, a, aOff + i).fma(FloatVector.fromArray(F, b, bOff + i), acc);
+    }
+    float sum = acc.reduceLanes(VectorOperators.ADD);
+    for (; i < n; i++) sum += a[aOff + i] * b[bOff + i];
+    return sum;
+  }
+
+  /**
+   * The 4×4 block of dot products between 4 weight rows ({@code w[r·k, +k)}, r < 4) and 4 token
+   * rows ({@code x[(t0 + t)·k, +k)}, t < 4): {@code out[r·4 + t]}. Each loaded weight vector serves
+   * 4 tokens and each token vector 4 rows, with 16 accumulators in registers.
+   */
+  static void dot4x4(float[] w, float[] x, int t0, int k, float[] out) {
+    int x0 = t0 * k, x1 = x0 + k, x2 = x1 + k, x3 = x2 + k;
+    int w1 = k, w2 = 2 * k, w3 = 3 * k;
+    FloatVector a00 = FloatVector.zero(F), a01 = a00, a02 = a00, a03 = a00;
+    FloatVector a10 = a00, a11 = a00, a12 = a00, a13 = a00;
+    FloatVector a20 = a00, a21 = a00, a22 = a00, a23 = a00;
+    FloatVector a30 = a00, a31 = a00, a32 = a00, a33 = a00;
+    int i = 0;
+    for (int upper = F.loopBound(k); i < upper; i += F.length()) {
+      FloatVector v0 = FloatVector.fromArray(F, x, x0 + i);
+      FloatVector v1 = FloatVector.fromArray(F, x, x1 + i);
+      FloatVector v2 = FloatVector.fromArray(F, x, x2 + i);
+      FloatVector v3 = FloatVector.fromArray(F, x, x3 + i);
+      FloatVector r = FloatVector.fromArray(F, w, i);
+      a00 = r.fma(v0, a00);
+      a01 = r.fma(v1, a01);
+      a02 = r.fma(v2, a02);
+      a03 = r.fma(v3, a03);
+      r = FloatVector.fromArray(F, w, w1 + i);
+      a10 = r.fma(v0, a10);
+      a11 = r.fma(v1, a11);
+      a12 = r.fma(v2, a12);
+      a13 = r.fma(v3, a13);
+      r = FloatVector.fromArray(F, w, w2 + i);
+      a20 = r.fma(v0, a20);
+      a21 = r.fma(v1, a21);
+      a22 = r.fma(v2, a22);
+      a23 = r.fma(v3, a23);
+      r = FloatVector.fromArray(F, w, w3 + i);
+      a30 = r.fma(v0, a30);
+      a31 = r.fma(v1, a31);
+      a32 = r.fma(v2, a32);
+      a33 = r.fma(v3, a33);
+    }
+    out[0] = a00.reduceLanes(VectorOperators.ADD);
+    out[1] = a01.reduceLanes(VectorOperators.ADD);
+    out[2] = a02.reduceLanes(VectorOperators.ADD);
+    out[3] = a03.reduceLanes(VectorOperators.ADD);
+    out[4] = a10.reduceLanes(VectorOperators.ADD);
+    out[5] = a11.reduceLanes(VectorOperators.ADD);
+    out[6] = a12.reduceLanes(VectorOperators.ADD);
+    out[7] = a13.reduceLanes(VectorOperators.ADD);
+    out[8] = a20.reduceLanes(VectorOperators.ADD);
+    out[9] = a21.reduceLanes(VectorOperators.ADD);
+    out[10] = a22.reduceLanes(VectorOperators.ADD);
+    out[11] = a23.reduceLanes(VectorOperators.ADD);
+    out[12] = a30.reduceLanes(VectorOperators.ADD);
+    out[13] = a31.reduceLanes(VectorOperators.ADD);
+    out[14] = a32.reduceLanes(VectorOperators.ADD);
+    out[15] = a33.reduceLanes(VectorOperators.ADD);
+    for (int e = i; e < k; e++) {
+      for (int r = 0; r < 4; r++) {
+        for (int t = 0; t < 4; t++) out[r * 4 + t] += w[r * k + e] * x[(t0 + t) * k + e];
+      }
+    }
+  }
+
+  /** {@code y[yOff, +n) += alpha · x[xOff, +n)}. */
+  static void axpy(float alpha, float[] x, int xOff, float[] y, int yOff, int n) {
+    FloatVector va = FloatVector.broadcast(F, alpha);
+    int i = 0;
+    for (int upper = F.loopBound(n); i < upper; i += F.length()) {
+      FloatVector.fromArray(F, x, xOff + i)
+          .fma(va, FloatVector.fromArray(F, y, yOff + i))
+          .intoArray(y, yOff + i);
+    }
+    for (; i < n; i++) y[yOff + i] += alpha * x[xOff + i];
+  }
+
+  static void add(float[] acc, float[] x, int from, int to) {
+    int i = from;
+    for (int upper = from + F.loopBound(to - from); i < upper; i += F.length()) {
+      FloatVector.fromArray(F, acc, i).add(FloatVector.fromArray(F, x, i)).intoArray(acc, i);
+    }
+    for (; i < to; i++) acc[i] += x[i];
+  }
+
+  /** RMSNorm of {@code x[off, +n)} into {@code out}, as transformers computes it in fp32. */
+  static void rmsNorm(
+      float[] x, int off, int n, float[] w, float eps, boolean addOne, float[] out, int outOff) {
+    double sumSq = 0;
+    for (int i = 0; i < n; i++) sumSq += (double) x[off + i] * x[off + i];
+    float variance = (float) (sumSq / n);
+    float inv = (float) (1.0 / Math.sqrt(variance + eps));
+    for (int i = 0; i < n; i++) {
+      float normed = x[off + i] * inv;
+      out[outOff + i] = addOne ? normed * (1f + w[i]) : w[i] * normed;
+    }
+  }
+
+  static float silu(float x) {
+    return (float) (x / (1.0 + Math.exp(-x)));
+  }
+
+  static float geluTanh(float x) {
+    double inner = Math.sqrt(2.0 / Math.PI) * (x + 0.044715 * x * x * x);
+    return (float) (0.5 * x * (1.0 + Math.tanh(inner)));
+  }
+}

@@ -1,0 +1,150 @@
+package nla.io;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The safetensors weights of a model directory, single-file ({@code model.safetensors}) or sharded
+ * ({@code model.safetensors.index.json} naming its shards), memory-mapped in one shared arena that
+ * {@link #close()} releases.
+ */
+public final class ModelWeights implements AutoCloseable {
+  public static final String SINGLE = "model.safetensors";
+  public static final String INDEX = "model.safetensors.index.json";
+
+  /**
+   * Overrides the physical memory size used by the "too large for memory" check (tests set it to
+   * exercise the refusal without a large file).
+   */
+  public static final String MEMORY_LIMIT_PROPERTY = "nla.memoryLimitBytes";
+
+  private final Arena arena;
+  private final Map<String, StoredTensor> tensors;
+  private final long totalBytes;
+
+  private ModelWeights(Arena arena, Map<String, StoredTensor> tensors, long totalBytes) {
+    this.arena = arena;
+    this.tensors = tensors;
+    this.totalBytes = totalBytes;
+  }
+
+  /** The headers of every weight file in {@code dir}, validated, nothing mapped yet. */
+  public static List<SafeTensors.Header> readHeaders(Path dir) {
+    List<Path> files = weightFiles(dir);
+    List<SafeTensors.Header> headers = new ArrayList<>();
+    Set<String> seen = new LinkedHashSet<>();
+    for (Path f : files) {
+      SafeTensors.Header h = SafeTensors.readHeader(f);
+      for (String name : h.entries().keySet()) {
+        if (!seen.add(name)) throw new UserError(f + ": tensor " + name + " appears in two shards");
+      }
+      headers.add(h);
+    }
+    return headers;
+  }
+
+  /**
+   * Opens the weights of {@code dir}: headers are validated, then the total size is compared with
+   * physical memory (refused with the numbers before anything is mapped), then the files are
+   * mapped.
+   */
+  public static ModelWeights open(Path dir) {
+    List<SafeTensors.Header> headers = readHeaders(dir);
+    long total = 0;
+    for (SafeTensors.Header h : headers)
+      for (SafeTensors.Entry e : h.entries().values()) total += e.byteCount();
+    checkFitsInMemory(dir, total);
+    Arena arena = Arena.ofShared();
+    try {
+      Map<String, StoredTensor> all = new LinkedHashMap<>();
+      for (SafeTensors.Header h : headers) all.putAll(SafeTensors.map(h, arena));
+      return new ModelWeights(arena, Collections.unmodifiableMap(all), total);
+    } catch (RuntimeException e) {
+      arena.close();
+      throw e;
+    }
+  }
+
+  /** Physical memory in bytes (or the test override). */
+  public static long physicalMemoryBytes() {
+    String override = System.getProperty(MEMORY_LIMIT_PROPERTY);
+    if (override != null) return Long.parseLong(override);
+    var os = java.lang.management.ManagementFactory.getOperatingSystemMXBean();
+    if (os instanceof com.sun.management.OperatingSystemMXBean sun) return sun.getTotalMemorySize();
+    return Long.MAX_VALUE;
+  }
+
+  private static void checkFitsInMemory(Path dir, long weightBytes) {
+    long physical = physicalMemoryBytes();
+    if (weightBytes > physical) {
+      throw new UserError(
+          String.format(
+              "%s: the model's weights need %.2f GiB but this machine has %.2f GiB of memory;"
+                  + " use a machine with more memory",
+              dir, weightBytes / 1073741824.0, physical / 1073741824.0));
+    }
+  }
+
+  private static List<Path> weightFiles(Path dir) {
+    Path index = dir.resolve(INDEX);
+    Path single = dir.resolve(SINGLE);
+    if (Files.isRegularFile(index)) {
+      JsonNode root;
+      try {
+        root = new ObjectMapper().readTree(index.toFile());
+      } catch (IOException e) {
+        throw new UserError(
+            index + ": not valid JSON: " + e.getMessage().lines().findFirst().get());
+      }
+      JsonNode map = root == null ? null : root.get("weight_map");
+      if (map == null || !map.isObject()) throw new UserError(index + ": missing weight_map");
+      Set<String> shards = new LinkedHashSet<>();
+      for (Iterator<JsonNode> it = map.elements(); it.hasNext(); ) shards.add(it.next().asText());
+      List<Path> files = new ArrayList<>();
+      for (String s : shards) {
+        Path p = dir.resolve(s);
+        if (!Files.isRegularFile(p)) throw new UserError(index + ": shard " + s + " is missing");
+        files.add(p);
+      }
+      return files;
+    }
+    if (Files.isRegularFile(single)) return List.of(single);
+    throw new UserError(dir + ": no " + SINGLE + " or " + INDEX);
+  }
+
+  public Map<String, StoredTensor> tensors() {
+    return tensors;
+  }
+
+  public StoredTensor get(String name) {
+    StoredTensor t = tensors.get(name);
+    if (t == null) throw new UserError("weights: tensor " + name + " is missing");
+    return t;
+  }
+
+  public boolean has(String name) {
+    return tensors.containsKey(name);
+  }
+
+  /** Bytes of all stored tensors, as on disk. */
+  public long totalBytes() {
+    return totalBytes;
+  }
+
+  @Override
+  public void close() {
+    arena.close();
+  }
+}

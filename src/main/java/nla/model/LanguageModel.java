@@ -1,0 +1,276 @@
+package nla.model;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import nla.backend.Backend;
+import nla.backend.KvCache;
+import nla.backend.Sampler;
+import nla.backend.cpu.CpuBackend;
+import nla.io.ModelWeights;
+import nla.io.UserError;
+
+/**
+ * A Hugging Face causal LM directory, loaded for inference: forward from token ids or input
+ * embeddings, block-output capture (running only the blocks needed), full logits, and batched
+ * KV-cached generation. Weights stay memory-mapped until {@link #close()}.
+ */
+public final class LanguageModel implements AutoCloseable {
+  /** Prompts are prefilled in groups of at most this many tokens (bounds activation memory). */
+  private static final int PREFILL_TOKEN_BUDGET = 4096;
+
+  private final ModelConfig config;
+  private final ModelWeights weights;
+  private final Backend backend;
+  private final Transformer transformer;
+  private final Path dir;
+
+  private LanguageModel(Path dir, ModelConfig config, ModelWeights weights, Backend backend) {
+    this.dir = dir;
+    this.config = config;
+    this.weights = weights;
+    this.backend = backend;
+    this.transformer = new Transformer(config, weights, backend, dir.toString());
+  }
+
+  public static LanguageModel load(Path dir) {
+    return load(dir, Runtime.getRuntime().availableProcessors());
+  }
+
+  public static LanguageModel load(Path dir, int threads) {
+    ModelConfig config = ModelConfig.load(dir);
+    ModelWeights weights = ModelWeights.open(dir);
+    Backend backend = new CpuBackend(threads);
+    try {
+      return new LanguageModel(dir, config, weights, backend);
+    } catch (RuntimeException e) {
+      backend.close();
+      weights.close();
+      throw e;
+    }
+  }
+
+  public ModelConfig config() {
+    return config;
+  }
+
+  public Path dir() {
+    return dir;
+  }
+
+  /** Embedding rows times the model's embed scale (√hidden in fp32 for Gemma 3, else 1). */
+  public float[][] embed(int[] ids) {
+    checkIds(ids, "token ids");
+    return transformer.embed(ids);
+  }
+
+  /**
+   * Per sequence, per requested block K (in the order given): the [T][d] output of block K (=
+   * transformers' {@code hidden_states[K+1]}, before any final norm). Runs only blocks {@code
+   * 0..max(blocks)}.
+   */
+  public List<float[][][]> hiddenStates(List<SequenceInput> batch, int[] blocks) {
+    if (blocks.length == 0) throw new UserError("no layer requested");
+    int max = -1;
+    for (int b : blocks) {
+      if (b < 0 || b >= config.numLayers()) {
+        throw new UserError(
+            "layer " + b + " out of range: the model has blocks 0.." + (config.numLayers() - 1));
+      }
+      max = Math.max(max, b);
+    }
+    List<float[][][]> out = new ArrayList<>(batch.size());
+    for (List<SequenceInput> group : prefillGroups(batch)) {
+      List<Transformer.StepInput> steps = new ArrayList<>();
+      for (SequenceInput s : group) steps.add(step(transformer.newCache(), s));
+      Transformer.StepOutput r =
+          transformer.forward(steps, max + 1, blocks, Transformer.LogitRows.NONE);
+      out.addAll(Arrays.asList(r.captured()));
+    }
+    return out;
+  }
+
+  /** [T][vocab] logits of every position, after the full model. */
+  public float[][] logits(SequenceInput input) {
+    Transformer.StepOutput r =
+        transformer.forward(
+            List.of(step(transformer.newCache(), input)),
+            config.numLayers(),
+            new int[0],
+            Transformer.LogitRows.ALL);
+    return r.logits()[0];
+  }
+
+  /**
+   * Continues every request, batched: prompts are prefilled together, then each step decodes one
+   * token for every unfinished request in a single forward. Each request has its own KV cache and
+   * its own random generator seeded from its params, so its result does not depend on the batch.
+   */
+  public List<Generation> generate(List<GenerationRequest> batch) {
+    int n = batch.size();
+    KvCache[] caches = new KvCache[n];
+    SplittableRandom[] rngs = new SplittableRandom[n];
+    List<List<Integer>> outputs = new ArrayList<>();
+    String[] finish = new String[n];
+    float[][] next = new float[n][];
+    List<Integer> pending = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      GenerationRequest req = batch.get(i);
+      validate(req.prompt());
+      checkBias(req.params().logitBias());
+      caches[i] = transformer.newCache();
+      rngs[i] = new SplittableRandom(req.params().seed());
+      outputs.add(new ArrayList<>());
+      if (req.params().maxNewTokens() == 0) finish[i] = "length";
+      else pending.add(i);
+    }
+    // Prefill in groups bounded by tokens; each gives its last token's logits.
+    List<Integer> group = new ArrayList<>();
+    int tokens = 0;
+    for (int idx = 0; idx <= pending.size(); idx++) {
+      boolean flush =
+          idx == pending.size()
+              || (!group.isEmpty()
+                  && tokens + batch.get(pending.get(idx)).prompt().length() > PREFILL_TOKEN_BUDGET);
+      if (flush && !group.isEmpty()) {
+        List<Transformer.StepInput> steps = new ArrayList<>();
+        for (int i : group) steps.add(step(caches[i], batch.get(i).prompt()));
+        float[][][] logits = lastLogits(steps);
+        for (int g = 0; g < group.size(); g++) next[group.get(g)] = logits[g][0];
+        group.clear();
+        tokens = 0;
+      }
+      if (idx < pending.size()) {
+        group.add(pending.get(idx));
+        tokens += batch.get(pending.get(idx)).prompt().length();
+      }
+    }
+    List<Integer> active = new ArrayList<>(pending);
+    while (!active.isEmpty()) {
+      List<Integer> still = new ArrayList<>();
+      List<Transformer.StepInput> steps = new ArrayList<>();
+      for (int i : active) {
+        SamplingParams p = batch.get(i).params();
+        int token = choose(next[i], p, rngs[i]);
+        outputs.get(i).add(token);
+        if (!p.ignoreEos() && isEos(token)) finish[i] = "eos";
+        else if (outputs.get(i).size() >= p.maxNewTokens()) finish[i] = "length";
+        else {
+          still.add(i);
+          steps.add(new Transformer.StepInput(caches[i], new int[] {token}, null));
+        }
+      }
+      if (!still.isEmpty()) {
+        float[][][] logits = lastLogits(steps);
+        for (int s = 0; s < still.size(); s++) next[still.get(s)] = logits[s][0];
+      }
+      active = still;
+    }
+    List<Generation> result = new ArrayList<>(n);
+    for (int i = 0; i < n; i++) {
+      int[] ids = outputs.get(i).stream().mapToInt(Integer::intValue).toArray();
+      result.add(new Generation(ids, finish[i]));
+    }
+    return result;
+  }
+
+  private float[][][] lastLogits(List<Transformer.StepInput> steps) {
+    return transformer
+        .forward(steps, config.numLayers(), new int[0], Transformer.LogitRows.LAST)
+        .logits();
+  }
+
+  private int choose(float[] logits, SamplingParams p, SplittableRandom rng) {
+    float[] biased = logits;
+    if (!p.logitBias().isEmpty()) {
+      biased = logits.clone();
+      for (Map.Entry<Integer, Float> e : p.logitBias().entrySet())
+        biased[e.getKey()] += e.getValue();
+    }
+    return Sampler.sample(biased, p.temperature(), p.topP(), p.topK(), rng);
+  }
+
+  private boolean isEos(int token) {
+    for (int e : config.eosTokenIds()) if (e == token) return true;
+    return false;
+  }
+
+  private Transformer.StepInput step(KvCache cache, SequenceInput s) {
+    validate(s);
+    return new Transformer.StepInput(cache, s.ids(), s.embeddings());
+  }
+
+  private List<List<SequenceInput>> prefillGroups(List<SequenceInput> batch) {
+    List<List<SequenceInput>> groups = new ArrayList<>();
+    List<SequenceInput> cur = new ArrayList<>();
+    int tokens = 0;
+    for (SequenceInput s : batch) {
+      validate(s);
+      if (!cur.isEmpty() && tokens + s.length() > PREFILL_TOKEN_BUDGET) {
+        groups.add(cur);
+        cur = new ArrayList<>();
+        tokens = 0;
+      }
+      cur.add(s);
+      tokens += s.length();
+    }
+    if (!cur.isEmpty()) groups.add(cur);
+    return groups;
+  }
+
+  private void validate(SequenceInput s) {
+    if (s.length() == 0) throw new UserError("empty input sequence");
+    if (s.ids() != null) {
+      checkIds(s.ids(), "token ids");
+      return;
+    }
+    for (int t = 0; t < s.embeddings().length; t++) {
+      float[] row = s.embeddings()[t];
+      if (row.length != config.hiddenSize()) {
+        throw new UserError(
+            "input embedding row "
+                + t
+                + " has "
+                + row.length
+                + " values, the model's hidden size is "
+                + config.hiddenSize());
+      }
+      for (int j = 0; j < row.length; j++) {
+        if (!Float.isFinite(row[j])) {
+          throw new UserError("input embedding row " + t + " has a non-finite value at " + j);
+        }
+      }
+    }
+  }
+
+  private void checkIds(int[] ids, String what) {
+    for (int id : ids) {
+      if (id < 0 || id >= config.vocabSize()) {
+        throw new UserError(
+            what
+                + ": id "
+                + id
+                + " is out of the vocabulary (0.."
+                + (config.vocabSize() - 1)
+                + ")");
+      }
+    }
+  }
+
+  private void checkBias(Map<Integer, Float> bias) {
+    for (int id : bias.keySet()) {
+      if (id < 0 || id >= config.vocabSize()) {
+        throw new UserError("logit bias: id " + id + " is out of the vocabulary");
+      }
+    }
+  }
+
+  @Override
+  public void close() {
+    backend.close();
+    weights.close();
+  }
+}

@@ -1,0 +1,232 @@
+package nla.backend.cpu;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.lang.foreign.Arena;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import nla.backend.Activation;
+import nla.backend.AttentionParams;
+import nla.backend.AttentionSlice;
+import nla.backend.KvCache;
+import nla.backend.Tensor;
+import nla.backend.Weight;
+import nla.io.DType;
+import nla.io.SafeTensors;
+import nla.io.SafeTensorsWriter;
+import nla.io.StoredTensor;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The CPU kernels against plain scalar loops written from the definitions. */
+class CpuBackendTest {
+  @TempDir Path dir;
+  private final CpuBackend be = new CpuBackend(3);
+  private final Arena arena = Arena.ofShared();
+  private final Random rnd = new Random(7);
+
+  @AfterEach
+  void close() {
+    be.close();
+    arena.close();
+  }
+
+  @Test
+  void matmulMatchesNaiveLoopForEveryDtypeAndOddSizes() {
+    for (DType dtype : DType.values()) {
+      int n = 11, k = 37, out = 23; // k not a multiple of any vector width: exercises the tails
+      float[] w = gaussian(out * k);
+      float[] b = gaussian(out);
+      StoredTensor wt = stored(dtype, new long[] {out, k}, w);
+      StoredTensor bt = stored(DType.F32, new long[] {out}, b);
+      float[][] x = new float[n][];
+      for (int i = 0; i < n; i++) x[i] = gaussian(k);
+      Tensor y = be.matmul(tensor(x), be.weight(wt), be.weight(bt));
+      for (int t = 0; t < n; t++) {
+        float[] row = be.readRow(y, t);
+        for (int o = 0; o < out; o++) {
+          double ref = b[o];
+          for (int i = 0; i < k; i++) ref += (double) x[t][i] * wt.get((long) o * k + i);
+          assertEquals(ref, row[o], 1e-4 * (1 + Math.abs(ref)), dtype + " " + t + "," + o);
+        }
+      }
+    }
+  }
+
+  @Test
+  void embedGathersRowsAndScales() {
+    float[] table = gaussian(10 * 6);
+    Weight w = be.weight(stored(DType.BF16, new long[] {10, 6}, table));
+    StoredTensor ref = stored(DType.BF16, new long[] {10, 6}, table);
+    Tensor t = be.allocate(4, 6);
+    be.embed(w, new int[] {9, 0, 4}, 2.5f, t, 1);
+    for (int j = 0; j < 6; j++) {
+      assertEquals(0f, be.readRow(t, 0)[j]);
+      assertEquals(ref.get(9 * 6 + j) * 2.5f, be.readRow(t, 1)[j]);
+      assertEquals(ref.get(j) * 2.5f, be.readRow(t, 2)[j]);
+      assertEquals(ref.get(4 * 6 + j) * 2.5f, be.readRow(t, 3)[j]);
+    }
+  }
+
+  @Test
+  void rmsNormMatchesDefinitionWithAndWithoutOnePlusWeight() {
+    float[][] x = {gaussian(16), gaussian(16)};
+    float[] w = gaussian(8);
+    Weight wt = be.weight(stored(DType.F32, new long[] {8}, w));
+    for (boolean addOne : new boolean[] {false, true}) {
+      Tensor y = be.rmsNorm(tensor(x), wt, 8, 1e-6f, addOne);
+      for (int r = 0; r < 2; r++) {
+        for (int g = 0; g < 2; g++) {
+          double ss = 0;
+          for (int i = 0; i < 8; i++) ss += x[r][g * 8 + i] * x[r][g * 8 + i];
+          double inv = 1 / Math.sqrt(ss / 8 + 1e-6);
+          for (int i = 0; i < 8; i++) {
+            double ref = x[r][g * 8 + i] * inv * (addOne ? 1 + w[i] : w[i]);
+            assertEquals(ref, be.readRow(y, r)[g * 8 + i], 1e-5);
+          }
+        }
+      }
+    }
+  }
+
+  @Test
+  void ropeRotatesHalvesByPositionTimesFrequency() {
+    int hd = 8;
+    float[][] x = {gaussian(2 * hd), gaussian(2 * hd)};
+    float[] inv = {1f, 0.1f, 0.01f, 0.001f};
+    int[] pos = {3, 17};
+    Tensor t = tensor(x);
+    be.rope(t, hd, pos, inv);
+    for (int r = 0; r < 2; r++) {
+      for (int h = 0; h < 2; h++) {
+        for (int i = 0; i < 4; i++) {
+          double a = x[r][h * hd + i], b = x[r][h * hd + 4 + i];
+          double ang = pos[r] * inv[i];
+          assertEquals(a * Math.cos(ang) - b * Math.sin(ang), be.readRow(t, r)[h * hd + i], 1e-5);
+          assertEquals(
+              b * Math.cos(ang) + a * Math.sin(ang), be.readRow(t, r)[h * hd + 4 + i], 1e-5);
+        }
+      }
+    }
+  }
+
+  @Test
+  void attentionMatchesNaiveCausalSoftmaxWithGqaWindowAndSoftcapAcrossABatch() {
+    int heads = 4, kvHeads = 2, hd = 8, window = 3;
+    int[] lengths = {5, 2};
+    int total = 7;
+    float[][] q = rows(total, heads * hd),
+        k = rows(total, kvHeads * hd),
+        v = rows(total, kvHeads * hd);
+    for (float softcap : new float[] {0f, 2f}) {
+      for (int win : new int[] {0, window}) {
+        List<AttentionSlice> batch = new ArrayList<>();
+        List<KvCache> caches = new ArrayList<>();
+        int row = 0;
+        for (int len : lengths) {
+          KvCache c = be.newCache(1, kvHeads, hd);
+          caches.add(c);
+          batch.add(new AttentionSlice(c, row, len));
+          row += len;
+        }
+        AttentionParams p = new AttentionParams(0, heads, kvHeads, hd, 0.3f, win, softcap);
+        Tensor out = be.attention(tensor(q), tensor(k), tensor(v), batch, p);
+        row = 0;
+        for (int len : lengths) {
+          for (int i = 0; i < len; i++) {
+            float[] got = be.readRow(out, row + i);
+            for (int h = 0; h < heads; h++) {
+              int kvh = h / (heads / kvHeads);
+              double[] s = new double[i + 1];
+              double max = Double.NEGATIVE_INFINITY;
+              for (int j = 0; j <= i; j++) {
+                if (win > 0 && i - j >= win) {
+                  s[j] = Double.NEGATIVE_INFINITY;
+                  continue;
+                }
+                double dot = 0;
+                for (int e = 0; e < hd; e++)
+                  dot += q[row + i][h * hd + e] * k[row + j][kvh * hd + e];
+                dot *= 0.3;
+                if (softcap > 0) dot = Math.tanh(dot / softcap) * softcap;
+                s[j] = dot;
+                max = Math.max(max, dot);
+              }
+              double sum = 0;
+              for (int j = 0; j <= i; j++) sum += (s[j] = Math.exp(s[j] - max));
+              for (int e = 0; e < hd; e++) {
+                double ref = 0;
+                for (int j = 0; j <= i; j++) ref += s[j] / sum * v[row + j][kvh * hd + e];
+                assertEquals(ref, got[h * hd + e], 1e-5, "seq row " + (row + i) + " head " + h);
+              }
+            }
+          }
+          row += len;
+        }
+      }
+    }
+  }
+
+  @Test
+  void attentionDecodeStepAttendsOverTheCache() {
+    int heads = 2, kvHeads = 1, hd = 4;
+    float[][] q = rows(4, heads * hd), k = rows(4, kvHeads * hd), v = rows(4, kvHeads * hd);
+    AttentionParams p = new AttentionParams(0, heads, kvHeads, hd, 0.5f, 0, 0f);
+    KvCache full = be.newCache(1, kvHeads, hd);
+    Tensor whole =
+        be.attention(tensor(q), tensor(k), tensor(v), List.of(new AttentionSlice(full, 0, 4)), p);
+    KvCache inc = be.newCache(1, kvHeads, hd);
+    for (int t = 0; t < 4; t++) {
+      Tensor one =
+          be.attention(
+              tensor(new float[][] {q[t]}),
+              tensor(new float[][] {k[t]}),
+              tensor(new float[][] {v[t]}),
+              List.of(new AttentionSlice(inc, 0, 1)),
+              p);
+      inc.advance(1);
+      float[] a = be.readRow(one, 0), b = be.readRow(whole, t);
+      for (int e = 0; e < a.length; e++) assertEquals(b[e], a[e], 1e-6);
+    }
+  }
+
+  @Test
+  void gatedActivationsMatchTheirFormulas() {
+    float[][] g = {gaussian(9)}, u = {gaussian(9)};
+    Tensor silu = be.gatedActivation(tensor(g), tensor(u), Activation.SILU);
+    Tensor gelu = be.gatedActivation(tensor(g), tensor(u), Activation.GELU_TANH);
+    for (int i = 0; i < 9; i++) {
+      double x = g[0][i];
+      assertEquals(x / (1 + Math.exp(-x)) * u[0][i], be.readRow(silu, 0)[i], 1e-6);
+      double gl = 0.5 * x * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (x + 0.044715 * x * x * x)));
+      assertEquals(gl * u[0][i], be.readRow(gelu, 0)[i], 1e-6);
+    }
+  }
+
+  private StoredTensor stored(DType dtype, long[] shape, float[] values) {
+    Path f = dir.resolve("t" + rnd.nextInt(1 << 30) + ".safetensors");
+    new SafeTensorsWriter().add("t", dtype, shape, values).write(f);
+    return SafeTensors.map(SafeTensors.readHeader(f), arena).get("t");
+  }
+
+  private Tensor tensor(float[][] rows) {
+    Tensor t = be.allocate(rows.length, rows[0].length);
+    for (int i = 0; i < rows.length; i++) be.writeRow(t, i, rows[i]);
+    return t;
+  }
+
+  private float[][] rows(int n, int d) {
+    float[][] r = new float[n][];
+    for (int i = 0; i < n; i++) r[i] = gaussian(d);
+    return r;
+  }
+
+  private float[] gaussian(int n) {
+    float[] a = new float[n];
+    for (int i = 0; i < n; i++) a[i] = (float) rnd.nextGaussian();
+    return a;
+  }
+}
