@@ -108,21 +108,11 @@ public final class Tokenizer {
       throw new UserError(tokenizerJson + ": missing (every model directory needs tokenizer.json)");
     }
     byte[] bytes = read(tokenizerJson);
-    JsonNode tokenizer = parseJson(tokenizerJson, bytes);
-    JsonNode vocab = tokenizer.path("model").path("vocab");
-    if (!tokenizer.has("model") || vocab.isMissingNode()) {
-      throw new UserError(tokenizerJson + ": not a Hugging Face tokenizer (no model.vocab)");
-    }
-
-    int maxId = -1;
-    if (vocab.isObject()) {
-      for (JsonNode id : vocab) maxId = Math.max(maxId, id.asInt());
-    } else if (vocab.isArray()) { // Unigram: [[piece, score], ...]
-      maxId = vocab.size() - 1;
-    }
+    TokenizerJsonSummary summary = TokenizerJsonSummary.read(tokenizerJson, bytes);
+    int maxId = summary.maxVocabId();
     BitSet special = new BitSet();
     Map<Integer, String> added = new LinkedHashMap<>();
-    for (JsonNode t : tokenizer.path("added_tokens")) {
+    for (JsonNode t : summary.addedTokens()) {
       int id = t.path("id").asInt();
       added.put(id, t.path("content").asText());
       if (t.path("special").asBoolean(false)) special.set(id);
@@ -209,6 +199,73 @@ public final class Tokenizer {
       return Files.readAllBytes(file);
     } catch (IOException e) {
       throw new UserError(file + ": cannot read: " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * What we need from tokenizer.json besides the library's own parse: the largest vocabulary id and
+   * the added-token table. Read by streaming, since the vocabulary and merges are tens of MB.
+   */
+  private record TokenizerJsonSummary(int maxVocabId, JsonNode addedTokens) {
+    static TokenizerJsonSummary read(Path file, byte[] bytes) {
+      try (com.fasterxml.jackson.core.JsonParser p = JSON.getFactory().createParser(bytes)) {
+        if (p.nextToken() != com.fasterxml.jackson.core.JsonToken.START_OBJECT) {
+          throw new UserError(file + ": not a JSON object");
+        }
+        Integer maxId = null;
+        JsonNode added = JSON.createArrayNode();
+        while (p.nextToken() == com.fasterxml.jackson.core.JsonToken.FIELD_NAME) {
+          String field = p.currentName();
+          p.nextToken();
+          if (field.equals("added_tokens")) {
+            added = JSON.readTree(p);
+          } else if (field.equals("model") && p.currentToken().isStructStart()) {
+            maxId = maxVocabId(p);
+          } else {
+            p.skipChildren();
+          }
+        }
+        if (maxId == null) {
+          throw new UserError(file + ": not a Hugging Face tokenizer (no model.vocab)");
+        }
+        return new TokenizerJsonSummary(maxId, added);
+      } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+        throw new UserError(file + ": not valid JSON: " + e.getOriginalMessage(), e);
+      } catch (IOException e) {
+        throw new UserError(file + ": cannot read: " + e.getMessage(), e);
+      }
+    }
+
+    /**
+     * Inside "model": the largest id of "vocab" ({token: id} for BPE/WordPiece, a list for
+     * Unigram).
+     */
+    private static Integer maxVocabId(com.fasterxml.jackson.core.JsonParser p) throws IOException {
+      Integer maxId = null;
+      while (p.nextToken() == com.fasterxml.jackson.core.JsonToken.FIELD_NAME) {
+        String field = p.currentName();
+        com.fasterxml.jackson.core.JsonToken value = p.nextToken();
+        if (!field.equals("vocab")) {
+          p.skipChildren();
+        } else if (value == com.fasterxml.jackson.core.JsonToken.START_OBJECT) {
+          int max = -1;
+          while (p.nextToken() == com.fasterxml.jackson.core.JsonToken.FIELD_NAME) {
+            p.nextToken();
+            max = Math.max(max, p.getValueAsInt(-1));
+          }
+          maxId = max;
+        } else if (value == com.fasterxml.jackson.core.JsonToken.START_ARRAY) {
+          int n = 0;
+          while (p.nextToken() != com.fasterxml.jackson.core.JsonToken.END_ARRAY) {
+            p.skipChildren();
+            n++;
+          }
+          maxId = n - 1;
+        } else {
+          p.skipChildren();
+        }
+      }
+      return maxId;
     }
   }
 
