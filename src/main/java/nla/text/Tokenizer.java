@@ -366,10 +366,8 @@ public final class Tokenizer {
   public String decode(int[] ids, boolean skipSpecialTokens) {
     long[] longIds = new long[ids.length];
     for (int i = 0; i < ids.length; i++) {
-      if (ids[i] < 0 || ids[i] >= vocabSize) {
-        throw new IllegalArgumentException(
-            "token id " + ids[i] + " outside [0, " + vocabSize + ")");
-      }
+      // Ids past the tokenizer (a model's padded embedding rows) decode to nothing, as in HF.
+      if (ids[i] < 0) throw new IllegalArgumentException("negative token id " + ids[i]);
       longIds[i] = ids[i];
     }
     String text = hf.decode(longIds, skipSpecialTokens);
@@ -395,8 +393,9 @@ public final class Tokenizer {
 
   /**
    * The text of one token as {@code decode([id], skip_special_tokens=False)}: special tokens as
-   * their text, a lone byte of a multi-byte character as U+FFFD. The generation-time ban rule of
-   * contract §4 tests these strings.
+   * their text, a lone byte of a multi-byte character as U+FFFD, an id past {@link #vocabSize} (a
+   * padded embedding row of the model) as "". The generation-time ban rule of contract §4 tests
+   * these strings.
    */
   public String tokenText(int id) {
     return decode(new int[] {id}, false);

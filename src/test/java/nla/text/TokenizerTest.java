@@ -264,4 +264,12 @@ class TokenizerTest {
         14, qwen.length); // <|endoftext|> (pad) + <|im_start|>..<|video_pad|> (13, eos among them)
     assertEquals(addedTokenId("qwen2.5", "<|endoftext|>"), qwen[0]);
   }
+
+  @Test
+  void idsPastTheTokenizerDecodeToNothingAsInHuggingFace() throws IOException {
+    // Qwen2.5 models have 151936 embedding rows but 151669 tokens; the Rust decoder skips the rest.
+    int hello = vocabId("qwen2.5", "Hello");
+    assertEquals("", QWEN.tokenText(151900));
+    assertEquals("Hello", QWEN.decode(new int[] {hello, 151900}, false));
+  }
 }
