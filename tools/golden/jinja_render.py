@@ -148,7 +148,15 @@ SPECIAL_TOKENS = {
     "gemma-3-it": {"bos_token": "<bos>", "eos_token": "<end_of_turn>", "pad_token": "<pad>", "unk_token": "<unk>"},
     "llama-3.3-instruct": {"bos_token": "<|begin_of_text|>", "eos_token": "<|eot_id|>"},
     "llama-3.2-instruct": {"bos_token": "<|begin_of_text|>", "eos_token": "<|eot_id|>"},
+    "more/mistral-nemo-instruct-2407": {"bos_token": "<s>", "eos_token": "</s>", "unk_token": "<unk>"},
+    "more/granite-3.3-instruct": {"eos_token": "<|end_of_text|>", "pad_token": "<|end_of_text|>"},
 }
+
+TOOLS = [{"type": "function", "function": {
+    "name": "get_weather", "description": "Weather for a city, in \u00b0C",
+    "parameters": {"type": "object", "properties": {"city": {"type": "string", "description": "Name, e.g. \"Zürich\""},
+                                                    "days": {"type": "integer"}},
+                   "required": ["city"]}}}]
 
 
 def whitespace_fuzz(count=150, seed=20261124):
@@ -206,6 +214,10 @@ def main():
                 cases.append({"name": f"{family}/{list_name}/gen={add_generation_prompt}",
                               "template_file": f"{family}.chat_template.jinja",
                               "variables": variables, **render(env, template, variables)})
+        variables = {"messages": MESSAGE_LISTS["user"], "tools": TOOLS, "documents": None,
+                     "add_generation_prompt": True, **specials}
+        cases.append({"name": f"{family}/user/tools", "template_file": f"{family}.chat_template.jinja",
+                      "variables": variables, **render(env, template, variables)})
         if family.startswith("llama-3"):
             variables = {"messages": MESSAGE_LISTS["user"], "tools": None, "documents": None,
                          "add_generation_prompt": True, "date_string": "15 Aug 2025", **specials}
