@@ -98,9 +98,10 @@ public final class Tokenizer {
   }
 
   /**
-   * Loads {@code tokenizer.json} and, when present, {@code tokenizer_config.json} and {@code
-   * chat_template.jinja} (which transformers ≥ 4.43 writes beside the config and prefers) from a
-   * model directory.
+   * Loads {@code tokenizer.json} and, when present, {@code tokenizer_config.json} from a model
+   * directory. The chat template comes from {@code chat_template.jinja} (recent transformers write
+   * it beside the config and prefer it), else the config's {@code chat_template}, else a
+   * processor's {@code chat_template.json}.
    */
   public static Tokenizer load(Path modelDir) {
     Path tokenizerJson = modelDir.resolve("tokenizer.json");
@@ -165,6 +166,13 @@ public final class Tokenizer {
       templateOrigin = templateFile;
     } else {
       templateSource = chatTemplateFromConfig(configPath, config.path("chat_template"));
+    }
+    Path processorTemplate = modelDir.resolve("chat_template.json");
+    if (templateSource == null && Files.isRegularFile(processorTemplate)) {
+      // Multimodal checkpoints (Gemma 3) saved by a processor keep the template only there.
+      JsonNode processor = parseJson(processorTemplate, read(processorTemplate));
+      templateSource = chatTemplateFromConfig(processorTemplate, processor.path("chat_template"));
+      templateOrigin = processorTemplate;
     }
 
     HuggingFaceTokenizer hf;
@@ -509,7 +517,7 @@ public final class Tokenizer {
     if (chatTemplateSource == null) {
       throw new UserError(
           dir.resolve("tokenizer_config.json")
-              + ": no chat_template (and no chat_template.jinja beside it)");
+              + ": no chat_template (nor chat_template.jinja or chat_template.json beside it)");
     }
     try {
       t = Template.parse(chatTemplateSource);

@@ -272,4 +272,14 @@ class TokenizerTest {
     assertEquals("", QWEN.tokenText(151900));
     assertEquals("Hello", QWEN.decode(new int[] {hello, 151900}, false));
   }
+
+  @Test
+  void processorChatTemplateJsonIsTheLastResort(@TempDir Path dir) throws IOException {
+    TokenizerFixtures.copyOf("gemma3", dir);
+    Files.writeString(dir.resolve("tokenizer_config.json"), "{\"bos_token\": \"<bos>\"}");
+    Files.writeString(
+        dir.resolve("chat_template.json"),
+        "{\"chat_template\": \"{{ bos_token }}[{{ messages[0].content }}]\"}");
+    assertEquals("<bos>[x]", Tokenizer.load(dir).renderChat(List.of(ChatMessage.user("x")), true));
+  }
 }
