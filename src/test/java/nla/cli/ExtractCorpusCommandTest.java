@@ -29,8 +29,8 @@ class ExtractCorpusCommandTest {
 
   @BeforeAll
   static void models() {
-    qwen = TinyBaseModelsAccess.qwen(dir.resolve("qwen"), 3);
-    gemma = TinyBaseModelsAccess.gemma(dir.resolve("gemma"), 2);
+    qwen = TinyBaseModelsAccess.qwen(3);
+    gemma = TinyBaseModelsAccess.gemma(2);
   }
 
   public record Run(int code, String out, String err) {}
@@ -90,7 +90,8 @@ class ExtractCorpusCommandTest {
     assertEquals(2, s.extraction().sliceStart());
     assertEquals(30, s.extraction().sliceLength());
     assertEquals("none", s.extraction().norm());
-    assertEquals(DatasetSidecar.datasetId("qwen", 1, "demo", 2, 30), s.datasetId());
+    assertEquals(
+        DatasetSidecar.datasetId(qwen.getFileName().toString(), 1, "demo", 2, 30), s.datasetId());
     assertFalse(Files.exists(Path.of(out + ".partial")));
   }
 
