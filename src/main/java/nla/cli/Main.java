@@ -14,14 +14,27 @@ import picocli.CommandLine.Option;
         "Natural Language Autoencoders: verbalize activations, reconstruct them, measure and study.",
     subcommands = {
       CommandLine.HelpCommand.class,
+    subcommands = {
       InspectCommand.class,
       ExtractCommand.class,
       GenerateCommand.class,
       DownloadCommand.class,
+    subcommands = {
+      TokenizeCommand.class,
+      VerbalizeCommand.class,
+      ReconstructCommand.class,
+      BaselineCommand.class,
+      RoundtripCommand.class,
       ExtractCorpusCommand.class,
       ActivationsCommand.class,
       EvalSetCommand.class,
-      AlignCommand.class
+      AlignCommand.class,
+      StudyCommand.class,
+      ReportCommand.class,
+      SpansCommand.class,
+      OverlapCommand.class,
+      BenchCommand.class
+    })
     })
 public final class Main implements Runnable {
 
