@@ -14,12 +14,10 @@ import picocli.CommandLine.Option;
         "Natural Language Autoencoders: verbalize activations, reconstruct them, measure and study.",
     subcommands = {
       CommandLine.HelpCommand.class,
-    subcommands = {
       InspectCommand.class,
       ExtractCommand.class,
       GenerateCommand.class,
       DownloadCommand.class,
-    subcommands = {
       TokenizeCommand.class,
       VerbalizeCommand.class,
       ReconstructCommand.class,
@@ -34,7 +32,6 @@ import picocli.CommandLine.Option;
       SpansCommand.class,
       OverlapCommand.class,
       BenchCommand.class
-    })
     })
 public final class Main implements Runnable {
 
