@@ -17,7 +17,13 @@ import java.util.List;
  * or F32. For test models and random-initialised benchmark models.
  */
 public final class SafeTensorsWriter {
-  private record Pending(String name, DType dtype, long[] shape, float[] values) {}
+  /** Element values by flat index, for tensors too large to hold as a float[]. */
+  @FunctionalInterface
+  public interface Values {
+    float at(long index);
+  }
+
+  private record Pending(String name, DType dtype, long[] shape, long count, Values values) {}
 
   private final List<Pending> tensors = new ArrayList<>();
 
@@ -27,7 +33,15 @@ public final class SafeTensorsWriter {
     if (n != values.length) {
       throw new IllegalArgumentException(name + ": " + values.length + " values for shape");
     }
-    tensors.add(new Pending(name, dtype, shape.clone(), values));
+    tensors.add(new Pending(name, dtype, shape.clone(), n, i -> values[(int) i]));
+    return this;
+  }
+
+  /** A tensor whose elements are computed while writing (never held whole in memory). */
+  public SafeTensorsWriter add(String name, DType dtype, long[] shape, Values values) {
+    long n = 1;
+    for (long s : shape) n *= s;
+    tensors.add(new Pending(name, dtype, shape.clone(), n, values));
     return this;
   }
 
@@ -39,7 +53,7 @@ public final class SafeTensorsWriter {
       e.put("dtype", t.dtype().name());
       var shape = e.putArray("shape");
       for (long s : t.shape()) shape.add(s);
-      long bytes = (long) t.values().length * t.dtype().bytes();
+      long bytes = t.count() * t.dtype().bytes();
       var off = e.putArray("data_offsets");
       off.add(offset);
       off.add(offset + bytes);
@@ -47,25 +61,29 @@ public final class SafeTensorsWriter {
     }
     byte[] json = header.toString().getBytes(StandardCharsets.UTF_8);
     int pad = (8 - json.length % 8) % 8;
-    try (OutputStream out = Files.newOutputStream(file)) {
+    try (OutputStream out =
+        new java.io.BufferedOutputStream(Files.newOutputStream(file), 1 << 20)) {
       ByteBuffer len = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
       len.putLong(json.length + pad);
       out.write(len.array());
       out.write(json);
       out.write(" ".repeat(pad).getBytes(StandardCharsets.US_ASCII));
+      ByteBuffer buf = ByteBuffer.allocate(1 << 16).order(ByteOrder.LITTLE_ENDIAN);
       for (Pending t : tensors) {
-        ByteBuffer buf =
-            ByteBuffer.allocate(t.values().length * t.dtype().bytes())
-                .order(ByteOrder.LITTLE_ENDIAN);
-        for (float v : t.values()) {
+        for (long i = 0; i < t.count(); i++) {
+          if (buf.remaining() < 4) {
+            out.write(buf.array(), 0, buf.position());
+            buf.clear();
+          }
+          float v = t.values().at(i);
           switch (t.dtype()) {
             case F32 -> buf.putFloat(v);
             case F16 -> buf.putShort(Float.floatToFloat16(v));
             case BF16 -> buf.putShort(toBf16(v));
           }
         }
-        out.write(buf.array());
       }
+      out.write(buf.array(), 0, buf.position());
     } catch (IOException e) {
       throw new UserError(file + ": cannot write: " + e.getMessage(), e);
     }

@@ -1,0 +1,71 @@
+package nla.cli;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.Callable;
+import nla.io.ModelPaths;
+import nla.io.Npy;
+import nla.io.UserError;
+import nla.model.LanguageModel;
+import nla.model.SequenceInput;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code nla extract}: the residual stream after block K (transformers' hidden_states[K+1], no
+ * final norm) for every token, as float32 [T, d] .npy.
+ */
+@Command(
+    name = "extract",
+    mixinStandardHelpOptions = true,
+    description = "Write the output of decoder block K for every token as float32 [T, d] .npy.")
+public final class ExtractCommand implements Callable<Integer> {
+  @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;
+
+  @Option(names = "--model", required = true, paramLabel = "DIR", description = "Model directory.")
+  String model;
+
+  @ArgGroup(exclusive = true, multiplicity = "1")
+  Input input;
+
+  static final class Input {
+    @Option(names = "--token-ids", paramLabel = "IDS", description = "Comma-separated token ids.")
+    String tokenIds;
+  }
+
+  @Option(
+      names = "--layer",
+      required = true,
+      paramLabel = "K",
+      description = "Block index (0-based); repeat for several layers.")
+  List<Integer> layers;
+
+  @Option(
+      names = "--out",
+      required = true,
+      paramLabel = "PATH",
+      description = "Output .npy file; with several --layer, a directory receiving L{K}.npy.")
+  Path out;
+
+  @Override
+  public Integer call() {
+    Path dir = ModelPaths.resolve(model);
+    int[] ids = Args.tokenIds(input.tokenIds, "--token-ids");
+    int[] blocks = layers.stream().mapToInt(Integer::intValue).distinct().toArray();
+    try (LanguageModel lm = LanguageModel.load(dir)) {
+      float[][][] states = lm.hiddenStates(List.of(SequenceInput.ofIds(ids)), blocks).get(0);
+      if (blocks.length == 1) {
+        Npy.write(out, states[0]);
+      } else {
+        if (Files.isRegularFile(out)) {
+          throw new UserError("--out " + out + ": several layers need a directory, not a file");
+        }
+        for (int i = 0; i < blocks.length; i++)
+          Npy.write(out.resolve("L" + blocks[i] + ".npy"), states[i]);
+      }
+    }
+    return 0;
+  }
+}

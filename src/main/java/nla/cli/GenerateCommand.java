@@ -1,0 +1,86 @@
+package nla.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import nla.io.ModelPaths;
+import nla.io.UserError;
+import nla.model.Generation;
+import nla.model.GenerationRequest;
+import nla.model.LanguageModel;
+import nla.model.SamplingParams;
+import nla.model.SequenceInput;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code nla generate}: continue a prompt with the KV-cached engine. */
+@Command(
+    name = "generate",
+    mixinStandardHelpOptions = true,
+    description = "Continue a prompt: greedy (temperature 0) or sampled with a seed.")
+public final class GenerateCommand implements Callable<Integer> {
+  @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;
+
+  @Option(names = "--model", required = true, paramLabel = "DIR", description = "Model directory.")
+  String model;
+
+  @ArgGroup(exclusive = true, multiplicity = "1")
+  Input input;
+
+  static final class Input {
+    @Option(names = "--token-ids", paramLabel = "IDS", description = "Comma-separated prompt ids.")
+    String tokenIds;
+  }
+
+  @Option(names = "--max-new-tokens", paramLabel = "N", description = "Default: ${DEFAULT-VALUE}.")
+  int maxNewTokens = SamplingParams.DEFAULT_MAX_NEW_TOKENS;
+
+  @Option(names = "--temperature", paramLabel = "X", description = "0 = greedy (default).")
+  double temperature = 0;
+
+  @Option(names = "--top-p", paramLabel = "P", description = "Nucleus sampling mass (default 1).")
+  double topP = 1;
+
+  @Option(names = "--top-k", paramLabel = "K", description = "Keep the K most likely (0 = off).")
+  int topK = 0;
+
+  @Option(names = "--seed", paramLabel = "S", description = "Sampling seed (default 0).")
+  long seed = 0;
+
+  @Option(names = "--ignore-eos", description = "Do not stop at the EOS ids.")
+  boolean ignoreEos;
+
+  @Option(names = "--json", description = "Print {prompt_ids, output_ids, text} as JSON.")
+  boolean json;
+
+  @Override
+  public Integer call() throws Exception {
+    if (maxNewTokens < 0) throw new UserError("--max-new-tokens must be >= 0");
+    if (!(temperature >= 0) || Double.isInfinite(temperature))
+      throw new UserError("--temperature must be a finite number >= 0");
+    if (!(topP > 0 && topP <= 1)) throw new UserError("--top-p must be in (0, 1]");
+    if (topK < 0) throw new UserError("--top-k must be >= 0");
+    int[] prompt = Args.tokenIds(input.tokenIds, "--token-ids");
+    SamplingParams params =
+        new SamplingParams(temperature, topP, topK, seed, maxNewTokens, ignoreEos, Map.of());
+    Generation g;
+    try (LanguageModel lm = LanguageModel.load(ModelPaths.resolve(model))) {
+      g = lm.generate(List.of(new GenerationRequest(SequenceInput.ofIds(prompt), params))).get(0);
+    }
+    ObjectMapper mapper = new ObjectMapper();
+    ObjectNode out = mapper.createObjectNode();
+    var p = out.putArray("prompt_ids");
+    for (int id : prompt) p.add(id);
+    var o = out.putArray("output_ids");
+    for (int id : g.outputIds()) o.add(id);
+    out.putNull("text");
+    out.put("finish_reason", g.finishReason());
+    spec.commandLine()
+        .getOut()
+        .println(json ? mapper.writeValueAsString(out) : out.toPrettyString());
+    return 0;
+  }
+}
