@@ -14,7 +14,7 @@ final class TerminalProgress implements Progress {
   private long firstDone = -1;
   private long lastDraw;
 
-  private TerminalProgress(PrintStream err, String label) {
+  TerminalProgress(PrintStream err, String label) {
     this.err = err;
     this.label = label;
   }

@@ -17,6 +17,9 @@ public final class ModelPaths {
   private ModelPaths() {}
 
   public static Path resolve(String dirOrRepoId) {
+    Path dir = Path.of(dirOrRepoId);
+    // A local directory needs nothing from the Hub environment (a bad HF_ENDPOINT must not matter).
+    if (Files.isDirectory(dir)) return dir;
     return resolve(dirOrRepoId, HubSettings.fromEnvironment());
   }
 

@@ -226,8 +226,8 @@ public final class StudyPlan {
         case Studies.EVAL, Studies.QUOTE_BAN, Studies.REDACT, Studies.BEST_OF_N -> {
           String nName = str(s, "nla", where, null);
           String aName = str(s, "activations", where, nName);
+          ActivationSet a = act.apply(aName); // cheap inputs fail before models load
           Nla n = nla.apply(nName);
-          ActivationSet a = act.apply(aName);
           inputs.put("nla:" + nName, n.hash());
           inputs.put("activations:" + aName, a.hash());
           try (RunDir run =

@@ -105,6 +105,21 @@ class PythonRandomTest {
   }
 
   @Test
+  void datasetIdMatchesTheReferenceHashOfModelLayerCorpusAndSlice() {
+    for (JsonNode c : golden.get("dataset_id")) {
+      assertEquals(
+          c.get("dataset_id").asText(),
+          DatasetSidecar.datasetId(
+              c.get("base_model").asText(),
+              c.get("layer").asInt(),
+              c.get("corpus").asText(),
+              c.get("start").asLong(),
+              c.get("length").asLong()));
+    }
+    assertEquals(3, golden.get("dataset_id").size());
+  }
+
+  @Test
   void positionSamplerMatchesReferenceSamplePositionsOnManyDocsAndSeeds() {
     int cases = 0;
     Set<String> algorithms = new HashSet<>();

@@ -212,7 +212,9 @@ public final class Downloader {
     Path part = cache.incompleteBlob(repo, f.etag());
     Path lockFile = cache.lockFile(repo, f.etag());
     Files.createDirectories(lockFile.getParent());
-    // Another process (ours or huggingface_hub's) may be fetching the same blob: wait for it.
+    // Another nla process may be fetching the same blob: wait for it. (huggingface_hub writes to
+    // temporary files of its own, uniquely named, so sharing the cache with it needs no common
+    // lock.)
     try (FileChannel lockChannel =
             FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
         FileLock lock = lockChannel.lock()) {

@@ -81,6 +81,7 @@ final class FakeHub implements AutoCloseable {
   /** A request as the servers saw it. */
   record Seen(String server, String method, String path, String query, String range, String auth) {}
 
+  private static final String CDN_HOST = "localhost";
   private static final Pattern API = Pattern.compile("/api/models/([^/]+)/([^/]+)/revision/(.+)");
   private static final Pattern RESOLVE = Pattern.compile("/([^/]+)/([^/]+)/resolve/([^/]+)/(.+)");
   private static final Pattern CDN = Pattern.compile("/lfs-blobs/([0-9a-f]{64})");
@@ -108,7 +109,9 @@ final class FakeHub implements AutoCloseable {
   FakeHub() throws IOException {
     InetAddress loopback = InetAddress.getLoopbackAddress();
     hub = HttpServer.create(new InetSocketAddress(loopback, 0), 0);
-    cdn = HttpServer.create(new InetSocketAddress(loopback, 0), 0);
+    // The CDN is another host name, as on the real Hub (clients treat a same-host redirect as the
+    // Hub's own and follow it with the token); "localhost" is bound where this JVM resolves it.
+    cdn = HttpServer.create(new InetSocketAddress(InetAddress.getByName(CDN_HOST), 0), 0);
     hub.createContext("/", this::handleHub);
     cdn.createContext("/", this::handleCdn);
     hub.setExecutor(pool);
@@ -216,7 +219,9 @@ final class FakeHub implements AutoCloseable {
         ex.getResponseHeaders()
             .add(
                 "Location",
-                "http://127.0.0.1:"
+                "http://"
+                    + CDN_HOST
+                    + ":"
                     + cdn.getAddress().getPort()
                     + "/lfs-blobs/"
                     + file.sha256()
