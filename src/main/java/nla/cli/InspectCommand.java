@@ -43,7 +43,7 @@ public final class InspectCommand implements Callable<Integer> {
 
   /**
    * The inspect JSON: {@code model_type, architecture, num_layers, d_model, vocab_size, dtype,
-   * tensors, sidecar}.
+   * tensors, sidecar}, and for an AV {@code av_prompt_ids, injection_position}.
    */
   public static ObjectNode describe(Path dir) {
     ModelConfig config = ModelConfig.load(dir);
@@ -68,7 +68,11 @@ public final class InspectCommand implements Callable<Integer> {
     out.put("vocab_size", config.vocabSize());
     out.put("dtype", dtype);
     out.put("tensors", tensors);
-    out.putNull("sidecar");
+    // The NLA part (sidecar, canonical AV prompt, injection position) comes from nla.core, which
+    // also runs every load-time check of the sidecar against the tokenizer and config.
+    ObjectMapper mapper = new ObjectMapper();
+    nla.core.LiveChecks.inspectFields(dir, config)
+        .forEach((key, value) -> out.set(key, mapper.valueToTree(value)));
     return out;
   }
 

@@ -17,7 +17,11 @@ import picocli.CommandLine.Option;
       InspectCommand.class,
       ExtractCommand.class,
       GenerateCommand.class,
-      DownloadCommand.class
+      DownloadCommand.class,
+      VerbalizeCommand.class,
+      ReconstructCommand.class,
+      BaselineCommand.class,
+      RoundtripCommand.class
     })
 public final class Main implements Runnable {
 

@@ -1,0 +1,185 @@
+package nla.cli;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.Writer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import nla.core.ActivationReconstructor;
+import nla.core.ActivationVerbalizer;
+import nla.core.Metrics;
+import nla.core.RoundTrip;
+import nla.io.ModelPaths;
+import nla.io.Npy;
+import nla.io.UserError;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code nla roundtrip}: verbalize, reconstruct, score. */
+@Command(
+    name = "roundtrip",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Verbalize vectors with the AV, reconstruct them from the explanations with the AR, and score:"
+          + " mse_nrm, cos and fve_nrm = 1 - mse_nrm / var_nrm per item.",
+      "Writes RUN_DIR/items.jsonl, RUN_DIR/predictions.npy and RUN_DIR/summary.json; prints a summary.",
+      "The FVE denominator var_nrm comes from --baseline (a vector file or a number) or, by default, from the"
+          + " input vectors themselves; the summary says which."
+    })
+final class RoundtripCommand implements Callable<Integer> {
+  @Option(
+      names = "--av",
+      required = true,
+      paramLabel = "DIR",
+      description = "AV checkpoint directory.")
+  String av;
+
+  @Option(
+      names = "--ar",
+      required = true,
+      paramLabel = "DIR",
+      description = "AR checkpoint directory.")
+  String ar;
+
+  @Option(
+      names = "--vectors",
+      required = true,
+      paramLabel = "FILE",
+      description = ".npy [n, d] or [d], or an activation .parquet.")
+  Path vectors;
+
+  @Option(
+      names = "--rows",
+      paramLabel = "LIST",
+      description = "Rows to use, e.g. 0,2,5 or 0-99 (default: all).")
+  String rows;
+
+  @Option(
+      names = "--baseline",
+      paramLabel = "FILE|NUMBER",
+      description =
+          "FVE denominator: var_nrm of a vector file (.npy/.parquet), or a number such as a training value.")
+  String baseline;
+
+  @Option(
+      names = "--out",
+      required = true,
+      paramLabel = "RUN_DIR",
+      description = "Directory for the per-item results.")
+  Path runDir;
+
+  @Mixin SamplingFlags sampling;
+
+  @Spec CommandSpec spec;
+
+  @Override
+  public Integer call() throws IOException {
+    VectorInput.Selection sel = VectorInput.read(vectors, rows);
+    PrintWriter out = spec.commandLine().getOut();
+    PrintWriter err = spec.commandLine().getErr();
+    Files.createDirectories(runDir);
+    try (ActivationVerbalizer verbalizer =
+            ActivationVerbalizer.open(ModelPaths.resolve(av), sampling.chatTemplateVariables());
+        ActivationReconstructor reconstructor =
+            ActivationReconstructor.open(ModelPaths.resolve(ar))) {
+      verbalizer.withBatchSize(sampling.batchSize);
+      reconstructor.withBatchSize(sampling.batchSize);
+      Double mseNorm = reconstructor.mseNorm();
+      Metrics.Denominator denominator = denominator(mseNorm, reconstructor.dModel());
+      var options =
+          sampling
+              .options(sel.rows())
+              .withRowErrors(
+                  e -> {
+                    err.println("nla: --vectors: row " + e.row() + ": " + e.message());
+                    err.flush();
+                  });
+      RoundTrip.Result result =
+          RoundTrip.run(
+              verbalizer, reconstructor, sel.vectors(), options, mseNorm, denominator, sel.name());
+      write(result);
+      printSummary(out, result.summary());
+      return result.rowErrors().isEmpty() ? 0 : Main.EXIT_USER_ERROR;
+    }
+  }
+
+  private Metrics.Denominator denominator(Double mseNorm, int dModel) {
+    if (baseline == null) return null;
+    try {
+      return Metrics.Denominator.given(Double.parseDouble(baseline));
+    } catch (NumberFormatException notANumber) {
+      Path file = Path.of(baseline);
+      if (!Files.isRegularFile(file)) {
+        throw new UserError("--baseline: " + baseline + " is neither a number nor a vector file");
+      }
+      VectorInput.Selection ref = VectorInput.read(file, null);
+      if (ref.vectors().get(0).length != dModel) {
+        throw new UserError(
+            "--baseline: "
+                + file
+                + " has width "
+                + ref.vectors().get(0).length
+                + ", d_model is "
+                + dModel);
+      }
+      return Metrics.Denominator.of(Metrics.baseline(ref.vectors(), mseNorm), ref.name());
+    }
+  }
+
+  private void write(RoundTrip.Result result) throws IOException {
+    Path items = runDir.resolve("items.jsonl");
+    try (Writer w = Files.newBufferedWriter(items, StandardCharsets.UTF_8)) {
+      for (RoundTrip.Item it : result.items()) {
+        Map<String, Object> m = VerbalizeCommand.toJson(it.verbalization());
+        m.put("missing_tag", it.verbalization().missingTag());
+        m.put("ar_input", it.arInput());
+        m.put("mse_nrm", Json.num(it.score().mseNrm()));
+        m.put("cos", Json.num(it.score().cos()));
+        m.put("fve_nrm", Json.num(it.score().fveNrm()));
+        w.write(Json.line(m));
+        w.write('\n');
+      }
+    }
+    float[][] preds =
+        result.items().stream().map(RoundTrip.Item::prediction).toArray(float[][]::new);
+    if (preds.length > 0) Npy.write(runDir.resolve("predictions.npy"), preds);
+    Files.writeString(
+        runDir.resolve("summary.json"), Json.line(summaryJson(result.summary())) + "\n");
+  }
+
+  static Map<String, Object> summaryJson(RoundTrip.Summary s) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("items", s.items());
+    m.put("row_errors", s.rowErrors());
+    m.put("mean_fve_nrm", Json.num(s.meanFve()));
+    m.put("mean_cos", Json.num(s.meanCos()));
+    m.put("mean_mse_nrm", Json.num(s.meanMse()));
+    m.put("fraction_fve_above_0_5", Json.num(s.fractionFveAbove05()));
+    m.put("missing_tags", s.missingTags());
+    m.put("var_nrm", s.denominator().varNrm());
+    m.put("denominator_origin", s.denominator().origin());
+    return m;
+  }
+
+  private void printSummary(PrintWriter out, RoundTrip.Summary s) {
+    out.printf("%-22s %d%n", "items", s.items());
+    out.printf("%-22s %.4f%n", "mean FVE (fve_nrm)", s.meanFve());
+    out.printf("%-22s %.4f%n", "mean cos", s.meanCos());
+    out.printf("%-22s %.4f%n", "mean mse_nrm", s.meanMse());
+    out.printf("%-22s %.3f%n", "fraction FVE > 0.5", s.fractionFveAbove05());
+    out.printf("%-22s %d%n", "missing tags", s.missingTags());
+    if (s.rowErrors() > 0) out.printf("%-22s %d%n", "unusable rows", s.rowErrors());
+    out.printf(
+        "%-22s %.6f  (%s)%n",
+        "FVE denominator", s.denominator().varNrm(), s.denominator().origin());
+    out.printf("%-22s %s%n", "results", runDir);
+    out.flush();
+  }
+}

@@ -1,0 +1,106 @@
+package nla.cli;
+
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import nla.core.ActivationVerbalizer;
+import nla.core.RowError;
+import nla.core.Verbalization;
+import nla.io.ModelPaths;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code nla verbalize}: vectors → explanations with an AV. */
+@Command(
+    name = "verbalize",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Verbalize activation vectors with an NLA activation verbalizer (AV).",
+      "Each vector is scaled to the sidecar's injection_scale and injected as one token embedding of the"
+          + " canonical prompt; the AV writes <explanation>...</explanation>.",
+      "A row whose vector is unusable (wrong width, zero, non-finite) is reported on stderr; the others go on"
+          + " (exit code 2 if any row failed)."
+    })
+final class VerbalizeCommand implements Callable<Integer> {
+  @Option(
+      names = "--av",
+      required = true,
+      paramLabel = "DIR",
+      description = "AV checkpoint directory.")
+  String av;
+
+  @Option(
+      names = "--vectors",
+      required = true,
+      paramLabel = "FILE",
+      description = ".npy [n, d] or [d], or an activation .parquet.")
+  Path vectors;
+
+  @Option(
+      names = "--rows",
+      paramLabel = "LIST",
+      description = "Rows to verbalize, e.g. 0,2,5 or 0-9 (default: all).")
+  String rows;
+
+  @Option(
+      names = "--json",
+      description =
+          "One JSON object per (row, sample): row, sample, prompt_ids, injection_position, output_ids, text, explanation.")
+  boolean json;
+
+  @Mixin SamplingFlags sampling;
+
+  @Spec CommandSpec spec;
+
+  @Override
+  public Integer call() {
+    VectorInput.Selection sel = VectorInput.read(vectors, rows);
+    PrintWriter out = spec.commandLine().getOut();
+    PrintWriter err = spec.commandLine().getErr();
+    List<RowError> errors = new ArrayList<>();
+    try (ActivationVerbalizer verbalizer =
+        ActivationVerbalizer.open(ModelPaths.resolve(av), sampling.chatTemplateVariables())) {
+      verbalizer.withBatchSize(sampling.batchSize);
+      var options =
+          sampling
+              .options(sel.rows())
+              .withRowErrors(
+                  e -> {
+                    errors.add(e);
+                    err.println("nla: --vectors: row " + e.row() + ": " + e.message());
+                    err.flush();
+                  });
+      for (Verbalization v : verbalizer.verbalize(sel.vectors(), options)) {
+        out.println(json ? Json.line(toJson(v)) : human(v));
+      }
+    }
+    out.flush();
+    return errors.isEmpty() ? 0 : Main.EXIT_USER_ERROR;
+  }
+
+  static Map<String, Object> toJson(Verbalization v) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("row", v.row());
+    m.put("sample", v.sample());
+    m.put("prompt_ids", v.promptIds());
+    m.put("injection_position", v.injectionPosition());
+    m.put("output_ids", v.outputIds());
+    m.put("text", v.text());
+    m.put("explanation", v.explanation());
+    return m;
+  }
+
+  private static String human(Verbalization v) {
+    String head = "── row " + v.row() + " sample " + v.sample();
+    return v.missingTag()
+        ? head + " (no <explanation> tags; raw text)\n" + v.text() + "\n"
+        : head + "\n" + v.explanation() + "\n";
+  }
+}

@@ -1,0 +1,141 @@
+package nla.core;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import nla.io.UserError;
+import nla.model.LanguageModel;
+import nla.model.SequenceInput;
+import nla.text.Tokenizer;
+
+/**
+ * The AR (contract §5): {@code ar_template.format(explanation=e)} tokenized with special tokens,
+ * the K+1 decoder blocks, the residual stream at the last token (no final norm), then the value
+ * head. Texts are run through {@link LanguageModel#hiddenStates} in batches.
+ */
+public final class ActivationReconstructor implements Reconstructor, AutoCloseable {
+  public static final int DEFAULT_BATCH_SIZE = 16;
+
+  private final Sidecar sidecar;
+  private final Tokenizer tokenizer;
+  private final LanguageModel model;
+  private final ValueHead valueHead;
+  private final boolean ownsModel;
+  private int batchSize = DEFAULT_BATCH_SIZE;
+
+  /** Wraps loaded parts after every load-time check of the sidecar against them. */
+  public ActivationReconstructor(
+      Sidecar sidecar, Tokenizer tokenizer, LanguageModel model, ValueHead valueHead) {
+    this(sidecar, tokenizer, model, valueHead, false);
+  }
+
+  private ActivationReconstructor(
+      Sidecar sidecar,
+      Tokenizer tokenizer,
+      LanguageModel model,
+      ValueHead valueHead,
+      boolean owns) {
+    if (sidecar.role() != Sidecar.Role.AR) {
+      throw new UserError(
+          sidecar.source()
+              + ": role: this is an "
+              + sidecar.role().spelling()
+              + " checkpoint; --ar needs an AR");
+    }
+    LiveChecks.checkAr(sidecar, tokenizer, model.config());
+    if (valueHead.dModel() != sidecar.dModel()) {
+      throw new UserError(
+          "value head width " + valueHead.dModel() + " differs from d_model " + sidecar.dModel());
+    }
+    this.sidecar = sidecar;
+    this.tokenizer = tokenizer;
+    this.model = model;
+    this.valueHead = valueHead;
+    this.ownsModel = owns;
+  }
+
+  /**
+   * Opens an AR checkpoint directory: sidecar, tokenizer, truncated weights, value head, checks.
+   */
+  public static ActivationReconstructor open(Path dir) {
+    Sidecar sidecar = Sidecar.load(dir);
+    if (sidecar.role() != Sidecar.Role.AR) {
+      throw new UserError(
+          sidecar.source()
+              + ": role: this is an "
+              + sidecar.role().spelling()
+              + " checkpoint; --ar needs an AR");
+    }
+    Tokenizer tokenizer = Tokenizer.load(dir);
+    LanguageModel model = LanguageModel.load(dir);
+    ValueHead head = null;
+    try {
+      head = ValueHead.load(dir, sidecar.dModel());
+      return new ActivationReconstructor(sidecar, tokenizer, model, head, true);
+    } catch (RuntimeException e) {
+      if (head != null) head.close();
+      model.close();
+      throw e;
+    }
+  }
+
+  public Sidecar sidecar() {
+    return sidecar;
+  }
+
+  /** The norm pred and gold are scaled to for the metrics (the AR's mse_scale; null = raw). */
+  public Double mseNorm() {
+    return sidecar.mseNorm();
+  }
+
+  public ActivationReconstructor withBatchSize(int batchSize) {
+    if (batchSize < 1) throw new UserError("--batch-size: must be >= 1, got " + batchSize);
+    this.batchSize = batchSize;
+    return this;
+  }
+
+  @Override
+  public int dModel() {
+    return sidecar.dModel();
+  }
+
+  /** The AR prompt's ids for one explanation (with special tokens; tail checked). */
+  public int[] promptIds(String explanation) {
+    return LiveChecks.arPromptIds(sidecar, tokenizer, explanation, "the AR prompt");
+  }
+
+  @Override
+  public float[][] reconstruct(List<String> explanations) {
+    // Every prompt is built and checked before any forward, so a bad text costs no compute.
+    List<int[]> prompts = new ArrayList<>(explanations.size());
+    for (int i = 0; i < explanations.size(); i++) {
+      prompts.add(
+          LiveChecks.arPromptIds(
+              sidecar, tokenizer, explanations.get(i), "the AR prompt of text " + i));
+    }
+    int k = sidecar.layerK();
+    float[][] out = new float[explanations.size()][];
+    for (int from = 0; from < prompts.size(); from += batchSize) {
+      int to = Math.min(prompts.size(), from + batchSize);
+      List<SequenceInput> batch = new ArrayList<>(to - from);
+      for (int i = from; i < to; i++) batch.add(SequenceInput.ofIds(prompts.get(i)));
+      List<float[][][]> states = model.hiddenStates(batch, new int[] {k});
+      float[][] last = new float[to - from][];
+      for (int b = 0; b < last.length; b++) {
+        float[][] blockK = states.get(b)[0];
+        last[b] = blockK[blockK.length - 1];
+      }
+      float[][] preds = valueHead.apply(last);
+      System.arraycopy(preds, 0, out, from, preds.length);
+    }
+    return out;
+  }
+
+  @Override
+  public void close() {
+    if (ownsModel) {
+      valueHead.close();
+      model.close();
+    }
+  }
+}

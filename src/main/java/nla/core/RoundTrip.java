@@ -1,0 +1,104 @@
+package nla.core;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Verbalize → reconstruct → score (contract §4–§5), over any {@link Verbalizer} and {@link
+ * Reconstructor}. A missing-tag decode is kept: its raw text (stripped) goes to the AR, as the
+ * reference's client returns the raw text on a miss, and it is flagged and counted.
+ */
+public final class RoundTrip {
+  private RoundTrip() {}
+
+  /** One (row, sample) of a round trip. */
+  public record Item(
+      Verbalization verbalization, String arInput, float[] prediction, Metrics.Score score) {}
+
+  /** The means over the items, and where the FVE denominator came from. */
+  public record Summary(
+      int items,
+      int rowErrors,
+      double meanFve,
+      double meanCos,
+      double meanMse,
+      double fractionFveAbove05,
+      int missingTags,
+      Metrics.Denominator denominator) {}
+
+  /** The items and their summary. */
+  public record Result(List<Item> items, List<RowError> rowErrors, Summary summary) {}
+
+  /**
+   * Runs the round trip. {@code mseScale} is the AR's (null = raw); {@code denominator} null means
+   * the FVE denominator is computed from {@code vectors} themselves (their usable rows).
+   */
+  public static Result run(
+      Verbalizer av,
+      Reconstructor ar,
+      List<float[]> vectors,
+      VerbalizeOptions options,
+      Double mseScale,
+      Metrics.Denominator denominator,
+      String vectorSetName) {
+    if (av.dModel() != ar.dModel()) {
+      throw new nla.io.UserError(
+          "--av/--ar: the AV has d_model " + av.dModel() + " but the AR has " + ar.dModel());
+    }
+    List<RowError> errors = new ArrayList<>();
+    var forwarded = options.onRowError();
+    VerbalizeOptions collecting =
+        options.withRowErrors(
+            e -> {
+              errors.add(e);
+              if (forwarded != null) forwarded.accept(e);
+            });
+    List<Verbalization> decodes = av.verbalize(vectors, collecting);
+    if (denominator == null) {
+      List<float[]> usable = new ArrayList<>();
+      for (float[] v : vectors) if (Vectors.problem(v, av.dModel()) == null) usable.add(v);
+      denominator = Metrics.Denominator.of(Metrics.baseline(usable, mseScale), vectorSetName);
+    }
+    List<String> arInputs = new ArrayList<>(decodes.size());
+    for (Verbalization d : decodes) {
+      arInputs.add(d.missingTag() ? Explanations.pythonStrip(d.text()) : d.explanation());
+    }
+    float[][] preds = ar.reconstruct(arInputs);
+    java.util.Map<Integer, Integer> indexOfRow = new java.util.HashMap<>();
+    for (int i = 0; i < vectors.size(); i++) indexOfRow.put(options.rowLabel(i), i);
+    List<Item> items = new ArrayList<>(decodes.size());
+    for (int i = 0; i < decodes.size(); i++) {
+      Verbalization d = decodes.get(i);
+      float[] gold = vectors.get(indexOfRow.get(d.row()));
+      items.add(
+          new Item(
+              d, arInputs.get(i), preds[i], Metrics.score(preds[i], gold, mseScale, denominator)));
+    }
+    return new Result(items, errors, summarize(items, errors.size(), denominator));
+  }
+
+  static Summary summarize(List<Item> items, int rowErrors, Metrics.Denominator denominator) {
+    double fve = 0;
+    double cos = 0;
+    double mse = 0;
+    int above = 0;
+    int missing = 0;
+    for (Item it : items) {
+      fve += it.score().fveNrm();
+      cos += it.score().cos();
+      mse += it.score().mseNrm();
+      if (it.score().fveNrm() > 0.5) above++;
+      if (it.verbalization().missingTag()) missing++;
+    }
+    int n = items.size();
+    return new Summary(
+        n,
+        rowErrors,
+        fve / n,
+        cos / n,
+        mse / n,
+        n == 0 ? Double.NaN : (double) above / n,
+        missing,
+        denominator);
+  }
+}

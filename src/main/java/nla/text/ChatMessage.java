@@ -1,0 +1,16 @@
+package nla.text;
+
+/** One chat turn, as Hugging Face's {@code {"role": ..., "content": ...}}. */
+public record ChatMessage(String role, String content) {
+  public static ChatMessage user(String content) {
+    return new ChatMessage("user", content);
+  }
+
+  public static ChatMessage system(String content) {
+    return new ChatMessage("system", content);
+  }
+
+  public static ChatMessage assistant(String content) {
+    return new ChatMessage("assistant", content);
+  }
+}

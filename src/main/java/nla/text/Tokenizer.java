@@ -1,0 +1,388 @@
+package nla.text;
+
+import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
+import ai.djl.huggingface.tokenizers.jni.CharSpan;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.ZonedDateTime;
+import java.util.ArrayList;
+import java.util.BitSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Supplier;
+import nla.io.UserError;
+import nla.text.jinja.Template;
+import nla.text.jinja.TemplateError;
+
+/**
+ * A model's tokenizer with Hugging Face semantics: {@code tokenizer.json} runs in the real Rust
+ * {@code tokenizers} library (through DJL's JNI binding, whose jar carries the native code), and
+ * {@code tokenizer_config.json} supplies the chat template and the special tokens the template
+ * sees.
+ *
+ * <p>What matches transformers' {@code PreTrainedTokenizerFast}: {@code encode(text,
+ * addSpecialTokens)} runs the tokenizer's post-processor only when asked (so BOS appears for Gemma
+ * and Llama, nothing for Qwen); offsets are code-point indices (Python's); {@code decode} skips
+ * special added tokens on request and applies {@code clean_up_tokenization_spaces} when the config
+ * sets it; {@link #applyChatTemplate} renders the template and encodes the result <em>without</em>
+ * adding special tokens again (the template already wrote {@code <bos>}: contract trap "double
+ * BOS").
+ */
+public final class Tokenizer {
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  private final Path dir;
+  private final HuggingFaceTokenizer hf;
+  private final int vocabSize;
+  private final BitSet special;
+  private final Map<Integer, String> addedTokens;
+  private final Map<String, Object> specialTokensMap;
+  private final boolean cleanUpTokenizationSpaces;
+  private final String chatTemplateSource; // null: the model has none
+  private final Path chatTemplateOrigin;
+  private final Map<String, Object> templateVariables;
+  private final Supplier<ZonedDateTime> clock;
+  private volatile Template chatTemplate;
+
+  private Tokenizer(
+      Path dir,
+      HuggingFaceTokenizer hf,
+      int vocabSize,
+      BitSet special,
+      Map<Integer, String> addedTokens,
+      Map<String, Object> specialTokensMap,
+      boolean cleanUpTokenizationSpaces,
+      String chatTemplateSource,
+      Path chatTemplateOrigin,
+      Map<String, Object> templateVariables,
+      Supplier<ZonedDateTime> clock,
+      Template chatTemplate) {
+    this.dir = dir;
+    this.hf = hf;
+    this.vocabSize = vocabSize;
+    this.special = special;
+    this.addedTokens = addedTokens;
+    this.specialTokensMap = specialTokensMap;
+    this.cleanUpTokenizationSpaces = cleanUpTokenizationSpaces;
+    this.chatTemplateSource = chatTemplateSource;
+    this.chatTemplateOrigin = chatTemplateOrigin;
+    this.templateVariables = templateVariables;
+    this.clock = clock;
+    this.chatTemplate = chatTemplate;
+  }
+
+  /**
+   * Loads {@code tokenizer.json} and, when present, {@code tokenizer_config.json} and {@code
+   * chat_template.jinja} (which transformers ≥ 4.43 writes beside the config and prefers) from a
+   * model directory.
+   */
+  public static Tokenizer load(Path modelDir) {
+    Path tokenizerJson = modelDir.resolve("tokenizer.json");
+    if (!Files.isRegularFile(tokenizerJson)) {
+      throw new UserError(tokenizerJson + ": missing (every model directory needs tokenizer.json)");
+    }
+    byte[] bytes = read(tokenizerJson);
+    JsonNode tokenizer = parseJson(tokenizerJson, bytes);
+    JsonNode vocab = tokenizer.path("model").path("vocab");
+    if (!tokenizer.has("model") || vocab.isMissingNode()) {
+      throw new UserError(tokenizerJson + ": not a Hugging Face tokenizer (no model.vocab)");
+    }
+
+    int maxId = -1;
+    if (vocab.isObject()) {
+      for (JsonNode id : vocab) maxId = Math.max(maxId, id.asInt());
+    } else if (vocab.isArray()) { // Unigram: [[piece, score], ...]
+      maxId = vocab.size() - 1;
+    }
+    BitSet special = new BitSet();
+    Map<Integer, String> added = new LinkedHashMap<>();
+    for (JsonNode t : tokenizer.path("added_tokens")) {
+      int id = t.path("id").asInt();
+      added.put(id, t.path("content").asText());
+      if (t.path("special").asBoolean(false)) special.set(id);
+      maxId = Math.max(maxId, id);
+    }
+
+    Path configPath = modelDir.resolve("tokenizer_config.json");
+    JsonNode config = JSON.createObjectNode();
+    if (Files.isRegularFile(configPath)) config = parseJson(configPath, read(configPath));
+
+    Map<String, Object> specialTokensMap = new LinkedHashMap<>();
+    for (String key :
+        List.of(
+            "bos_token",
+            "eos_token",
+            "unk_token",
+            "sep_token",
+            "pad_token",
+            "cls_token",
+            "mask_token")) {
+      String value = tokenContent(config.path(key));
+      if (value != null) specialTokensMap.put(key, value);
+    }
+    List<String> additional = new ArrayList<>();
+    for (JsonNode t : config.path("additional_special_tokens")) {
+      String value = tokenContent(t);
+      if (value != null) additional.add(value);
+    }
+    if (!additional.isEmpty()) specialTokensMap.put("additional_special_tokens", additional);
+
+    String templateSource = null;
+    Path templateOrigin = configPath;
+    Path templateFile = modelDir.resolve("chat_template.jinja");
+    if (Files.isRegularFile(templateFile)) {
+      templateSource = new String(read(templateFile), java.nio.charset.StandardCharsets.UTF_8);
+      templateOrigin = templateFile;
+    } else {
+      templateSource = chatTemplateFromConfig(configPath, config.path("chat_template"));
+    }
+
+    HuggingFaceTokenizer hf;
+    try {
+      hf =
+          HuggingFaceTokenizer.newInstance(
+              new ByteArrayInputStream(bytes),
+              Map.of("addSpecialTokens", "false", "truncation", "false", "padding", "false"));
+    } catch (IOException | RuntimeException e) {
+      throw new UserError(
+          tokenizerJson + ": the tokenizers library rejects it: " + e.getMessage(), e);
+    }
+    return new Tokenizer(
+        modelDir,
+        hf,
+        maxId + 1,
+        special,
+        added,
+        specialTokensMap,
+        config.path("clean_up_tokenization_spaces").asBoolean(false),
+        templateSource,
+        templateOrigin,
+        Map.of(),
+        ZonedDateTime::now,
+        null);
+  }
+
+  private static byte[] read(Path file) {
+    try {
+      return Files.readAllBytes(file);
+    } catch (IOException e) {
+      throw new UserError(file + ": cannot read: " + e.getMessage(), e);
+    }
+  }
+
+  private static JsonNode parseJson(Path file, byte[] bytes) {
+    try {
+      JsonNode node = JSON.readTree(bytes);
+      if (node == null || !node.isObject()) throw new UserError(file + ": not a JSON object");
+      return node;
+    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+      throw new UserError(file + ": not valid JSON: " + e.getOriginalMessage(), e);
+    } catch (IOException e) {
+      throw new UserError(file + ": cannot read: " + e.getMessage(), e);
+    }
+  }
+
+  /** A special token in a config: a string, or an AddedToken object with "content". */
+  private static String tokenContent(JsonNode node) {
+    if (node.isTextual()) return node.asText();
+    if (node.isObject() && node.path("content").isTextual()) return node.path("content").asText();
+    return null;
+  }
+
+  /** {@code chat_template} is a string, or a list of {name, template} where "default" is used. */
+  private static String chatTemplateFromConfig(Path configPath, JsonNode node) {
+    if (node.isTextual()) return node.asText();
+    if (node.isArray()) {
+      for (JsonNode named : node) {
+        if (named.path("name").asText().equals("default")) return named.path("template").asText();
+      }
+      throw new UserError(configPath + ": chat_template lists no template named \"default\"");
+    }
+    if (node.isMissingNode() || node.isNull()) return null;
+    throw new UserError(configPath + ": chat_template is neither a string nor a list");
+  }
+
+  // ---- variants ----
+
+  /**
+   * This tokenizer with extra variables for the chat template, as Hugging Face's {@code
+   * apply_chat_template(..., **kwargs)}: e.g. {@code date_string} pins the Llama 3.x "Today Date".
+   */
+  public Tokenizer withTemplateVariables(Map<String, ?> variables) {
+    Map<String, Object> merged = new LinkedHashMap<>(templateVariables);
+    merged.putAll(variables);
+    return new Tokenizer(
+        dir,
+        hf,
+        vocabSize,
+        special,
+        addedTokens,
+        specialTokensMap,
+        cleanUpTokenizationSpaces,
+        chatTemplateSource,
+        chatTemplateOrigin,
+        Map.copyOf(merged),
+        clock,
+        chatTemplate);
+  }
+
+  /** This tokenizer with {@code now} behind the template's {@code strftime_now}. */
+  public Tokenizer withClock(Supplier<ZonedDateTime> now) {
+    return new Tokenizer(
+        dir,
+        hf,
+        vocabSize,
+        special,
+        addedTokens,
+        specialTokensMap,
+        cleanUpTokenizationSpaces,
+        chatTemplateSource,
+        chatTemplateOrigin,
+        templateVariables,
+        now,
+        chatTemplate);
+  }
+
+  // ---- encoding and decoding ----
+
+  public Encoding encode(String text, boolean addSpecialTokens) {
+    ai.djl.huggingface.tokenizers.Encoding e = hf.encode(text, addSpecialTokens, false);
+    long[] longIds = e.getIds();
+    int[] ids = new int[longIds.length];
+    for (int i = 0; i < ids.length; i++) ids[i] = Math.toIntExact(longIds[i]);
+    CharSpan[] spans = e.getCharTokenSpans();
+    int[][] offsets = new int[ids.length][];
+    for (int i = 0; i < ids.length; i++) {
+      // The library reports no span for tokens its post-processor added; HF shows (0, 0).
+      CharSpan s = spans[i];
+      offsets[i] = s == null ? new int[] {0, 0} : new int[] {s.getStart(), s.getEnd()};
+    }
+    return new Encoding(ids, e.getTokens(), offsets);
+  }
+
+  public String decode(int[] ids, boolean skipSpecialTokens) {
+    long[] longIds = new long[ids.length];
+    for (int i = 0; i < ids.length; i++) {
+      if (ids[i] < 0 || ids[i] >= vocabSize) {
+        throw new IllegalArgumentException(
+            "token id " + ids[i] + " outside [0, " + vocabSize + ")");
+      }
+      longIds[i] = ids[i];
+    }
+    String text = hf.decode(longIds, skipSpecialTokens);
+    return cleanUpTokenizationSpaces ? cleanUpTokenization(text) : text;
+  }
+
+  /**
+   * transformers' {@code clean_up_tokenization}: removes the space before punctuation and English
+   * contractions that old word-level tokenizers produced (Llama 3's config turns it on).
+   */
+  static String cleanUpTokenization(String s) {
+    return s.replace(" .", ".")
+        .replace(" ?", "?")
+        .replace(" !", "!")
+        .replace(" ,", ",")
+        .replace(" ' ", "'")
+        .replace(" n't", "n't")
+        .replace(" 'm", "'m")
+        .replace(" 's", "'s")
+        .replace(" 've", "'ve")
+        .replace(" 're", "'re");
+  }
+
+  /**
+   * The text of one token as {@code decode([id], skip_special_tokens=False)}: special tokens as
+   * their text, a lone byte of a multi-byte character as U+FFFD. The generation-time ban rule of
+   * contract §4 tests these strings.
+   */
+  public String tokenText(int id) {
+    return decode(new int[] {id}, false);
+  }
+
+  /**
+   * Whether {@code id} is an added token marked special (what {@code skip_special_tokens} drops).
+   */
+  public boolean isSpecial(int id) {
+    return special.get(id);
+  }
+
+  /** Number of token ids: the model vocabulary plus added tokens (HF's {@code len(tokenizer)}). */
+  public int vocabSize() {
+    return vocabSize;
+  }
+
+  /** The id of a token given by its exact vocabulary string or added-token content, or -1. */
+  public int tokenId(String token) {
+    for (var e : addedTokens.entrySet()) if (e.getValue().equals(token)) return e.getKey();
+    ai.djl.huggingface.tokenizers.Encoding e = hf.encode(token, false, false);
+    if (e.getIds().length == 1 && e.getTokens()[0].equals(token)) return (int) e.getIds()[0];
+    return -1;
+  }
+
+  /** The special tokens the chat template sees ({@code bos_token}, {@code eos_token}, ...). */
+  public Map<String, Object> specialTokens() {
+    return specialTokensMap;
+  }
+
+  // ---- chat template ----
+
+  public boolean hasChatTemplate() {
+    return chatTemplateSource != null;
+  }
+
+  /** = HF {@code apply_chat_template(messages, tokenize=False, add_generation_prompt=...)}. */
+  public String renderChat(List<ChatMessage> messages, boolean addGenerationPrompt) {
+    Template template = chatTemplate();
+    List<Map<String, Object>> chat = new ArrayList<>();
+    for (ChatMessage m : messages) {
+      Map<String, Object> message = new LinkedHashMap<>();
+      message.put("role", m.role());
+      message.put("content", m.content());
+      chat.add(message);
+    }
+    // What transformers passes to the template: the special tokens, then the call's own values.
+    Map<String, Object> variables = new LinkedHashMap<>(specialTokensMap);
+    variables.put("messages", chat);
+    variables.put("tools", null);
+    variables.put("documents", null);
+    variables.put("add_generation_prompt", addGenerationPrompt);
+    variables.putAll(templateVariables);
+    try {
+      return template.render(variables, clock);
+    } catch (TemplateError.Raised e) {
+      throw new UserError(chatTemplateOrigin + ": the chat template refuses: " + e.getMessage(), e);
+    } catch (TemplateError e) {
+      throw new UserError(chatTemplateOrigin + ": chat_template fails: " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * = HF {@code apply_chat_template(messages, tokenize=True, add_generation_prompt=...)}: the
+   * rendered text encoded without adding special tokens, since the template wrote them.
+   */
+  public int[] applyChatTemplate(List<ChatMessage> messages, boolean addGenerationPrompt) {
+    return encode(renderChat(messages, addGenerationPrompt), false).ids();
+  }
+
+  private Template chatTemplate() {
+    Template t = chatTemplate;
+    if (t != null) return t;
+    if (chatTemplateSource == null) {
+      throw new UserError(
+          dir.resolve("tokenizer_config.json")
+              + ": no chat_template (and no chat_template.jinja beside it)");
+    }
+    try {
+      t = Template.parse(chatTemplateSource);
+    } catch (TemplateError e) {
+      throw new UserError(chatTemplateOrigin + ": chat_template: " + e.getMessage(), e);
+    }
+    chatTemplate = t;
+    return t;
+  }
+}

@@ -1,0 +1,77 @@
+package nla;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import org.junit.jupiter.api.Test;
+
+class GoldenFixturesTest {
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  @Test
+  void assemblesAV4ConfigVariantThatSharesWeightsAndTokenizer() throws Exception {
+    Path v5 = GoldenFixtures.modelDir("gemma3-text");
+    Path v4 = GoldenFixtures.modelDir("gemma3-text-v4");
+
+    JsonNode c5 = JSON.readTree(v5.resolve("config.json").toFile());
+    JsonNode c4 = JSON.readTree(v4.resolve("config.json").toFile());
+    assertTrue(c5.has("rope_parameters") && c5.has("layer_types"));
+    assertTrue(c4.has("rope_theta") && c4.has("sliding_window_pattern") && !c4.has("layer_types"));
+
+    byte[] w5 = Files.readAllBytes(v5.resolve("model.safetensors"));
+    assertArrayEquals(w5, Files.readAllBytes(v4.resolve("model.safetensors")));
+    long headerLen = ByteBuffer.wrap(w5, 0, 8).order(ByteOrder.LITTLE_ENDIAN).getLong();
+    JsonNode header = JSON.readTree(new String(w5, 8, (int) headerLen, StandardCharsets.UTF_8));
+    JsonNode embed = header.get("model.embed_tokens.weight");
+    assertEquals("BF16", embed.get("dtype").asText());
+    assertEquals(c5.get("vocab_size").asInt(), embed.get("shape").get(0).asInt());
+
+    JsonNode tokenizer = JSON.readTree(v4.resolve("tokenizer.json").toFile());
+    assertEquals("BPE", tokenizer.get("model").get("type").asText());
+    JsonNode tokenizerConfig = JSON.readTree(v4.resolve("tokenizer_config.json").toFile());
+    assertTrue(tokenizerConfig.get("chat_template").asText().contains("<start_of_turn>"));
+    assertFalse(Files.exists(v4.resolve("golden-links.json")));
+  }
+
+  @Test
+  void referencesAreConsistentWithTheirModel() throws Exception {
+    JsonNode config =
+        JSON.readTree(GoldenFixtures.modelDir("qwen2").resolve("config.json").toFile());
+    JsonNode ref = GoldenFixtures.json("engine/qwen2/reference.json");
+    JsonNode text0 = ref.get("texts").get(0);
+    int[] ids = GoldenFixtures.ints(text0.get("ids"));
+
+    GoldenFixtures.NdArray blocks =
+        GoldenFixtures.npy("engine/qwen2/" + text0.get("blocks_file").asText());
+    assertArrayEquals(
+        new int[] {
+          config.get("num_hidden_layers").asInt(), ids.length, config.get("hidden_size").asInt()
+        },
+        blocks.shape());
+    GoldenFixtures.NdArray hidden =
+        GoldenFixtures.npy("engine/qwen2/" + text0.get("hidden_states_file").asText());
+    assertArrayEquals(blocks.matrix(0)[ids.length - 1], hidden.matrix(1)[ids.length - 1]);
+
+    // The full-vocabulary logits come back from .xz, and their argmax is the recorded top id.
+    float[] logits = GoldenFixtures.npy("engine/qwen2/text0.logits_full_last.npy").data();
+    assertEquals(config.get("vocab_size").asInt(), logits.length);
+    int argmax = 0;
+    for (int i = 1; i < logits.length; i++) if (logits[i] > logits[argmax]) argmax = i;
+    JsonNode topIds = text0.get("top_ids");
+    assertEquals(topIds.get(ids.length - 1).get(0).asInt(), argmax);
+    assertEquals(text0.get("greedy").get("output_ids").get(0).asInt(), argmax);
+    assertTrue(
+        Arrays.stream(GoldenFixtures.ints(text0.get("greedy").get("output_ids")))
+            .allMatch(i -> i >= 0));
+  }
+}
