@@ -21,7 +21,8 @@ import picocli.CommandLine.Option;
       VerbalizeCommand.class,
       ReconstructCommand.class,
       BaselineCommand.class,
-      RoundtripCommand.class
+      RoundtripCommand.class,
+      LensCommand.class
     })
 public final class Main implements Runnable {
 
