@@ -147,6 +147,7 @@ SPECIAL_TOKENS = {
     "qwen3": {"eos_token": "<|im_end|>", "pad_token": "<|endoftext|>"},
     "gemma-3-it": {"bos_token": "<bos>", "eos_token": "<end_of_turn>", "pad_token": "<pad>", "unk_token": "<unk>"},
     "llama-3.3-instruct": {"bos_token": "<|begin_of_text|>", "eos_token": "<|eot_id|>"},
+    "llama-3.2-instruct": {"bos_token": "<|begin_of_text|>", "eos_token": "<|eot_id|>"},
 }
 
 
@@ -172,9 +173,9 @@ def main():
                 cases.append({"name": f"{family}/{list_name}/gen={add_generation_prompt}",
                               "template_file": f"{family}.chat_template.jinja",
                               "variables": variables, **render(env, template, variables)})
-        if family == "llama-3.3-instruct":
+        if family.startswith("llama-3"):
             variables = {"messages": MESSAGE_LISTS["user"], "tools": None, "documents": None,
-                         "add_generation_prompt": True, "date_string": "05 Mar 2026", **specials}
+                         "add_generation_prompt": True, "date_string": "15 Aug 2025", **specials}
             cases.append({"name": f"{family}/user/pinned_date_string", "template_file": f"{family}.chat_template.jinja",
                           "variables": variables, **render(env, template, variables)})
     json.dump({"jinja2_version": jinja2.__version__, "pinned_now": PINNED_NOW.isoformat(), "cases": cases},

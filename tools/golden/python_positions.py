@@ -76,6 +76,31 @@ def sample_cases():
     return cases
 
 
+def int_seed_cases():
+    # The eval-set builder draws rows with random.Random(seed).sample(range(rows), n).
+    cases = []
+    for seed in [0, 1, 42, 2**32, 2**40 + 7, 12345678901234567890]:
+        for rows, n in [(10, 10), (100, 7), (1000, 1000), (5000, 1000), (200000, 30)]:
+            cases.append({"seed": str(seed), "rows": rows, "n": n,
+                          "result": random.Random(seed).sample(range(rows), n)})
+    return cases
+
+
+def dataset_id_cases():
+    # The reference's stage0_extract._dataset_id (the corpus_slice dict's repr is hashed).
+    cases = []
+    for base_model, layer, corpus, start, length in [
+            ("Qwen/Qwen2.5-7B-Instruct", 20, "openbmb/Ultra-FineWeb", 100000, 200),
+            ("google/gemma-3-27b-it", 41, "ufw", 0, 1000),
+            ("tiny-qwen", 1, "demo", 0, 32)]:
+        corpus_slice = {"start": start, "length": length}
+        model_tag = base_model.split("/")[-1]
+        h = hashlib.sha256(f"{base_model}|{layer}|{corpus}|{corpus_slice}".encode()).hexdigest()[:8]
+        cases.append({"base_model": base_model, "layer": layer, "corpus": corpus, "start": start,
+                      "length": length, "dataset_id": f"base_{model_tag}_L{layer}_{h}"})
+    return cases
+
+
 def position_cases():
     corpora = [("ultrafineweb", "en"), ("demo", "train"), ("wiki-λ", "validation")]
     seeds = [0, 1, 42, 1234567, -7, 2**40]
@@ -113,6 +138,8 @@ def main():
         "mt": mt_cases(),
         "sample": sample_cases(),
         "positions": position_cases(),
+        "int_seed_sample": int_seed_cases(),
+        "dataset_id": dataset_id_cases(),
     }
     algos = {c["algorithm"] for c in data["positions"]} | {c["algorithm"] for c in data["sample"]}
     assert {"pool", "set", "none"} <= algos, algos

@@ -18,10 +18,20 @@ import picocli.CommandLine.Option;
       ExtractCommand.class,
       GenerateCommand.class,
       DownloadCommand.class,
+      TokenizeCommand.class,
       VerbalizeCommand.class,
       ReconstructCommand.class,
       BaselineCommand.class,
       RoundtripCommand.class,
+      ExtractCorpusCommand.class,
+      ActivationsCommand.class,
+      EvalSetCommand.class,
+      AlignCommand.class,
+      StudyCommand.class,
+      ReportCommand.class,
+      SpansCommand.class,
+      OverlapCommand.class,
+      BenchCommand.class,
       LensCommand.class
     })
 public final class Main implements Runnable {

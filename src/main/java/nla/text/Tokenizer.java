@@ -36,18 +36,35 @@ import nla.text.jinja.TemplateError;
 public final class Tokenizer {
   private static final ObjectMapper JSON = new ObjectMapper();
 
+  /** Special tokens that transformers' tokenizer classes set when the config does not. */
+  private static final Map<String, Map<String, String>> CLASS_DEFAULTS =
+      Map.of(
+          "GemmaTokenizer", gemmaDefaults(),
+          "GemmaTokenizerFast", gemmaDefaults());
+
+  private static Map<String, String> gemmaDefaults() {
+    return Map.of(
+        "unk_token", "<unk>",
+        "bos_token", "<bos>",
+        "eos_token", "<eos>",
+        "pad_token", "<pad>",
+        "mask_token", "<mask>");
+  }
+
   private final Path dir;
   private final HuggingFaceTokenizer hf;
   private final int vocabSize;
   private final BitSet special;
   private final Map<Integer, String> addedTokens;
   private final Map<String, Object> specialTokensMap;
+  private final List<String> extraSpecialTokens;
   private final boolean cleanUpTokenizationSpaces;
   private final String chatTemplateSource; // null: the model has none
   private final Path chatTemplateOrigin;
   private final Map<String, Object> templateVariables;
   private final Supplier<ZonedDateTime> clock;
   private volatile Template chatTemplate;
+  private final java.util.concurrent.atomic.AtomicReference<String[]> tokenTexts;
 
   private Tokenizer(
       Path dir,
@@ -56,24 +73,28 @@ public final class Tokenizer {
       BitSet special,
       Map<Integer, String> addedTokens,
       Map<String, Object> specialTokensMap,
+      List<String> extraSpecialTokens,
       boolean cleanUpTokenizationSpaces,
       String chatTemplateSource,
       Path chatTemplateOrigin,
       Map<String, Object> templateVariables,
       Supplier<ZonedDateTime> clock,
-      Template chatTemplate) {
+      Template chatTemplate,
+      java.util.concurrent.atomic.AtomicReference<String[]> tokenTexts) {
     this.dir = dir;
     this.hf = hf;
     this.vocabSize = vocabSize;
     this.special = special;
     this.addedTokens = addedTokens;
     this.specialTokensMap = specialTokensMap;
+    this.extraSpecialTokens = extraSpecialTokens;
     this.cleanUpTokenizationSpaces = cleanUpTokenizationSpaces;
     this.chatTemplateSource = chatTemplateSource;
     this.chatTemplateOrigin = chatTemplateOrigin;
     this.templateVariables = templateVariables;
     this.clock = clock;
     this.chatTemplate = chatTemplate;
+    this.tokenTexts = tokenTexts;
   }
 
   /**
@@ -122,8 +143,22 @@ public final class Tokenizer {
             "pad_token",
             "cls_token",
             "mask_token")) {
-      String value = tokenContent(config.path(key));
+      JsonNode node = config.path(key);
+      // A key the config leaves out takes the tokenizer class's default (HF: GemmaTokenizer's
+      // mask_token "<mask>"); an explicit null stays null.
+      String value =
+          node.isMissingNode()
+              ? CLASS_DEFAULTS
+                  .getOrDefault(config.path("tokenizer_class").asText(), Map.of())
+                  .get(key)
+              : tokenContent(node);
       if (value != null) specialTokensMap.put(key, value);
+    }
+    // transformers 5 counts extra_special_tokens (Gemma 3's image markers) among all_special_ids.
+    List<String> extraSpecial = new ArrayList<>();
+    for (JsonNode t : config.path("extra_special_tokens")) {
+      String value = tokenContent(t);
+      if (value != null) extraSpecial.add(value);
     }
     List<String> additional = new ArrayList<>();
     for (JsonNode t : config.path("additional_special_tokens")) {
@@ -159,12 +194,14 @@ public final class Tokenizer {
         special,
         added,
         specialTokensMap,
+        List.copyOf(extraSpecial),
         config.path("clean_up_tokenization_spaces").asBoolean(false),
         templateSource,
         templateOrigin,
         Map.of(),
         ZonedDateTime::now,
-        null);
+        null,
+        new java.util.concurrent.atomic.AtomicReference<>());
   }
 
   private static byte[] read(Path file) {
@@ -223,12 +260,14 @@ public final class Tokenizer {
         special,
         addedTokens,
         specialTokensMap,
+        extraSpecialTokens,
         cleanUpTokenizationSpaces,
         chatTemplateSource,
         chatTemplateOrigin,
         Map.copyOf(merged),
         clock,
-        chatTemplate);
+        chatTemplate,
+        tokenTexts);
   }
 
   /** This tokenizer with {@code now} behind the template's {@code strftime_now}. */
@@ -240,12 +279,14 @@ public final class Tokenizer {
         special,
         addedTokens,
         specialTokensMap,
+        extraSpecialTokens,
         cleanUpTokenizationSpaces,
         chatTemplateSource,
         chatTemplateOrigin,
         templateVariables,
         now,
-        chatTemplate);
+        chatTemplate,
+        tokenTexts);
   }
 
   // ---- encoding and decoding ----
@@ -302,6 +343,43 @@ public final class Tokenizer {
    */
   public String tokenText(int id) {
     return decode(new int[] {id}, false);
+  }
+
+  /**
+   * {@link #tokenText} of every id at once (one call into the library), index = id; computed once
+   * and shared by every variant of this tokenizer.
+   */
+  public String[] tokenTexts() {
+    String[] texts = tokenTexts.get();
+    if (texts != null) return texts;
+    long[][] single = new long[vocabSize][];
+    for (int id = 0; id < vocabSize; id++) single[id] = new long[] {id};
+    texts = hf.batchDecode(single, false);
+    if (cleanUpTokenizationSpaces) {
+      for (int id = 0; id < texts.length; id++) texts[id] = cleanUpTokenization(texts[id]);
+    }
+    tokenTexts.compareAndSet(null, texts);
+    return tokenTexts.get();
+  }
+
+  /**
+   * HF's {@code all_special_ids}: the ids of the named special tokens (bos, eos, unk, sep, pad,
+   * cls, mask; from the config or the tokenizer class's defaults), {@code
+   * additional_special_tokens} and {@code extra_special_tokens}. Extraction skips these positions
+   * (contract §5).
+   */
+  public int[] allSpecialIds() {
+    java.util.TreeSet<Integer> ids = new java.util.TreeSet<>();
+    List<Object> all = new ArrayList<>(specialTokensMap.values());
+    all.add(extraSpecialTokens);
+    for (Object value : all) {
+      List<?> tokens = value instanceof List<?> l ? l : List.of(value);
+      for (Object t : tokens) {
+        int id = tokenId((String) t);
+        if (id >= 0) ids.add(id);
+      }
+    }
+    return ids.stream().mapToInt(Integer::intValue).toArray();
   }
 
   /**

@@ -1,5 +1,6 @@
 package nla.data;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -80,6 +81,42 @@ class PythonRandomTest {
       algorithms.add(algorithm);
     }
     assertEquals(Set.of("pool", "set"), algorithms);
+  }
+
+  @Test
+  void integerSeededSampleOfARangeMatchesCPythonForTheEvalSetDraw() {
+    int cases = 0;
+    for (JsonNode c : golden.get("int_seed_sample")) {
+      long rows = c.get("rows").asLong();
+      int n = c.get("n").asInt();
+      List<Long> population = new ArrayList<>();
+      for (long i = 0; i < rows; i++) population.add(i);
+      List<Long> expected = new ArrayList<>();
+      c.get("result").forEach(v -> expected.add(v.asLong()));
+      PythonRandom rng = new PythonRandom(new BigInteger(c.get("seed").asText()));
+      assertEquals(expected, rng.sample(population, n), "seed " + c.get("seed") + " rows " + rows);
+      if (c.get("seed").asText().length() < 19) {
+        long[] sorted = expected.stream().mapToLong(Long::longValue).sorted().toArray();
+        assertArrayEquals(sorted, EvalSet.draw(rows, n, c.get("seed").asLong()));
+      }
+      cases++;
+    }
+    assertEquals(30, cases);
+  }
+
+  @Test
+  void datasetIdMatchesTheReferenceHashOfModelLayerCorpusAndSlice() {
+    for (JsonNode c : golden.get("dataset_id")) {
+      assertEquals(
+          c.get("dataset_id").asText(),
+          DatasetSidecar.datasetId(
+              c.get("base_model").asText(),
+              c.get("layer").asInt(),
+              c.get("corpus").asText(),
+              c.get("start").asLong(),
+              c.get("length").asLong()));
+    }
+    assertEquals(3, golden.get("dataset_id").size());
   }
 
   @Test

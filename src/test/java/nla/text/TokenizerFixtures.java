@@ -34,8 +34,30 @@ public final class TokenizerFixtures {
     try {
       Files.createDirectories(out);
       for (String name : FILES) {
-        materialise(family, name, out.resolve(name));
+        materialise("/tokenizers/" + family + "/" + name, out.resolve(name));
       }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return out;
+  }
+
+  /**
+   * {@code family}'s tokenizer with the {@code tokenizer_config.json} that the golden Hugging Face
+   * references were made with ({@code golden/tokenizers/<family>/}, see {@code
+   * tools/golden/README.md}), under {@code target/tokenizer-fixtures/golden-<family>/}.
+   */
+  public static synchronized Path goldenDir(String family) {
+    if (!FAMILIES.contains(family)) {
+      throw new IllegalArgumentException("no tokenizer fixture " + family + "; have " + FAMILIES);
+    }
+    Path out = Path.of("target", "tokenizer-fixtures", "golden-" + family).toAbsolutePath();
+    try {
+      Files.createDirectories(out);
+      materialise("/tokenizers/" + family + "/tokenizer.json", out.resolve("tokenizer.json"));
+      materialise(
+          "/golden/tokenizers/" + family + "/tokenizer_config.json",
+          out.resolve("tokenizer_config.json"));
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
@@ -56,9 +78,9 @@ public final class TokenizerFixtures {
     return into;
   }
 
-  private static void materialise(String family, String name, Path target) throws IOException {
+  private static void materialise(String base, Path target) throws IOException {
     if (Files.isRegularFile(target)) return;
-    String base = "/tokenizers/" + family + "/" + name;
+    String name = target.getFileName().toString();
     URL xz = TokenizerFixtures.class.getResource(base + ".xz");
     URL plain = TokenizerFixtures.class.getResource(base);
     if (xz == null && plain == null) {

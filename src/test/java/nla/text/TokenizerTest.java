@@ -31,8 +31,15 @@ class TokenizerTest {
   private static final Tokenizer GEMMA = Tokenizer.load(TokenizerFixtures.dir("gemma3"));
   private static final Tokenizer LLAMA = Tokenizer.load(TokenizerFixtures.dir("llama3"));
 
-  private static JsonNode tokenizerJson(String family) throws IOException {
-    return JSON.readTree(TokenizerFixtures.dir(family).resolve("tokenizer.json").toFile());
+  private static final Map<String, JsonNode> TOKENIZER_JSON = new java.util.HashMap<>();
+
+  private static synchronized JsonNode tokenizerJson(String family) throws IOException {
+    JsonNode json = TOKENIZER_JSON.get(family);
+    if (json == null) {
+      json = JSON.readTree(TokenizerFixtures.dir(family).resolve("tokenizer.json").toFile());
+      TOKENIZER_JSON.put(family, json);
+    }
+    return json;
   }
 
   private static int addedTokenId(String family, String content) throws IOException {
@@ -232,5 +239,29 @@ class TokenizerTest {
     Files.writeString(
         dir.resolve("chat_template.jinja"), "{% for m in messages %}[{{ m.content }}]{% endfor %}");
     assertEquals("[x]", Tokenizer.load(dir).renderChat(List.of(ChatMessage.user("x")), true));
+  }
+
+  @Test
+  void tokenTextsEqualsSingleTokenDecodes() {
+    for (Tokenizer t : List.of(QWEN, GEMMA, LLAMA)) {
+      String[] all = t.tokenTexts();
+      assertEquals(t.vocabSize(), all.length);
+      for (int id = 0; id < t.vocabSize(); id += 997)
+        assertEquals(t.tokenText(id), all[id], "id " + id);
+    }
+  }
+
+  @Test
+  void allSpecialIdsAreTheConfigsNamedAndAdditionalSpecialTokens() throws IOException {
+    // Llama 3's config names only bos and eos; Qwen's eos, pad and 13 additional ones.
+    assertArrayEquals(
+        new int[] {
+          addedTokenId("llama3", "<|begin_of_text|>"), addedTokenId("llama3", "<|eot_id|>")
+        },
+        LLAMA.allSpecialIds());
+    int[] qwen = QWEN.allSpecialIds();
+    assertEquals(
+        14, qwen.length); // <|endoftext|> (pad) + <|im_start|>..<|video_pad|> (13, eos among them)
+    assertEquals(addedTokenId("qwen2.5", "<|endoftext|>"), qwen[0]);
   }
 }

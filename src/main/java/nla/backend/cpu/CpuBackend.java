@@ -77,7 +77,7 @@ public final class CpuBackend implements Backend {
     int d = w.cols;
     float[] row = new float[d];
     for (int i = 0; i < ids.length; i++) {
-      Kernels.decodeRow(w.data, w.dtype, ids[i], d, row);
+      Kernels.decodeRow(w.data, w.dtype, ids[i], d, row, 0);
       int off = (firstRow + i) * d;
       for (int j = 0; j < d; j++) out.data()[off + j] = row[j] * scale;
     }
@@ -97,14 +97,35 @@ public final class CpuBackend implements Backend {
     CpuTensor out = new CpuTensor(n, outDim);
     float[] xs = in.data();
     float[] ys = out.data();
+    // Weight rows are widened four at a time and applied to the whole batch while in cache, so
+    // the weights stream from memory once per call however many tokens the batch holds.
     parallelChunks(
-        outDim,
-        (from, to) -> {
-          float[] row = new float[k];
-          for (int o = from; o < to; o++) {
-            Kernels.decodeRow(wt.data, wt.dtype, o, k, row);
-            float bo = b == null ? 0f : b[o];
-            for (int t = 0; t < n; t++) ys[t * outDim + o] = Kernels.dot(xs, t * k, row, 0, k) + bo;
+        (outDim + 3) / 4,
+        (fromGroup, toGroup) -> {
+          float[] rows = new float[4 * k];
+          float[] block = new float[16];
+          for (int g = fromGroup; g < toGroup; g++) {
+            int o0 = 4 * g;
+            int nRows = Math.min(4, outDim - o0);
+            for (int r = 0; r < nRows; r++) {
+              Kernels.decodeRow(wt.data, wt.dtype, o0 + r, k, rows, r * k);
+            }
+            int t = 0;
+            if (nRows == 4) {
+              for (; t + 4 <= n; t += 4) {
+                Kernels.dot4x4(rows, xs, t, k, block);
+                for (int r = 0; r < 4; r++) {
+                  float bo = b == null ? 0f : b[o0 + r];
+                  for (int j = 0; j < 4; j++) ys[(t + j) * outDim + o0 + r] = block[r * 4 + j] + bo;
+                }
+              }
+            }
+            for (; t < n; t++) {
+              for (int r = 0; r < nRows; r++) {
+                float bo = b == null ? 0f : b[o0 + r];
+                ys[t * outDim + o0 + r] = Kernels.dot(xs, t * k, rows, r * k, k) + bo;
+              }
+            }
           }
         });
     return out;

@@ -22,16 +22,17 @@ final class Kernels {
   private Kernels() {}
 
   /** Row {@code row} of a [rows, cols] stored matrix, widened to fp32 into {@code out[0, cols)}. */
-  static void decodeRow(MemorySegment data, DType dtype, int row, int cols, float[] out) {
+  static void decodeRow(
+      MemorySegment data, DType dtype, int row, int cols, float[] out, int outOff) {
     long base = (long) row * cols * dtype.bytes();
     int i = 0;
     switch (dtype) {
       case F32 -> {
         for (int upper = F.loopBound(cols); i < upper; i += F.length()) {
           FloatVector.fromMemorySegment(F, data, base + 4L * i, ByteOrder.LITTLE_ENDIAN)
-              .intoArray(out, i);
+              .intoArray(out, outOff + i);
         }
-        for (; i < cols; i++) out[i] = data.get(Layouts.F32, base + 4L * i);
+        for (; i < cols; i++) out[outOff + i] = data.get(Layouts.F32, base + 4L * i);
       }
       case BF16 -> {
         for (int upper = F.loopBound(cols); i < upper; i += F.length()) {
@@ -40,14 +41,16 @@ final class Kernels {
           ((IntVector) s.convertShape(VectorOperators.ZERO_EXTEND_S2I, I, 0))
               .lanewise(VectorOperators.LSHL, 16)
               .reinterpretAsFloats()
-              .intoArray(out, i);
+              .intoArray(out, outOff + i);
         }
         for (; i < cols; i++) {
-          out[i] = Float.intBitsToFloat((data.get(Layouts.I16, base + 2L * i) & 0xffff) << 16);
+          out[outOff + i] =
+              Float.intBitsToFloat((data.get(Layouts.I16, base + 2L * i) & 0xffff) << 16);
         }
       }
       case F16 -> {
-        for (; i < cols; i++) out[i] = Float.float16ToFloat(data.get(Layouts.I16, base + 2L * i));
+        for (; i < cols; i++)
+          out[outOff + i] = Float.float16ToFloat(data.get(Layouts.I16, base + 2L * i));
       }
     }
   }
@@ -61,6 +64,68 @@ final class Kernels {
     float sum = acc.reduceLanes(VectorOperators.ADD);
     for (; i < n; i++) sum += a[aOff + i] * b[bOff + i];
     return sum;
+  }
+
+  /**
+   * The 4×4 block of dot products between 4 weight rows ({@code w[r·k, +k)}, r < 4) and 4 token
+   * rows ({@code x[(t0 + t)·k, +k)}, t < 4): {@code out[r·4 + t]}. Each loaded weight vector serves
+   * 4 tokens and each token vector 4 rows, with 16 accumulators in registers.
+   */
+  static void dot4x4(float[] w, float[] x, int t0, int k, float[] out) {
+    int x0 = t0 * k, x1 = x0 + k, x2 = x1 + k, x3 = x2 + k;
+    int w1 = k, w2 = 2 * k, w3 = 3 * k;
+    FloatVector a00 = FloatVector.zero(F), a01 = a00, a02 = a00, a03 = a00;
+    FloatVector a10 = a00, a11 = a00, a12 = a00, a13 = a00;
+    FloatVector a20 = a00, a21 = a00, a22 = a00, a23 = a00;
+    FloatVector a30 = a00, a31 = a00, a32 = a00, a33 = a00;
+    int i = 0;
+    for (int upper = F.loopBound(k); i < upper; i += F.length()) {
+      FloatVector v0 = FloatVector.fromArray(F, x, x0 + i);
+      FloatVector v1 = FloatVector.fromArray(F, x, x1 + i);
+      FloatVector v2 = FloatVector.fromArray(F, x, x2 + i);
+      FloatVector v3 = FloatVector.fromArray(F, x, x3 + i);
+      FloatVector r = FloatVector.fromArray(F, w, i);
+      a00 = r.fma(v0, a00);
+      a01 = r.fma(v1, a01);
+      a02 = r.fma(v2, a02);
+      a03 = r.fma(v3, a03);
+      r = FloatVector.fromArray(F, w, w1 + i);
+      a10 = r.fma(v0, a10);
+      a11 = r.fma(v1, a11);
+      a12 = r.fma(v2, a12);
+      a13 = r.fma(v3, a13);
+      r = FloatVector.fromArray(F, w, w2 + i);
+      a20 = r.fma(v0, a20);
+      a21 = r.fma(v1, a21);
+      a22 = r.fma(v2, a22);
+      a23 = r.fma(v3, a23);
+      r = FloatVector.fromArray(F, w, w3 + i);
+      a30 = r.fma(v0, a30);
+      a31 = r.fma(v1, a31);
+      a32 = r.fma(v2, a32);
+      a33 = r.fma(v3, a33);
+    }
+    out[0] = a00.reduceLanes(VectorOperators.ADD);
+    out[1] = a01.reduceLanes(VectorOperators.ADD);
+    out[2] = a02.reduceLanes(VectorOperators.ADD);
+    out[3] = a03.reduceLanes(VectorOperators.ADD);
+    out[4] = a10.reduceLanes(VectorOperators.ADD);
+    out[5] = a11.reduceLanes(VectorOperators.ADD);
+    out[6] = a12.reduceLanes(VectorOperators.ADD);
+    out[7] = a13.reduceLanes(VectorOperators.ADD);
+    out[8] = a20.reduceLanes(VectorOperators.ADD);
+    out[9] = a21.reduceLanes(VectorOperators.ADD);
+    out[10] = a22.reduceLanes(VectorOperators.ADD);
+    out[11] = a23.reduceLanes(VectorOperators.ADD);
+    out[12] = a30.reduceLanes(VectorOperators.ADD);
+    out[13] = a31.reduceLanes(VectorOperators.ADD);
+    out[14] = a32.reduceLanes(VectorOperators.ADD);
+    out[15] = a33.reduceLanes(VectorOperators.ADD);
+    for (int e = i; e < k; e++) {
+      for (int r = 0; r < 4; r++) {
+        for (int t = 0; t < 4; t++) out[r * 4 + t] += w[r * k + e] * x[(t0 + t) * k + e];
+      }
+    }
   }
 
   /** {@code y[yOff, +n) += alpha · x[xOff, +n)}. */

@@ -24,7 +24,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 /**
  * Every case of {@code golden/jinja/cases.json}, rendered by real Python jinja2 configured as
  * Hugging Face configures it ({@code tools/golden/jinja_render.py}): unit templates for each Jinja
- * feature, and the four published chat templates over several message lists.
+ * feature, and the five published chat templates over several message lists.
  */
 class TemplateGoldenTest {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -59,7 +59,13 @@ class TemplateGoldenTest {
   void goldenFileCoversUnitCasesAndAllFourChatTemplates() {
     List<String> names = cases().map(c -> c.path("name").asText()).toList();
     assertTrue(names.size() > 100, "cases: " + names.size());
-    for (String family : List.of("qwen2.5-instruct", "qwen3", "gemma-3-it", "llama-3.3-instruct")) {
+    for (String family :
+        List.of(
+            "qwen2.5-instruct",
+            "qwen3",
+            "gemma-3-it",
+            "llama-3.3-instruct",
+            "llama-3.2-instruct")) {
       assertTrue(names.stream().anyMatch(n -> n.startsWith(family + "/")), family);
     }
   }

@@ -1,0 +1,114 @@
+package nla.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.LocalDate;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import nla.io.ModelPaths;
+import nla.io.UserError;
+import nla.model.bench.BenchShape;
+import nla.model.bench.Benchmark;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+@Command(
+    name = "bench",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Measure the engine: memory bandwidth and peak FMA of this JVM, then prefill and decode",
+      "throughput with the decode roofline per batch size. With --random, a random-initialised bf16",
+      "model of a real shape is created locally (cached under ~/.cache/nla/bench)."
+    })
+public final class BenchCommand implements Callable<Integer> {
+  @Option(
+      names = "--shape",
+      description = "A real model shape: ${COMPLETION-CANDIDATES}.",
+      completionCandidates = Shapes.class)
+  String shape = "qwen2.5-0.5b";
+
+  @Option(
+      names = "--model",
+      paramLabel = "DIR",
+      description = "Benchmark this checkpoint instead of a shape.")
+  String model;
+
+  @Option(
+      names = "--random",
+      description = "Use a random-initialised model of --shape (the default without --model).")
+  boolean random;
+
+  @Option(
+      names = "--batch",
+      split = ",",
+      description = "Decode batch sizes (default: ${DEFAULT-VALUE}).")
+  List<Integer> batches = List.of(1, 8, 32);
+
+  @Option(names = "--prompt-len", description = "Prompt tokens (default: ${DEFAULT-VALUE}).")
+  int promptLength = 64;
+
+  @Option(
+      names = "--new-tokens",
+      description = "Decoded tokens per sequence (default: ${DEFAULT-VALUE}).")
+  int newTokens = 16;
+
+  @Option(names = "--threads", description = "Worker threads (default: all cores).")
+  int threads = Runtime.getRuntime().availableProcessors();
+
+  @Option(
+      names = "--bandwidth-buffer-mb",
+      description = "Size of the bandwidth probe's buffer (default: ${DEFAULT-VALUE}).")
+  int bandwidthBufferMb = 1024;
+
+  @Option(
+      names = "--save",
+      paramLabel = "DIR",
+      description = "Also write the JSON result under DIR (e.g. bench/results).")
+  Path saveDir;
+
+  @Option(names = "--json", description = "Print the result as one JSON object.")
+  boolean json;
+
+  static final class Shapes implements Iterable<String> {
+    @Override
+    public java.util.Iterator<String> iterator() {
+      return BenchShape.ALL.stream().map(BenchShape::name).iterator();
+    }
+  }
+
+  @Override
+  public Integer call() throws Exception {
+    if (model != null && random) throw new UserError("--model and --random exclude each other");
+    if (promptLength < 1 || newTokens < 1)
+      throw new UserError("--prompt-len and --new-tokens must be >= 1");
+    if (batches.stream().anyMatch(b -> b < 1)) throw new UserError("--batch sizes must be >= 1");
+    var plan =
+        new Benchmark.Plan(
+            BenchShape.named(shape),
+            model == null ? null : ModelPaths.resolve(model),
+            batches,
+            promptLength,
+            newTokens,
+            threads,
+            (long) bandwidthBufferMb << 20,
+            json ? s -> System.err.println(s) : s -> System.out.println(s));
+    Map<String, Object> result = Benchmark.run(plan);
+    ObjectMapper mapper = new ObjectMapper();
+    if (json) System.out.println(mapper.writeValueAsString(result));
+    if (saveDir != null) {
+      Files.createDirectories(saveDir);
+      Path file =
+          saveDir.resolve(
+              LocalDate.now()
+                  + "-"
+                  + result.get("model").toString().replaceAll("[^A-Za-z0-9._-]", "_")
+                  + ".json");
+      mapper.enable(SerializationFeature.INDENT_OUTPUT).writeValue(file.toFile(), result);
+      (json ? System.err : System.out).println("saved " + file);
+    }
+    return 0;
+  }
+}

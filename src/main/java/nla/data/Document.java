@@ -1,0 +1,20 @@
+package nla.data;
+
+/**
+ * One document of a corpus at its absolute index. {@code unreadable} names why its text could not
+ * be read (not valid UTF-8); such a document keeps its index, so later {@code doc_id}s do not
+ * shift, and is counted as skipped.
+ */
+public record Document(long index, String text, String unreadable) {
+  public static Document of(long index, String text) {
+    return new Document(index, text, null);
+  }
+
+  public static Document unreadable(long index, String why) {
+    return new Document(index, null, why);
+  }
+
+  public boolean isEmpty() {
+    return unreadable == null && text.isBlank();
+  }
+}

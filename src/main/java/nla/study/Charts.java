@@ -1,0 +1,198 @@
+package nla.study;
+
+import java.awt.BasicStroke;
+import java.awt.Color;
+import java.awt.Font;
+import java.awt.Rectangle;
+import java.util.List;
+import java.util.Map;
+import org.jfree.chart.ChartFactory;
+import org.jfree.chart.JFreeChart;
+import org.jfree.chart.annotations.XYTextAnnotation;
+import org.jfree.chart.axis.LogAxis;
+import org.jfree.chart.axis.NumberAxis;
+import org.jfree.chart.axis.SymbolAxis;
+import org.jfree.chart.plot.CategoryPlot;
+import org.jfree.chart.plot.PlotOrientation;
+import org.jfree.chart.plot.ValueMarker;
+import org.jfree.chart.plot.XYPlot;
+import org.jfree.chart.renderer.LookupPaintScale;
+import org.jfree.chart.renderer.category.BarRenderer;
+import org.jfree.chart.renderer.category.StandardBarPainter;
+import org.jfree.chart.renderer.xy.XYBlockRenderer;
+import org.jfree.chart.renderer.xy.XYLineAndShapeRenderer;
+import org.jfree.chart.ui.RectangleAnchor;
+import org.jfree.data.category.DefaultCategoryDataset;
+import org.jfree.data.xy.DefaultXYZDataset;
+import org.jfree.data.xy.XYSeries;
+import org.jfree.data.xy.XYSeriesCollection;
+import org.jfree.svg.SVGGraphics2D;
+
+/** The report's figures, drawn by JFreeChart into inline SVG (JFreeSVG). */
+final class Charts {
+  static {
+    System.setProperty("java.awt.headless", "true");
+  }
+
+  private Charts() {}
+
+  static final int W = 720;
+  static final int H = 380;
+  private static final Color[] PALETTE = {
+    new Color(0x1f77b4),
+    new Color(0xff7f0e),
+    new Color(0x2ca02c),
+    new Color(0xd62728),
+    new Color(0x9467bd),
+    new Color(0x8c564b)
+  };
+
+  /** Renders a chart as an {@code <svg>} element; {@code id} keeps each figure's defs distinct. */
+  static String svg(JFreeChart chart, String id) {
+    chart.setBackgroundPaint(Color.WHITE);
+    chart.setAntiAlias(true);
+    SVGGraphics2D g = new SVGGraphics2D(W, H);
+    g.setDefsKeyPrefix(id + "-");
+    chart.draw(g, new Rectangle(0, 0, W, H));
+    return g.getSVGElement(id);
+  }
+
+  /** A bar per category (e.g. FVE by ban or redaction condition). */
+  static JFreeChart bars(String valueLabel, Map<String, Double> values) {
+    DefaultCategoryDataset ds = new DefaultCategoryDataset();
+    values.forEach((k, v) -> ds.addValue(v, valueLabel, k));
+    JFreeChart c =
+        ChartFactory.createBarChart(
+            null, null, valueLabel, ds, PlotOrientation.VERTICAL, false, false, false);
+    CategoryPlot p = c.getCategoryPlot();
+    p.getDomainAxis().setMaximumCategoryLabelLines(3);
+    p.setBackgroundPaint(Color.WHITE);
+    p.setRangeGridlinePaint(Color.LIGHT_GRAY);
+    BarRenderer r = (BarRenderer) p.getRenderer();
+    r.setBarPainter(new StandardBarPainter());
+    r.setSeriesPaint(0, PALETTE[0]);
+    r.setDefaultItemLabelsVisible(true);
+    r.setDefaultItemLabelGenerator(
+        new org.jfree.chart.labels.StandardCategoryItemLabelGenerator(
+            "{2}", new java.text.DecimalFormat("0.000")));
+    return c;
+  }
+
+  /**
+   * Lines of y against x (log x in {@code logBase} when > 0), with optional horizontal dashed
+   * markers.
+   */
+  static JFreeChart lines(
+      String xLabel,
+      String yLabel,
+      Map<String, double[][]> series,
+      double logBase,
+      Map<String, Double> markers) {
+    XYSeriesCollection ds = new XYSeriesCollection();
+    series.forEach(
+        (name, xy) -> {
+          XYSeries s = new XYSeries(name);
+          for (double[] p : xy) s.add(p[0], p[1]);
+          ds.addSeries(s);
+        });
+    JFreeChart c =
+        ChartFactory.createXYLineChart(
+            null, xLabel, yLabel, ds, PlotOrientation.VERTICAL, true, false, false);
+    XYPlot p = c.getXYPlot();
+    p.setBackgroundPaint(Color.WHITE);
+    p.setRangeGridlinePaint(Color.LIGHT_GRAY);
+    p.setDomainGridlinePaint(Color.LIGHT_GRAY);
+    if (logBase > 0) {
+      // Ticks at whole powers of the base, printed as plain numbers (1, 2, 4, 8 or 100, 1,000).
+      LogAxis x = new LogAxis(xLabel);
+      x.setBase(logBase);
+      x.setSmallestValue(1);
+      x.setTickUnit(new org.jfree.chart.axis.NumberTickUnit(1));
+      x.setNumberFormatOverride(new java.text.DecimalFormat("#,##0"));
+      p.setDomainAxis(x);
+    }
+    ((NumberAxis) p.getRangeAxis()).setAutoRangeIncludesZero(false);
+    includeInRange(p, series, markers);
+    XYLineAndShapeRenderer r = new XYLineAndShapeRenderer(true, true);
+    for (int i = 0; i < series.size(); i++) r.setSeriesPaint(i, PALETTE[i % PALETTE.length]);
+    p.setRenderer(r);
+    int i = 0;
+    for (var m : markers.entrySet()) {
+      ValueMarker vm =
+          new ValueMarker(
+              m.getValue(),
+              PALETTE[i++ % PALETTE.length],
+              new BasicStroke(
+                  1.5f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_MITER, 10, new float[] {6, 4}, 0));
+      vm.setLabel(m.getKey());
+      vm.setLabelAnchor(RectangleAnchor.TOP_LEFT);
+      vm.setLabelTextAnchor(org.jfree.chart.ui.TextAnchor.BOTTOM_LEFT);
+      p.addRangeMarker(vm);
+    }
+    return c;
+  }
+
+  /** Markers outside the data's range would be silently clipped: widen the axis to show them. */
+  private static void includeInRange(
+      XYPlot p, Map<String, double[][]> series, Map<String, Double> markers) {
+    double lo = Double.POSITIVE_INFINITY;
+    double hi = Double.NEGATIVE_INFINITY;
+    for (double[][] xy : series.values())
+      for (double[] pt : xy) {
+        lo = Math.min(lo, pt[1]);
+        hi = Math.max(hi, pt[1]);
+      }
+    for (double m : markers.values()) {
+      lo = Math.min(lo, m);
+      hi = Math.max(hi, m);
+    }
+    if (!(hi > lo)) return;
+    double pad = 0.08 * (hi - lo);
+    p.getRangeAxis().setRange(lo - pad, hi + pad);
+  }
+
+  /** The transfer-matrix heatmap: rows AV, columns AR, each cell labelled with its FVE. */
+  static JFreeChart heatmap(List<String> families, double[][] fve, double[][] nul) {
+    int k = families.size();
+    double[][] data = new double[3][k * k];
+    for (int a = 0; a < k; a++)
+      for (int r = 0; r < k; r++) {
+        int i = a * k + r;
+        data[0][i] = r;
+        data[1][i] = k - 1 - a; // first AV on top
+        data[2][i] = fve[a][r];
+      }
+    DefaultXYZDataset ds = new DefaultXYZDataset();
+    ds.addSeries("fve", data);
+    String[] cols = new String[k];
+    String[] rows = new String[k];
+    for (int i = 0; i < k; i++) {
+      cols[i] = "AR " + families.get(i);
+      rows[k - 1 - i] = "AV " + families.get(i);
+    }
+    SymbolAxis x = new SymbolAxis(null, cols);
+    SymbolAxis y = new SymbolAxis(null, rows);
+    XYBlockRenderer r = new XYBlockRenderer();
+    r.setBlockAnchor(RectangleAnchor.CENTER);
+    LookupPaintScale scale = new LookupPaintScale(-1, 1.0001, Color.GRAY);
+    for (int s = 0; s <= 20; s++) {
+      double v = -1 + s * 0.1;
+      float t = (float) ((v + 1) / 2);
+      scale.add(v, new Color(1 - 0.8f * t, 1 - 0.45f * t, 1 - 0.1f * t));
+    }
+    r.setPaintScale(scale);
+    XYPlot p = new XYPlot(ds, x, y, r);
+    p.setBackgroundPaint(Color.WHITE);
+    for (int a = 0; a < k; a++)
+      for (int c = 0; c < k; c++) {
+        XYTextAnnotation t =
+            new XYTextAnnotation(
+                String.format(java.util.Locale.ROOT, "%.3f (null %.2f)", fve[a][c], nul[a][c]),
+                c,
+                k - 1 - a);
+        t.setFont(new Font(Font.SANS_SERIF, Font.BOLD, 14));
+        p.addAnnotation(t);
+      }
+    return new JFreeChart(null, JFreeChart.DEFAULT_TITLE_FONT, p, false);
+  }
+}

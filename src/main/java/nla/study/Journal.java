@@ -1,0 +1,121 @@
+package nla.study;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A JSONL file of per-item results, each line one finished item with a unique {@code key}, appended
+ * and fsync'd as it is produced. Reopening reads every complete line back; a line cut short by a
+ * kill (no trailing newline, or not valid JSON) is truncated away, so a killed run resumes with
+ * exactly the items that were fully written and recomputes only the rest.
+ */
+public final class Journal implements AutoCloseable {
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  private final Path file;
+  private final FileChannel channel;
+  private final Map<String, JsonNode> done = new LinkedHashMap<>();
+
+  private Journal(Path file) {
+    this.file = file;
+    try {
+      Files.createDirectories(file.getParent());
+      long validLength = readExisting();
+      channel = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+      channel.truncate(validLength);
+      channel.position(validLength);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  public static Journal open(Path file) {
+    return new Journal(file);
+  }
+
+  private long readExisting() throws IOException {
+    if (!Files.exists(file)) return 0;
+    byte[] bytes = Files.readAllBytes(file);
+    long valid = 0;
+    int lineStart = 0;
+    for (int i = 0; i < bytes.length; i++) {
+      if (bytes[i] != '\n') continue;
+      String line = new String(bytes, lineStart, i - lineStart, StandardCharsets.UTF_8);
+      JsonNode node;
+      try {
+        node = JSON.readTree(line);
+      } catch (IOException e) {
+        break; // a torn write followed by nothing valid: keep what came before
+      }
+      if (node == null || !node.has("key")) break;
+      done.put(node.get("key").asText(), node);
+      lineStart = i + 1;
+      valid = lineStart;
+    }
+    return valid;
+  }
+
+  public Path file() {
+    return file;
+  }
+
+  public boolean has(String key) {
+    return done.containsKey(key);
+  }
+
+  public JsonNode get(String key) {
+    return done.get(key);
+  }
+
+  public int size() {
+    return done.size();
+  }
+
+  /** Every finished item, in the order they were written. */
+  public Collection<JsonNode> items() {
+    return List.copyOf(done.values());
+  }
+
+  public ObjectNode newRecord(String key) {
+    ObjectNode n = JSON.createObjectNode();
+    n.put("key", key);
+    return n;
+  }
+
+  /** Appends one finished item and forces it to disk before returning. */
+  public synchronized void append(ObjectNode record) {
+    String key = record.get("key").asText();
+    if (done.containsKey(key)) throw new IllegalStateException("item " + key + " already written");
+    try {
+      byte[] line = (JSON.writeValueAsString(record) + "\n").getBytes(StandardCharsets.UTF_8);
+      ByteBuffer buf = ByteBuffer.wrap(line);
+      while (buf.hasRemaining()) channel.write(buf);
+      channel.force(false);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    done.put(key, record);
+  }
+
+  @Override
+  public void close() {
+    try {
+      channel.close();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+}

@@ -1,0 +1,378 @@
+package nla.study;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import nla.core.VerbalizeOptions;
+import nla.io.UserError;
+import org.yaml.snakeyaml.LoaderOptions;
+import org.yaml.snakeyaml.Yaml;
+import org.yaml.snakeyaml.constructor.SafeConstructor;
+
+/**
+ * A study plan (YAML): which NLA pairs, which activation sets, which studies with which settings;
+ * {@link #run} runs them in one run directory, in the report's order, then writes the report. Paths
+ * are relative to the plan file. Example:
+ *
+ * <pre>
+ * seed: 42
+ * batch: 8
+ * limit: 200                     # first N rows of every activation set (optional)
+ * nlas:
+ *   gemma: {av: ckpt/gemma-av, ar: ckpt/gemma-ar, training_var_nrm: 0.0579}
+ *   qwen:  {av: ckpt/qwen-av,  ar: ckpt/qwen-ar}
+ * activations:                   # eval sets, row-aligned across families
+ *   gemma: acts/gemma-L41.parquet
+ *   qwen:  acts/qwen-L20.parquet
+ * studies:
+ *   eval:      {nla: gemma}
+ *   quote-ban: {nla: gemma}       # optional: families: {double: "...", single: "..."}, conditions: [[], [double], [double, single]]
+ *   confab:    {activations: gemma}
+ *   redact:    {nla: gemma, filler: "[…]"}
+ *   best-of-n: {nla: gemma, samples: 10, temperature: 1.0}
+ *   layers:    {nla: gemma, trained: L41, neighbours: {L40: acts/gemma-L40.parquet, L42: acts/gemma-L42.parquet}}
+ *   cross:     {families: [gemma, qwen]}
+ *   ridge:     {a: gemma, b: qwen, train: {gemma: acts/gemma-train.parquet, qwen: acts/qwen-train.parquet},
+ *               ns: [250, 1000, 5000, 20000], kernels: [linear, rbf], folds: 5, cv_max_rows: 2000}
+ * prereg: predictions.yaml        # optional
+ * </pre>
+ */
+public final class StudyPlan {
+  /** Builds an NLA pair from its two checkpoint directories. */
+  public interface NlaOpener {
+    Nla open(String name, Path av, Path ar);
+  }
+
+  private final String file;
+  private final Path baseDir;
+  private final Map<String, Object> root;
+
+  private StudyPlan(String file, Path baseDir, Map<String, Object> root) {
+    this.file = file;
+    this.baseDir = baseDir;
+    this.root = root;
+  }
+
+  /**
+   * A plan given as a map (what one {@code nla study <name>} command's flags describe); paths are
+   * relative to the working directory, and errors name {@code origin}.
+   */
+  public static StudyPlan of(String origin, Map<String, Object> root) {
+    StudyPlan p = new StudyPlan(origin, Path.of("").toAbsolutePath(), root);
+    p.validate();
+    return p;
+  }
+
+  @SuppressWarnings("unchecked")
+  public static StudyPlan load(Path file) {
+    Object o;
+    try {
+      o = new Yaml(new SafeConstructor(new LoaderOptions())).load(Files.readString(file));
+    } catch (IOException e) {
+      throw new UserError("cannot read plan " + file + ": " + e.getMessage());
+    } catch (RuntimeException e) {
+      throw new UserError(
+          file + ": not valid YAML (" + e.getMessage().lines().findFirst().orElse("") + ")");
+    }
+    if (!(o instanceof Map<?, ?> m)) throw new UserError(file + ": expected a mapping at the top");
+    StudyPlan p =
+        new StudyPlan(file.toString(), file.toAbsolutePath().getParent(), (Map<String, Object>) m);
+    p.validate();
+    return p;
+  }
+
+  private void validate() {
+    Map<String, Object> studies = map(root, "studies", true);
+    for (String s : studies.keySet())
+      if (!Report.STUDY_ORDER.contains(s))
+        throw new UserError(
+            file
+                + ": studies."
+                + s
+                + ": unknown study (expected one of "
+                + Report.STUDY_ORDER
+                + ")");
+    for (String k : root.keySet())
+      if (!List.of("seed", "batch", "limit", "nlas", "activations", "studies", "prereg", "out")
+          .contains(k)) throw new UserError(file + ": unknown top-level field '" + k + "'");
+  }
+
+  // ------------------------------------------------------------------ typed access
+
+  @SuppressWarnings("unchecked")
+  private Map<String, Object> map(Map<String, Object> m, String field, boolean required) {
+    Object v = m.get(field);
+    if (v == null) {
+      if (required) throw new UserError(file + ": missing field '" + field + "'");
+      return Map.of();
+    }
+    if (!(v instanceof Map<?, ?>))
+      throw new UserError(file + ": field '" + field + "' must be a mapping");
+    return (Map<String, Object>) v;
+  }
+
+  private String str(Map<String, Object> m, String field, String where, String dflt) {
+    Object v = m.get(field);
+    if (v == null) {
+      if (dflt == null)
+        throw new UserError(file + ": " + where + ": missing field '" + field + "'");
+      return dflt;
+    }
+    return v.toString();
+  }
+
+  private double num(Map<String, Object> m, String field, String where, double dflt) {
+    Object v = m.get(field);
+    if (v == null) return dflt;
+    if (!(v instanceof Number n))
+      throw new UserError(file + ": " + where + "." + field + ": must be a number");
+    return n.doubleValue();
+  }
+
+  private Path path(String p) {
+    Path x = Path.of(p);
+    return x.isAbsolute() ? x : baseDir.resolve(x);
+  }
+
+  public long seed() {
+    return (long) num(root, "seed", "plan", 42);
+  }
+
+  public int batch() {
+    return (int) num(root, "batch", "plan", 8);
+  }
+
+  public Path out() {
+    Object o = root.get("out");
+    return o == null ? null : path(o.toString());
+  }
+
+  public Path prereg() {
+    Object o = root.get("prereg");
+    return o == null ? null : path(o.toString());
+  }
+
+  public Map<String, Object> studies() {
+    return map(root, "studies", true);
+  }
+
+  // ------------------------------------------------------------------ running
+
+  /** Runs every study of the plan in {@code runDir}; returns the report it wrote. */
+  public Path run(Path runDir, NlaOpener opener, String engine) {
+    Map<String, Nla> nlas = new HashMap<>();
+    Map<String, ActivationSet> acts = new HashMap<>();
+    int limit = (int) num(root, "limit", "plan", Integer.MAX_VALUE);
+    java.util.function.Function<String, Nla> nla =
+        name ->
+            nlas.computeIfAbsent(
+                name,
+                n -> {
+                  Map<String, Object> spec = map(map(root, "nlas", true), n, true);
+                  return opener.open(
+                      n,
+                      path(str(spec, "av", "nlas." + n, null)),
+                      path(str(spec, "ar", "nlas." + n, null)));
+                });
+    java.util.function.Function<String, ActivationSet> act =
+        name ->
+            acts.computeIfAbsent(
+                name,
+                n ->
+                    ActivationSets.load(
+                            path(str(map(root, "activations", true), n, "activations", null)))
+                        .head(limit));
+    Map<String, Object> studies = studies();
+    long seed = seed();
+    int batch = batch();
+    VerbalizeOptions greedy = VerbalizeOptions.greedy().withSampling(0, 1, 0, seed);
+    for (String study : Report.STUDY_ORDER) {
+      if (!studies.containsKey(study)) continue;
+      @SuppressWarnings("unchecked")
+      Map<String, Object> s =
+          studies.get(study) == null ? Map.of() : (Map<String, Object>) studies.get(study);
+      String where = "studies." + study;
+      Map<String, Object> params = new LinkedHashMap<>(s);
+      params.put("batch", batch);
+      params.put("limit", limit);
+      Map<String, String> inputs = new LinkedHashMap<>();
+      switch (study) {
+        case Studies.EVAL, Studies.QUOTE_BAN, Studies.REDACT, Studies.BEST_OF_N -> {
+          String nName = str(s, "nla", where, null);
+          String aName = str(s, "activations", where, nName);
+          Nla n = nla.apply(nName);
+          ActivationSet a = act.apply(aName);
+          inputs.put("nla:" + nName, n.hash());
+          inputs.put("activations:" + aName, a.hash());
+          try (RunDir run =
+              RunDir.open(runDir, new RunDir.Identity(study, seed, engine, params, inputs))) {
+            switch (study) {
+              case Studies.EVAL -> {
+                Object tv = map(map(root, "nlas", true), nName, true).get("training_var_nrm");
+                Studies.eval(
+                    run,
+                    n,
+                    a,
+                    greedy,
+                    tv instanceof Number x ? x.doubleValue() : Double.NaN,
+                    seed,
+                    batch);
+              }
+              case Studies.QUOTE_BAN ->
+                  Studies.quoteBan(
+                      run, n, a, greedy, conditions(s, where), families(s), seed, batch);
+              case Studies.REDACT ->
+                  Studies.redact(
+                      run,
+                      n,
+                      a,
+                      greedy,
+                      List.of(Redaction.values()),
+                      str(s, "filler", where, "[…]"),
+                      batch);
+              default -> {
+                VerbalizeOptions t =
+                    VerbalizeOptions.greedy()
+                        .withSampling(num(s, "temperature", where, 1.0), 1, 0, seed)
+                        .withSamples((int) num(s, "samples", where, 10));
+                Studies.bestOfN(run, n, a, t, batch);
+              }
+            }
+          }
+        }
+        case Studies.CONFAB -> {
+          String aName = str(s, "activations", where, null);
+          ActivationSet a = act.apply(aName);
+          inputs.put("activations:" + aName, a.hash());
+          try (RunDir run =
+              RunDir.open(runDir, new RunDir.Identity(study, seed, engine, params, inputs))) {
+            Studies.confab(run, a, seed);
+          }
+        }
+        case Studies.LAYERS -> {
+          String nName = str(s, "nla", where, null);
+          Nla n = nla.apply(nName);
+          ActivationSet trained = act.apply(str(s, "activations", where, nName));
+          Map<String, ActivationSet> neighbours = new LinkedHashMap<>();
+          for (var e : map(s, "neighbours", true).entrySet()) {
+            ActivationSet x = ActivationSets.load(path(e.getValue().toString())).head(limit);
+            neighbours.put(e.getKey(), x);
+            inputs.put("activations:" + e.getKey(), x.hash());
+          }
+          inputs.put("nla:" + nName, n.hash());
+          inputs.put("activations:trained", trained.hash());
+          try (RunDir run =
+              RunDir.open(runDir, new RunDir.Identity(study, seed, engine, params, inputs))) {
+            Studies.layers(
+                run, n, str(s, "trained", where, "K"), trained, neighbours, greedy, batch);
+          }
+        }
+        case Studies.CROSS -> {
+          List<Nla> fams = new ArrayList<>();
+          List<ActivationSet> sets = new ArrayList<>();
+          for (String f : list(s, "families", where)) {
+            Nla n = nla.apply(f);
+            ActivationSet a = act.apply(f);
+            fams.add(n);
+            sets.add(a);
+            inputs.put("nla:" + f, n.hash());
+            inputs.put("activations:" + f, a.hash());
+          }
+          try (RunDir run =
+              RunDir.open(runDir, new RunDir.Identity(study, seed, engine, params, inputs))) {
+            Studies.cross(run, fams, sets, greedy, seed, batch);
+          }
+        }
+        case Studies.RIDGE -> {
+          String a = str(s, "a", where, null);
+          String b = str(s, "b", where, null);
+          Map<String, Object> train = map(s, "train", true);
+          ActivationSet trA = ActivationSets.load(path(str(train, a, where + ".train", null)));
+          ActivationSet trB = ActivationSets.load(path(str(train, b, where + ".train", null)));
+          ActivationSet evA = act.apply(a);
+          ActivationSet evB = act.apply(b);
+          for (var x : List.of(trA, trB, evA, evB)) inputs.put("activations:" + x.name(), x.hash());
+          Map<String, Double> text = new HashMap<>();
+          JsonNode cross = RunDir.readSummary(runDir, Studies.CROSS);
+          if (cross != null)
+            for (JsonNode c : cross.get("cells"))
+              if (!c.get("withinFamily").asBoolean())
+                text.put(
+                    c.get("avFamily").asText() + "->" + c.get("arFamily").asText(),
+                    c.get("fve").asDouble());
+          List<Integer> ns = new ArrayList<>();
+          for (String n : list(s, "ns", where)) ns.add((int) Double.parseDouble(n));
+          List<Ridge.Kernel> kernels = new ArrayList<>();
+          for (String k :
+              s.containsKey("kernels") ? list(s, "kernels", where) : List.of("linear", "rbf"))
+            kernels.add(kernel(k, where));
+          RidgeStudy.Params rp =
+              new RidgeStudy.Params(
+                  ns,
+                  kernels,
+                  (int) num(s, "folds", where, 5),
+                  (int) num(s, "cv_max_rows", where, 2000),
+                  (int) num(s, "extrapolation_points", where, 3),
+                  seed);
+          try (RunDir run =
+              RunDir.open(runDir, new RunDir.Identity(study, seed, engine, params, inputs))) {
+            RidgeStudy.run(run, a, b, trA, trB, evA, evB, text, rp);
+          }
+        }
+        default -> throw new IllegalStateException(study);
+      }
+    }
+    Path html = runDir.resolve("report.html");
+    Report.write(runDir, prereg(), html);
+    return html;
+  }
+
+  private List<String> list(Map<String, Object> m, String field, String where) {
+    Object v = m.get(field);
+    if (!(v instanceof List<?> l))
+      throw new UserError(file + ": " + where + "." + field + ": must be a list");
+    List<String> out = new ArrayList<>();
+    for (Object x : l) out.add(x.toString());
+    return out;
+  }
+
+  private Ridge.Kernel kernel(String k, String where) {
+    return switch (k.toLowerCase(java.util.Locale.ROOT)) {
+      case "linear" -> Ridge.Kernel.LINEAR;
+      case "rbf" -> Ridge.Kernel.RBF;
+      default ->
+          throw new UserError(
+              file + ": " + where + ".kernels: unknown kernel '" + k + "' (linear or rbf)");
+    };
+  }
+
+  @SuppressWarnings("unchecked")
+  private Map<String, String> families(Map<String, Object> s) {
+    if (!s.containsKey("families")) return QuoteBan.DEFAULT_FAMILIES;
+    Map<String, String> out = new LinkedHashMap<>();
+    ((Map<String, Object>) map(s, "families", true)).forEach((k, v) -> out.put(k, v.toString()));
+    return out;
+  }
+
+  private List<QuoteBan.Condition> conditions(Map<String, Object> s, String where) {
+    if (!s.containsKey("conditions")) return QuoteBan.DEFAULT_CONDITIONS;
+    if (!(s.get("conditions") instanceof List<?> l))
+      throw new UserError(
+          file + ": " + where + ".conditions: must be a list of lists of family names");
+    List<QuoteBan.Condition> out = new ArrayList<>();
+    for (Object c : l) {
+      if (!(c instanceof List<?> fams))
+        throw new UserError(
+            file + ": " + where + ".conditions: each condition is a list of family names");
+      List<String> names = fams.stream().map(Object::toString).toList();
+      out.add(new QuoteBan.Condition(names.isEmpty() ? "none" : String.join("+", names), names));
+    }
+    return out;
+  }
+}

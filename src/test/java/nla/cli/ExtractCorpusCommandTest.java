@@ -1,0 +1,261 @@
+package nla.cli;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import nla.data.ActivationParquet;
+import nla.data.ActivationRow;
+import nla.data.DatasetSidecar;
+import nla.data.TinyBaseModelsAccess;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code nla extract-corpus} and {@code nla align} end to end, including kill -9 and resume. */
+class ExtractCorpusCommandTest {
+  @TempDir static Path dir;
+  public static Path qwen;
+  static Path gemma;
+  public static final String DEMO = Path.of("src/main/resources/demo/corpus.jsonl").toString();
+
+  @BeforeAll
+  static void models() {
+    qwen = TinyBaseModelsAccess.qwen(dir.resolve("qwen"), 3);
+    gemma = TinyBaseModelsAccess.gemma(dir.resolve("gemma"), 2);
+  }
+
+  public record Run(int code, String out, String err) {}
+
+  public static Run run(String... args) {
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    var cl = Main.commandLine();
+    cl.setOut(new PrintWriter(out));
+    cl.setErr(new PrintWriter(err));
+    int code = cl.execute(args);
+    return new Run(code, out.toString(), err.toString());
+  }
+
+  public static List<String> extractArgs(Path out, String... more) {
+    List<String> args =
+        new ArrayList<>(
+            List.of(
+                "extract-corpus",
+                "--model",
+                qwen.toString(),
+                "--corpus",
+                DEMO,
+                "--corpus-name",
+                "demo",
+                "--split",
+                "train",
+                "--layer",
+                "1",
+                "--positions-per-doc",
+                "4",
+                "--chunk-docs",
+                "1",
+                "--out",
+                out.toString()));
+    args.addAll(List.of(more));
+    return args;
+  }
+
+  @Test
+  void extractionWritesSchemaSidecarAndCounts() {
+    Path out = dir.resolve("demo.parquet");
+    Run r = run(extractArgs(out, "--start", "2", "--length", "30").toArray(String[]::new));
+    assertEquals(0, r.code(), r.err());
+    assertTrue(
+        r.out()
+            .contains(
+                "30 documents, 112 rows; skipped 2 (unreadable 0, empty 1, no position >= 50 1), short-sampled 0"),
+        r.out());
+    List<ActivationRow> rows = ActivationParquet.read(out);
+    assertEquals(112, rows.size());
+    assertEquals("demo:train:2", rows.get(0).docId());
+    DatasetSidecar s = DatasetSidecar.readFor(out);
+    assertEquals(112, s.rowCount());
+    assertEquals(16, s.extraction().dModel());
+    assertEquals(1, s.extraction().layerIndex());
+    assertEquals(2, s.extraction().sliceStart());
+    assertEquals(30, s.extraction().sliceLength());
+    assertEquals("none", s.extraction().norm());
+    assertEquals(DatasetSidecar.datasetId("qwen", 1, "demo", 2, 30), s.datasetId());
+    assertFalse(Files.exists(Path.of(out + ".partial")));
+  }
+
+  @Test
+  void severalLayersGoToOneFilePerLayerAtTheSamePositions() {
+    Path out = dir.resolve("layers");
+    Run r =
+        run(
+            "extract-corpus",
+            "--model",
+            qwen.toString(),
+            "--corpus",
+            DEMO,
+            "--corpus-name",
+            "demo",
+            "--layer",
+            "0",
+            "--layer",
+            "1",
+            "--layer",
+            "2",
+            "--length",
+            "6",
+            "--out",
+            out.toString());
+    assertEquals(0, r.code(), r.err());
+    List<List<ActivationRow>> perLayer = new ArrayList<>();
+    for (int k = 0; k < 3; k++)
+      perLayer.add(ActivationParquet.read(out.resolve("L" + k + ".parquet")));
+    assertEquals(60, perLayer.get(0).size());
+    for (int k = 0; k < 3; k++) {
+      for (int i = 0; i < 60; i++) {
+        assertEquals(perLayer.get(0).get(i).docId(), perLayer.get(k).get(i).docId());
+        assertEquals(perLayer.get(0).get(i).nRawTokens(), perLayer.get(k).get(i).nRawTokens());
+        assertEquals(k, perLayer.get(k).get(i).activationLayer());
+      }
+    }
+  }
+
+  @Test
+  void badInputIsExitCode2WithNothingLeftBehind() throws Exception {
+    Path out = dir.resolve("bad.parquet");
+    Run past = run(extractArgs(out, "--start", "30", "--length", "5").toArray(String[]::new));
+    assertEquals(Main.EXIT_USER_ERROR, past.code());
+    assertTrue(past.err().contains("runs past the end"), past.err());
+    Run field = run(extractArgs(out, "--text-field", "body").toArray(String[]::new));
+    assertEquals(Main.EXIT_USER_ERROR, field.code());
+    assertTrue(field.err().contains("has no field \"body\""), field.err());
+    Run layer = run(extractArgs(out, "--layer", "9").toArray(String[]::new));
+    assertEquals(Main.EXIT_USER_ERROR, layer.code());
+    assertFalse(Files.exists(out));
+  }
+
+  /** Starts the CLI in a child JVM. */
+  static Process start(List<String> args) throws Exception {
+    List<String> cmd = new ArrayList<>();
+    cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    cmd.add("--add-modules=jdk.incubator.vector");
+    cmd.add("--enable-native-access=ALL-UNNAMED");
+    cmd.add("-cp");
+    cmd.add(System.getProperty("java.class.path"));
+    cmd.add("nla.cli.Main");
+    cmd.addAll(args);
+    return new ProcessBuilder(cmd)
+        .redirectErrorStream(true)
+        .redirectOutput(dir.resolve("child.log").toFile())
+        .start();
+  }
+
+  /** Waits until the chunk's done record exists, then kills the process with SIGKILL. */
+  static void killAfterChunk(Process p, Path partial, int chunk) throws Exception {
+    Path done = partial.resolve(String.format("chunk-%06d.done", chunk));
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+    while (!Files.exists(done) && p.isAlive() && System.nanoTime() < deadline) Thread.sleep(2);
+    assertTrue(
+        p.isAlive(),
+        "the child finished before it could be killed: "
+            + Files.readString(dir.resolve("child.log")));
+    p.destroyForcibly();
+    assertTrue(p.waitFor(30, TimeUnit.SECONDS));
+    assertEquals(137, p.exitValue(), "killed by SIGKILL");
+  }
+
+  @Test
+  void aRunKilledTwiceWithSigkillResumesToTheSameRows() throws Exception {
+    Path clean = dir.resolve("clean.parquet");
+    assertEquals(0, run(extractArgs(clean).toArray(String[]::new)).code());
+
+    Path killed = dir.resolve("killed.parquet");
+    Path partial = Path.of(killed + ".partial");
+    killAfterChunk(start(extractArgs(killed)), partial, 3);
+    assertFalse(Files.exists(killed), "no output under its final name after a kill");
+    killAfterChunk(start(extractArgs(killed)), partial, 17);
+    assertFalse(Files.exists(killed));
+    Run resumed = run(extractArgs(killed).toArray(String[]::new));
+    assertEquals(0, resumed.code(), resumed.err());
+    // Same rows, same order, same positions and texts. The vectors agree to float rounding only:
+    // the CPU engine's dot product ends in FloatVector.reduceLanes(ADD), whose summation order
+    // differs between interpreted and JIT-compiled code, so even two uninterrupted runs differ in
+    // the last bits. (ExtractionJobTest shows the files are byte-identical when the extractor is
+    // deterministic.)
+    List<ActivationRow> expected = ActivationParquet.read(clean);
+    List<ActivationRow> actual = ActivationParquet.read(killed);
+    assertEquals(expected.size(), actual.size());
+    for (int i = 0; i < expected.size(); i++) {
+      ActivationRow e = expected.get(i);
+      ActivationRow a = actual.get(i);
+      assertEquals(e.docId(), a.docId());
+      assertEquals(e.nRawTokens(), a.nRawTokens());
+      assertEquals(e.detokenizedTextTruncated(), a.detokenizedTextTruncated());
+      assertEquals(e.activationLayer(), a.activationLayer());
+      assertArrayEquals(e.activationVector(), a.activationVector(), 1e-4f, "row " + i);
+    }
+    assertEquals(
+        Files.readString(DatasetSidecar.pathFor(clean)).replaceAll("created_at: .*", ""),
+        Files.readString(DatasetSidecar.pathFor(killed)).replaceAll("created_at: .*", ""));
+    assertFalse(Files.exists(partial));
+  }
+
+  @Test
+  void alignMapsModelAPositionsToNearestModelBTokenEnds() throws Exception {
+    Path out = dir.resolve("aligned");
+    Run r =
+        run(
+            "align",
+            "--model-a",
+            qwen.toString(),
+            "--model-b",
+            gemma.toString(),
+            "--layer-a",
+            "2",
+            "--layer-b",
+            "1",
+            "--corpus",
+            DEMO,
+            "--corpus-name",
+            "demo",
+            "--length",
+            "8",
+            "--positions-per-doc",
+            "3",
+            "--out",
+            out.toString());
+    assertEquals(0, r.code(), r.err());
+    List<ActivationRow> a = ActivationParquet.read(out.resolve("A-L2.parquet"));
+    List<ActivationRow> b = ActivationParquet.read(out.resolve("B-L1.parquet"));
+    assertEquals(24, a.size());
+    assertEquals(24, b.size());
+    List<String> report = Files.readAllLines(out.resolve("alignment.jsonl"));
+    assertEquals(24, report.size());
+    for (int i = 0; i < 24; i++) {
+      assertEquals(a.get(i).docId(), b.get(i).docId());
+      // Both texts are prefixes of the same document ending near the same character.
+      String ta = a.get(i).detokenizedTextTruncated();
+      String tb = b.get(i).detokenizedTextTruncated();
+      int error =
+          new com.fasterxml.jackson.databind.ObjectMapper()
+              .readTree(report.get(i))
+              .get("error_chars")
+              .asInt();
+      assertTrue(
+          Math.abs(ta.codePointCount(0, ta.length()) - tb.codePointCount(0, tb.length()))
+              <= error + 1,
+          ta + " | " + tb);
+    }
+    assertTrue(r.out().contains("mean error"), r.out());
+  }
+}

@@ -1,0 +1,146 @@
+package nla.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Random;
+import nla.io.Npy;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class StudyCommandsTest {
+  static final ObjectMapper JSON = new ObjectMapper();
+  @TempDir Path tmp;
+
+  record Out(int code, String out, String err) {}
+
+  static Out run(String... args) {
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    var cl = Main.commandLine();
+    cl.setOut(new PrintWriter(out));
+    cl.setErr(new PrintWriter(err));
+    int code = cl.execute(args);
+    return new Out(code, out.toString(), err.toString());
+  }
+
+  @Test
+  void spansJson() throws Exception {
+    Out o = run("spans", "--text", "He said \"hi\" and 'bye' (it's fine)", "--json");
+    assertEquals(0, o.code(), o.err());
+    JsonNode j = JSON.readTree(o.out());
+    assertEquals(2, j.get("count").asInt());
+    assertEquals("double", j.get("spans").get(0).get("kind").asText());
+    assertEquals(8, j.get("spans").get(0).get("start").asInt());
+    assertEquals(12, j.get("spans").get(0).get("end").asInt());
+    assertEquals("hi", j.get("spans").get(0).get("text").asText());
+    assertEquals("bye", j.get("spans").get(1).get("text").asText());
+    // 34 code points; spans of 4 and 5 → 9/34
+    assertEquals(9.0 / 34, j.get("char_fraction").asDouble(), 1e-12);
+  }
+
+  @Test
+  void overlapJson() throws Exception {
+    Out o =
+        run("overlap", "--a", "The quick brown fox", "--b", "a QUICK brown fox jumps", "--json");
+    assertEquals(0, o.code(), o.err());
+    JsonNode j = JSON.readTree(o.out());
+    assertEquals(3, j.get("longest").asInt());
+    assertEquals("[\"quick\",\"brown\",\"fox\"]", j.get("words").toString());
+  }
+
+  @Test
+  void reportOfAFixtureRun() throws Exception {
+    Path out = tmp.resolve("r.html");
+    Out o =
+        run(
+            "report",
+            "src/test/resources/report-fixture/run",
+            "--out",
+            out.toString(),
+            "--prereg",
+            "src/test/resources/report-fixture/preregistration.yaml");
+    assertEquals(0, o.code(), o.err());
+    assertTrue(Files.readString(out).contains("Pre-registered predictions"));
+    assertTrue(Files.exists(tmp.resolve("results.json")));
+  }
+
+  @Test
+  void reportOfANonRunIsAUserError() {
+    Out o = run("report", tmp.toString());
+    assertEquals(2, o.code());
+    assertTrue(o.err().startsWith("nla: ") && o.err().contains("manifest.json"), o.err());
+  }
+
+  @Test
+  void ridgeStudyFromNpyFilesThenReport() throws Exception {
+    Random r = new Random(1);
+    for (String f : new String[] {"ta", "tb", "ea", "eb"}) {
+      float[][] m = new float[f.startsWith("t") ? 120 : 30][4];
+      for (float[] row : m) for (int k = 0; k < 4; k++) row[k] = (float) r.nextGaussian();
+      Npy.write(tmp.resolve(f + ".npy"), m);
+    }
+    Path runDir = tmp.resolve("run");
+    Out o =
+        run(
+            "study",
+            "ridge",
+            "--out",
+            runDir.toString(),
+            "--a",
+            "x=" + tmp.resolve("ta.npy") + "," + tmp.resolve("ea.npy"),
+            "--b",
+            "y=" + tmp.resolve("tb.npy") + "," + tmp.resolve("eb.npy"),
+            "--ns",
+            "30,60,120",
+            "--kernels",
+            "linear",
+            "--folds",
+            "3");
+    assertEquals(0, o.code(), o.err());
+    JsonNode s = JSON.readTree(runDir.resolve("ridge/summary.json").toFile());
+    assertEquals(2, s.get("curves").size());
+    assertEquals(3, s.get("curves").get(0).get("points").size());
+    assertTrue(Files.exists(runDir.resolve("report.html")));
+    JsonNode mf = JSON.readTree(runDir.resolve("manifest.json").toFile());
+    assertEquals(42, mf.get("studies").get("ridge").get("seed").asInt());
+    assertTrue(mf.get("studies").get("ridge").get("inputs").has("activations:ta.npy"));
+    assertTrue(mf.get("sessions").get(0).get("ended").isTextual());
+  }
+
+  @Test
+  void modelStudiesSayPlainlyThatThisBuildHasNoEngineYet() throws Exception {
+    Out o =
+        run(
+            "study",
+            "eval",
+            "--out",
+            tmp.resolve("run").toString(),
+            "--av",
+            "x",
+            "--ar",
+            "y",
+            "--activations",
+            "src/test/resources/report-fixture/run/manifest.json");
+    assertEquals(2, o.code());
+    assertTrue(o.err().startsWith("nla: "), o.err());
+  }
+
+  @Test
+  void everyStudySubcommandHasHelp() {
+    for (String s :
+        new String[] {
+          "all", "eval", "quote-ban", "confab", "redact", "best-of-n", "layers", "cross", "ridge"
+        }) {
+      Out o = run("study", s, "--help");
+      assertEquals(0, o.code(), s);
+      assertTrue(o.out().contains("Usage: nla study " + s), o.out());
+    }
+  }
+}

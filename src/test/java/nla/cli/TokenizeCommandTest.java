@@ -1,0 +1,116 @@
+package nla.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import nla.text.TokenizerFixtures;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class TokenizeCommandTest {
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final String LLAMA = TokenizerFixtures.dir("llama3").toString();
+  private static final String QWEN = TokenizerFixtures.dir("qwen2.5").toString();
+
+  private record Run(int exit, String out, String err) {}
+
+  private static Run run(String... args) {
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    var cl = Main.commandLine();
+    cl.setOut(new PrintWriter(out));
+    cl.setErr(new PrintWriter(err));
+    int exit = cl.execute(args);
+    return new Run(exit, out.toString(), err.toString());
+  }
+
+  @Test
+  void jsonHasIdsTokensAndCodePointOffsetsWithBos() throws IOException {
+    Run r = run("tokenize", "--model", LLAMA, "--text", "é😀 hi", "--json");
+    assertEquals(0, r.exit(), r.err());
+    JsonNode j = JSON.readTree(r.out());
+    assertEquals(128000, j.path("ids").get(0).asInt()); // <|begin_of_text|>
+    assertEquals("<|begin_of_text|>", j.path("tokens").get(0).asText());
+    assertEquals("[0,0]", j.path("offsets").get(0).toString());
+    JsonNode last = j.path("offsets").get(j.path("offsets").size() - 1);
+    assertEquals("[2,5]", last.toString());
+    assertEquals(j.path("ids").size(), j.path("tokens").size());
+    assertEquals(j.path("ids").size(), j.path("offsets").size());
+  }
+
+  @Test
+  void noSpecialDropsTheBos() throws IOException {
+    JsonNode j =
+        JSON.readTree(
+            run("tokenize", "--model", LLAMA, "--text", "hi", "--no-special", "--json").out());
+    assertEquals(1, j.path("ids").size());
+  }
+
+  @Test
+  void chatWrapsTheTextAsOneUserTurnWithTheGenerationPrompt() throws IOException {
+    JsonNode j =
+        JSON.readTree(run("tokenize", "--model", QWEN, "--text", "hi", "--chat", "--json").out());
+    assertEquals(
+        "<|im_start|>system\nYou are Qwen, created by Alibaba Cloud. You are a helpful"
+            + " assistant.<|im_end|>\n<|im_start|>user\nhi<|im_end|>\n<|im_start|>assistant\n",
+        j.path("rendered").asText());
+    assertEquals("<|im_start|>", j.path("tokens").get(0).asText());
+    assertEquals("Ċ", j.path("tokens").get(j.path("tokens").size() - 1).asText());
+  }
+
+  @Test
+  void templateVarPinsTheLlamaDate() throws IOException {
+    JsonNode j =
+        JSON.readTree(
+            run(
+                    "tokenize",
+                    "--model",
+                    LLAMA,
+                    "--text",
+                    "hi",
+                    "--chat",
+                    "--template-var",
+                    "date_string=05 Mar 2026",
+                    "--json")
+                .out());
+    assertTrue(j.path("rendered").asText().contains("Today Date: 05 Mar 2026\n"));
+  }
+
+  @Test
+  void textFileIsReadAsUtf8(@TempDir Path dir) throws IOException {
+    Path f = dir.resolve("t.txt");
+    Files.writeString(f, "hi");
+    Run fromFile = run("tokenize", "--model", QWEN, "--text-file", f.toString(), "--json");
+    Run inline = run("tokenize", "--model", QWEN, "--text", "hi", "--json");
+    assertEquals(inline.out(), fromFile.out());
+  }
+
+  @Test
+  void humanOutputListsEveryToken() {
+    Run r = run("tokenize", "--model", QWEN, "--text", "a\nb");
+    assertEquals(0, r.exit(), r.err());
+    assertTrue(r.out().startsWith("3 tokens"), r.out());
+    assertTrue(r.out().contains("\\n"), r.out());
+  }
+
+  @Test
+  void badInputsExitWith2AndOneLine(@TempDir Path dir) {
+    Run missingFile =
+        run("tokenize", "--model", QWEN, "--text-file", dir.resolve("nope").toString());
+    assertEquals(Main.EXIT_USER_ERROR, missingFile.exit());
+    assertTrue(missingFile.err().startsWith("nla: --text-file: "), missingFile.err());
+    Run noModel = run("tokenize", "--model", dir.toString(), "--text", "x");
+    assertEquals(Main.EXIT_USER_ERROR, noModel.exit());
+    assertTrue(noModel.err().contains("tokenizer.json"), noModel.err());
+    assertEquals(1, noModel.err().strip().lines().count(), noModel.err());
+    Run both = run("tokenize", "--model", QWEN, "--text", "x", "--text-file", "y");
+    assertEquals(Main.EXIT_USER_ERROR, both.exit());
+  }
+}

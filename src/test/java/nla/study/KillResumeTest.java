@@ -1,0 +1,125 @@
+package nla.study;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import nla.core.VerbalizeOptions;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A run killed with SIGKILL at an arbitrary moment resumes without recomputing finished items and
+ * without losing any, and ends with the same summary as an uninterrupted run.
+ */
+class KillResumeTest {
+  static final int ROWS = 30;
+  static final int D = 5;
+  @TempDir Path tmp;
+
+  /** The child: the eval study with a slow fake AV, one row per batch. */
+  public static void main(String[] args) {
+    Path dir = Path.of(args[0]);
+    ActivationSet acts = Fakes.vectors("a", ROWS, D, 11);
+    try (RunDir run = StudiesTest.open(dir, Studies.EVAL)) {
+      Studies.eval(run, Fakes.nla("f", D, 40), acts, sampling(), Double.NaN, 3, 1);
+    }
+  }
+
+  static VerbalizeOptions sampling() {
+    return VerbalizeOptions.greedy().withSampling(0.7, 1, 0, 123);
+  }
+
+  /** The decode journal's name: fixed by the AV, the vectors and the options. */
+  private String decodeFile() throws Exception {
+    Path probe = tmp.resolve("probe");
+    try (RunDir run = StudiesTest.open(probe, Studies.EVAL)) {
+      Studies.eval(
+          run, Fakes.nla("f", D, 0), Fakes.vectors("a", ROWS, D, 11), sampling(), Double.NaN, 3, 1);
+    }
+    try (var files = Files.list(probe.resolve("decodes"))) {
+      String n =
+          files
+              .map(p -> p.getFileName().toString())
+              .filter(x -> x.endsWith(".jsonl"))
+              .findFirst()
+              .orElseThrow();
+      return n;
+    }
+  }
+
+  private static long lines(Path f) throws Exception {
+    if (!Files.exists(f)) return 0;
+    return Files.readAllLines(f).size();
+  }
+
+  @Test
+  void killMinus9MidRunThenResumeRecomputesOnlyMissingItems() throws Exception {
+    Path killed = tmp.resolve("killed");
+    String java = ProcessHandle.current().info().command().orElse("java");
+    Process child =
+        new ProcessBuilder(
+                java,
+                "-cp",
+                System.getProperty("java.class.path"),
+                KillResumeTest.class.getName(),
+                killed.toString())
+            .redirectErrorStream(true)
+            .redirectOutput(tmp.resolve("child.log").toFile())
+            .start();
+    Path decodes = killed.resolve("decodes").resolve(decodeFile());
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    while (lines(decodes) < 8 && child.isAlive() && System.nanoTime() < deadline) Thread.sleep(20);
+    assertTrue(
+        child.isAlive(),
+        "the child finished or died before it could be killed: "
+            + Files.readString(tmp.resolve("child.log")));
+    child.destroyForcibly(); // SIGKILL on Unix: no shutdown hooks, no flushing
+    child.waitFor();
+    assertEquals(137, child.exitValue());
+
+    long before;
+    try (Journal j = Journal.open(decodes)) {
+      before = j.size();
+    }
+    assertTrue(before >= 8 && before < ROWS, "decoded before the kill: " + before);
+
+    ActivationSet acts = Fakes.vectors("a", ROWS, D, 11);
+    Nla counting = Fakes.nla("f", D, 0);
+    ObjectNode resumed;
+    try (RunDir run = StudiesTest.open(killed, Studies.EVAL)) {
+      assertTrue(run.resumed());
+      resumed = Studies.eval(run, counting, acts, sampling(), Double.NaN, 3, 1);
+    }
+    assertEquals(ROWS - before, ((Fakes.Av) counting.av()).decodes.get());
+    try (Journal j = Journal.open(decodes)) {
+      assertEquals(ROWS, j.size());
+      for (int r = 0; r < ROWS; r++) assertTrue(j.has(r + "/0"));
+    }
+
+    ObjectNode straight;
+    try (RunDir run = StudiesTest.open(tmp.resolve("straight"), Studies.EVAL)) {
+      straight = Studies.eval(run, Fakes.nla("f", D, 0), acts, sampling(), Double.NaN, 3, 7);
+    }
+    assertEquals(straight, resumed);
+    assertEquals(
+        2, RunDir.JSON.readTree(killed.resolve("manifest.json").toFile()).get("sessions").size());
+  }
+
+  @Test
+  void aTornLastLineIsDroppedAndOverwritten() throws Exception {
+    Path f = tmp.resolve("j.jsonl");
+    Files.writeString(f, "{\"key\":\"a\",\"x\":1}\n{\"key\":\"b\",\"x\":2}\n{\"key\":\"c\",\"x");
+    try (Journal j = Journal.open(f)) {
+      assertEquals(2, j.size());
+      j.append(j.newRecord("c").put("x", 3));
+    }
+    assertEquals(
+        List.of("{\"key\":\"a\",\"x\":1}", "{\"key\":\"b\",\"x\":2}", "{\"key\":\"c\",\"x\":3}"),
+        Files.readAllLines(f));
+  }
+}

@@ -1,0 +1,171 @@
+package nla.study;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import nla.io.UserError;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The report from a fixture run directory holding the seed study's published numbers (hand-entered
+ * summaries under {@code src/test/resources/report-fixture}), checked as text and rendered in a
+ * real headless Chromium.
+ */
+class ReportTest {
+  static final Path FIXTURE = Path.of("src/test/resources/report-fixture");
+  @TempDir Path tmp;
+
+  static int count(String haystack, String needle) {
+    int n = 0;
+    for (int i = haystack.indexOf(needle); i >= 0; i = haystack.indexOf(needle, i + 1)) n++;
+    return n;
+  }
+
+  @Test
+  void preregistrationIsScoredAgainstTheSummaries() {
+    Report.Built b = Report.build(FIXTURE.resolve("run"), FIXTURE.resolve("preregistration.yaml"));
+    JsonNode p = b.results().get("preregistration");
+    // Hand-checked against the fixture: 0.616 ∈ [.55,.68]; 0.506 ∉ [.7,1]; 0.592 ∉ [.35,.55];
+    // 0.0575 ∈ [.057,.0585]; 0.50 ∉ [.59,1]; 0.799 ∉ [.85,1].
+    List<String> verdicts = new ArrayList<>();
+    for (JsonNode x : p) verdicts.add(x.get("verdict").asText());
+    assertEquals(List.of("✓", "✗", "✗", "✓", "✗", "✗"), verdicts);
+    assertEquals(0.616, p.get(0).get("actual").asDouble());
+    assertEquals(0.799, p.get(5).get("actual").asDouble());
+  }
+
+  @Test
+  void aMetricThatWasNotMeasuredIsScoredAsMissing() throws Exception {
+    Path y = tmp.resolve("p.yaml");
+    Files.writeString(
+        y, "predictions:\n  - {claim: c, study: eval, metric: no_such_field, expected: [0, 1]}\n");
+    Report.Built b = Report.build(FIXTURE.resolve("run"), y);
+    assertEquals("—", b.results().get("preregistration").get(0).get("verdict").asText());
+  }
+
+  @Test
+  void badPreregistrationFilesAreUserErrorsNamingTheField() throws Exception {
+    Path y = tmp.resolve("p.yaml");
+    Files.writeString(y, "predictions:\n  - {claim: c, study: eval, metric: m, expected: [0]}\n");
+    UserError e = assertThrows(UserError.class, () -> Report.build(FIXTURE.resolve("run"), y));
+    assertTrue(e.getMessage().contains("predictions[0].expected"), e.getMessage());
+    assertThrows(UserError.class, () -> Report.build(tmp, null));
+  }
+
+  @Test
+  void htmlIsSelfContainedWithTheTablesAndFiveFigures() {
+    Report.Built b = Report.build(FIXTURE.resolve("run"), FIXTURE.resolve("preregistration.yaml"));
+    String h = b.html();
+    assertEquals(5, count(h, "<figure class=\"fig\""));
+    assertEquals(5, count(h, "<svg"));
+    for (String id : List.of("fig-ban", "fig-redact", "fig-bon", "fig-cross", "fig-ridge"))
+      assertTrue(h.contains("id=\"" + id + "\"") || h.contains("id='" + id + "'"), id);
+    assertTrue(!h.contains("http://") || onlyInSvgNamespaces(h), "no network references");
+    assertTrue(!h.contains("<script"));
+    assertTrue(h.contains("0.775") && h.contains("95.8%") && h.contains("0.0579")); // §1
+    assertTrue(h.contains("0.9971") && h.contains("0.0187")); // §6
+    assertTrue(h.contains("78.7% of ceiling") && h.contains("68.2% of ceiling")); // §7
+    assertTrue(h.contains("1.1e+05")); // §8 crossover
+  }
+
+  /** SVG carries xmlns URIs, which are names, not fetches; nothing else may mention http. */
+  static boolean onlyInSvgNamespaces(String h) {
+    Matcher m = Pattern.compile("https?://[^\"' )]+").matcher(h);
+    while (m.find()) {
+      String u = m.group();
+      if (!u.startsWith("http://www.w3.org/")
+          && !u.startsWith("http://www.jfree.org")
+          && !u.startsWith("https://www.jfree.org")) return false;
+    }
+    return true;
+  }
+
+  @Test
+  void writesHtmlAndResultsJsonBesideIt() throws Exception {
+    Path out = tmp.resolve("r").resolve("report.html");
+    Report.write(FIXTURE.resolve("run"), null, out);
+    JsonNode r = RunDir.JSON.readTree(tmp.resolve("r").resolve("results.json").toFile());
+    assertEquals(
+        0.506,
+        Report.resolve(
+                r.get("studies").get("redact"), "conditions[condition=spans-with-marks].mean_fve")
+            .asDouble());
+    assertTrue(Files.readString(out).startsWith("<!DOCTYPE html>"));
+  }
+
+  /**
+   * Renders the report in headless Chromium (Debian package {@code chromium}): the DOM it builds
+   * holds every figure's SVG, the console reports no error, and a screenshot is produced. Set
+   * {@code -Dnla.report.screenshot=PATH} to keep the screenshot (docs/report-fixture.png is made
+   * that way).
+   */
+  @Test
+  void rendersInHeadlessChromiumWithTheFiguresPresent() throws Exception {
+    Path html = tmp.resolve("report.html");
+    Report.write(FIXTURE.resolve("run"), FIXTURE.resolve("preregistration.yaml"), html);
+    Chromium.Result dom = Chromium.run(tmp, html, "--dump-dom");
+    assertEquals(0, dom.exitCode(), dom.stderr());
+    assertEquals(5, count(dom.stdout(), "<svg"), "figures in the rendered DOM");
+    for (String id : List.of("fig-ban", "fig-redact", "fig-bon", "fig-cross", "fig-ridge"))
+      assertTrue(dom.stdout().contains("id=\"" + id + "\""), id);
+    assertTrue(dom.stdout().contains("Pre-registered predictions"));
+    assertTrue(
+        !dom.stderr().contains("Uncaught") && !dom.stderr().contains("CONSOLE("), dom.stderr());
+
+    Path png = tmp.resolve("shot.png");
+    Chromium.Result shot =
+        Chromium.run(
+            tmp, html, "--screenshot=" + png, "--window-size=1000,5000", "--hide-scrollbars");
+    assertEquals(0, shot.exitCode(), shot.stderr());
+    byte[] bytes = Files.readAllBytes(png);
+    assertTrue(bytes.length > 20_000, "screenshot is " + bytes.length + " bytes");
+    assertEquals((byte) 0x89, bytes[0]);
+    assertEquals('P', bytes[1]);
+    String keep = System.getProperty("nla.report.screenshot");
+    if (keep != null)
+      Files.copy(png, Path.of(keep), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+  }
+
+  /** Runs the system's Chromium headless with a fresh profile and no network services. */
+  static final class Chromium {
+    record Result(int exitCode, String stdout, String stderr) {}
+
+    static Result run(Path work, Path html, String... extra) throws Exception {
+      Path profile = Files.createTempDirectory(work, "chromium-profile");
+      List<String> cmd =
+          new ArrayList<>(
+              List.of(
+                  "chromium",
+                  "--headless",
+                  "--no-sandbox",
+                  "--disable-gpu",
+                  "--no-first-run",
+                  "--disable-background-networking",
+                  "--disable-component-update",
+                  "--disable-sync",
+                  "--enable-logging=stderr",
+                  "--user-data-dir=" + profile));
+      cmd.addAll(List.of(extra));
+      cmd.add(html.toUri().toString());
+      Path out = work.resolve("chromium.out");
+      Path err = work.resolve("chromium.err");
+      Process p =
+          new ProcessBuilder(cmd).redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+      if (!p.waitFor(120, TimeUnit.SECONDS)) {
+        p.destroyForcibly();
+        throw new AssertionError("chromium did not finish in 120 s: " + Files.readString(err));
+      }
+      return new Result(p.exitValue(), Files.readString(out), Files.readString(err));
+    }
+  }
+}

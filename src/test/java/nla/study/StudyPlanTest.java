@@ -1,0 +1,104 @@
+package nla.study;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Random;
+import nla.io.Npy;
+import nla.io.UserError;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code nla study all}'s plan end to end, every study, on fake NLA pairs and small .npy sets. */
+class StudyPlanTest {
+  static final int D = 6;
+  @TempDir Path tmp;
+
+  static void vectors(Path f, int n, long seed) {
+    Random r = new Random(seed);
+    float[][] m = new float[n][D];
+    for (float[] row : m) for (int k = 0; k < D; k++) row[k] = (float) (0.5 + r.nextGaussian());
+    Npy.write(f, m);
+  }
+
+  @Test
+  void aPlanWithEveryStudyRunsEndToEndAndWritesTheReport() throws Exception {
+    vectors(tmp.resolve("a.npy"), 12, 1);
+    vectors(tmp.resolve("b.npy"), 12, 2);
+    vectors(tmp.resolve("a-prev.npy"), 12, 3);
+    vectors(tmp.resolve("a-train.npy"), 300, 4);
+    vectors(tmp.resolve("b-train.npy"), 300, 5);
+    Files.writeString(
+        tmp.resolve("plan.yaml"),
+        """
+        seed: 7
+        batch: 4
+        nlas:
+          a: {av: ckpt/a-av, ar: ckpt/a-ar, training_var_nrm: 0.05}
+          b: {av: ckpt/b-av, ar: ckpt/b-ar}
+        activations:
+          a: a.npy
+          b: b.npy
+        studies:
+          eval: {nla: a}
+          quote-ban: {nla: a}
+          redact: {nla: a}
+          best-of-n: {nla: a, samples: 4}
+          layers: {nla: a, trained: L5, neighbours: {L4: a-prev.npy}}
+          cross: {families: [a, b]}
+          ridge: {a: a, b: b, train: {a: a-train.npy, b: b-train.npy}, ns: [50, 100, 200], kernels: [linear], folds: 3}
+        prereg: prereg.yaml
+        """);
+    Files.writeString(
+        tmp.resolve("prereg.yaml"),
+        "predictions:\n  - {claim: exact fake, study: eval, metric: mean_fve, expected: [0.99, 1.01]}\n");
+    StudyPlan plan = StudyPlan.load(tmp.resolve("plan.yaml"));
+    Path run = tmp.resolve("run");
+    Path html =
+        plan.run(
+            run,
+            (name, av, ar) -> {
+              assertEquals(tmp.resolve("ckpt/" + name + "-av"), av);
+              return Fakes.nla(name, D, 0);
+            },
+            "fake");
+    assertTrue(Files.readString(html).contains("<svg"));
+    JsonNode results = RunDir.JSON.readTree(run.resolve("results.json").toFile());
+    for (String s : Report.STUDY_ORDER)
+      if (!s.equals(Studies.CONFAB)) assertTrue(results.get("studies").has(s), s);
+    assertEquals("✓", results.get("preregistration").get(0).get("verdict").asText());
+    // The text route of ridge comes from the cross study: a->b off-diagonal cell.
+    JsonNode curve = results.get("studies").get("ridge").get("curves").get(0);
+    assertEquals("a->b", curve.get("direction").asText());
+    assertEquals(
+        Report.resolve(results.get("studies").get("cross"), "cells[1].fve").asDouble(),
+        curve.get("text_route_fve").asDouble());
+    // Rerunning the same plan resumes: nothing new is decoded.
+    Fakes.Av[] avs = new Fakes.Av[1];
+    plan.run(
+        run,
+        (name, av, ar) -> {
+          Nla n = Fakes.nla(name, D, 0);
+          if (name.equals("a")) avs[0] = (Fakes.Av) n.av();
+          return n;
+        },
+        "fake");
+    assertEquals(0, avs[0].decodes.get());
+  }
+
+  @Test
+  void planErrorsNameTheField() throws Exception {
+    Files.writeString(tmp.resolve("p.yaml"), "studies: {evl: {}}\n");
+    UserError e = assertThrows(UserError.class, () -> StudyPlan.load(tmp.resolve("p.yaml")));
+    assertTrue(e.getMessage().contains("studies.evl"), e.getMessage());
+    Files.writeString(tmp.resolve("q.yaml"), "studies: {eval: {nla: x}}\n");
+    StudyPlan p = StudyPlan.load(tmp.resolve("q.yaml"));
+    UserError e2 =
+        assertThrows(UserError.class, () -> p.run(tmp.resolve("r"), (n, a, b) -> null, "x"));
+    assertTrue(e2.getMessage().contains("nlas"), e2.getMessage());
+  }
+}
