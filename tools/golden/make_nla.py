@@ -50,9 +50,9 @@ AV_TEMPLATE = (
     "that vector.\n\nHere is the vector:\n\n<concept>{injection_char}</concept>\n\nPlease provide an explanation."
 )
 AR_TEMPLATE = "Summary of the following text: <text>{explanation}</text> <summary>"
-# Llama 3.x templates print "Today Date" from strftime_now (HF supplies today's date). The committed references were
-# rendered on 24 Nov 2026; passing it explicitly keeps reruns identical (Qwen/Gemma templates ignore it).
-DATE_STRING = "24 Nov 2026"
+# The recipe passes no template variables. The Llama-3.3-Instruct template then prints its default
+# "Today Date: 26 Jul 2024" (it does not call strftime_now, unlike the 3.2 template), so the prompt is reproducible.
+DATE_STRING = None
 EXPLANATION_RE = re.compile(r"<explanation>\s*(.*?)\s*</explanation>", re.DOTALL)
 
 AR_TEXTS = [
@@ -134,8 +134,9 @@ def resolve_scale(raw, d):
 # ---- the recipe ----
 
 def chat_ids(tok, content):
+    extra = {} if DATE_STRING is None else {"date_string": DATE_STRING}
     ids = tok.apply_chat_template([{"role": "user", "content": content}], tokenize=True, add_generation_prompt=True,
-                                  date_string=DATE_STRING)
+                                  **extra)
     if hasattr(ids, "keys"):
         ids = ids["input_ids"]
     if ids and isinstance(ids[0], list):

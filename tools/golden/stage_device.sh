@@ -8,7 +8,6 @@ RES=src/test/resources
 rm -rf "$DEST"
 mkdir -p "$DEST/tools/golden" "$DEST/tok"
 cp tools/golden/*.py tools/golden/*.sh "$DEST/tools/golden/"
-cp -r tools/golden/data "$DEST/tools/golden/"
 for fam in qwen2.5 gemma3 llama3; do
   mkdir -p "$DEST/tok/$fam"
   cp "$RES/tokenizers/$fam/tokenizer.json.xz" "$DEST/tok/$fam/"

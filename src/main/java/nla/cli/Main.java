@@ -31,7 +31,8 @@ import picocli.CommandLine.Option;
       ReportCommand.class,
       SpansCommand.class,
       OverlapCommand.class,
-      BenchCommand.class
+      BenchCommand.class,
+      LensCommand.class
     })
 public final class Main implements Runnable {
 

@@ -83,9 +83,16 @@ public final class ActivationParquet {
                     + expectedWidth
                     + (sidecar != null ? " (d_model in its sidecar)" : " (the first row's)"));
           }
-          sink.accept(
-              new ActivationRow(
-                  rs.getLong(1), rs.getString(2), vector, rs.getLong(4), rs.getString(5)));
+          long nRawTokens = rs.getLong(1);
+          boolean nullTokens = rs.wasNull();
+          String text = rs.getString(2);
+          long layer = rs.getLong(4);
+          boolean nullLayer = rs.wasNull();
+          String docId = rs.getString(5);
+          if (nullTokens || text == null || nullLayer || docId == null) {
+            throw new UserError(file + ": row " + count + " has a null value");
+          }
+          sink.accept(new ActivationRow(nRawTokens, text, vector, layer, docId));
           count++;
         }
       }

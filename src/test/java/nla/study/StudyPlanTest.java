@@ -62,7 +62,7 @@ class StudyPlanTest {
         plan.run(
             run,
             (name, av, ar) -> {
-              assertEquals(tmp.resolve("ckpt/" + name + "-av"), av);
+              assertEquals("ckpt/" + name + "-av", av); // not a folder here: passed on as a repo id
               return Fakes.nla(name, D, 0);
             },
             "fake");
