@@ -14,6 +14,7 @@ import picocli.CommandLine.Option;
         "Natural Language Autoencoders: verbalize activations, reconstruct them, measure and study.",
     subcommands = {
       CommandLine.HelpCommand.class,
+      DemoCommand.class,
       InspectCommand.class,
       ExtractCommand.class,
       GenerateCommand.class,
@@ -31,7 +32,8 @@ import picocli.CommandLine.Option;
       ReportCommand.class,
       SpansCommand.class,
       OverlapCommand.class,
-      BenchCommand.class
+      BenchCommand.class,
+      LensCommand.class
     })
 public final class Main implements Runnable {
 

@@ -7,8 +7,8 @@ package nla.core;
  * @param sample 0-based sample index for that row
  * @param promptIds the prompt's token ids (the injection position holds the injection id)
  * @param injectionPosition where the vector was injected
- * @param outputIds the generated ids (an EOS that ended the decode is not included)
- * @param text the generated text, special tokens kept
+ * @param outputIds the generated ids, including the EOS that ended the decode (as HF generate)
+ * @param text the decoded text without that EOS, special tokens kept (SGLang trims the stop token)
  * @param explanation the stripped text between the explanation tags; null = missing-tag decode
  */
 public record Verbalization(
