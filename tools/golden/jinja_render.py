@@ -148,7 +148,48 @@ SPECIAL_TOKENS = {
     "gemma-3-it": {"bos_token": "<bos>", "eos_token": "<end_of_turn>", "pad_token": "<pad>", "unk_token": "<unk>"},
     "llama-3.3-instruct": {"bos_token": "<|begin_of_text|>", "eos_token": "<|eot_id|>"},
     "llama-3.2-instruct": {"bos_token": "<|begin_of_text|>", "eos_token": "<|eot_id|>"},
+    "more/mistral-nemo-instruct-2407": {"bos_token": "<s>", "eos_token": "</s>", "unk_token": "<unk>"},
+    "more/granite-3.3-instruct": {"eos_token": "<|end_of_text|>", "pad_token": "<|end_of_text|>"},
 }
+
+TOOLS = [{"type": "function", "function": {
+    "name": "get_weather", "description": "Weather for a city, in \u00b0C",
+    "parameters": {"type": "object", "properties": {"city": {"type": "string", "description": "Name, e.g. \"Zürich\""},
+                                                    "days": {"type": "integer"}},
+                   "required": ["city"]}}}]
+
+
+def whitespace_fuzz(count=150, seed=20261124):
+    """Random templates mixing text, newlines, indentation and every whitespace-control form of block,
+    print and comment tags: the lexer rules (trim_blocks, lstrip_blocks, -, +) in every combination."""
+    import random
+
+    rng = random.Random(seed)
+    texts = ["", " ", "  ", "\n", "\n  ", "  \n", "\n\n", "\t", "a", " b ", "c\n", "\n d", "\n    "]
+    opens = ["{%", "{%-", "{%+"]
+    closes = ["%}", "-%}", "+%}"]
+    cases = []
+    for n in range(count):
+        parts = []
+        for _ in range(rng.randint(2, 7)):
+            parts.append(rng.choice(texts))
+            kind = rng.choice(["if", "for", "print", "comment", "set"])
+            o, c = rng.choice(opens), rng.choice(closes)
+            if kind == "if":
+                inner = rng.choice(texts) + "x" + rng.choice(texts)
+                parts.append(f"{o} if flag {c}{inner}{rng.choice(opens)} endif {rng.choice(closes)}")
+            elif kind == "for":
+                inner = rng.choice(texts) + "{{ i }}" + rng.choice(texts)
+                parts.append(f"{o} for i in [1, 2] {c}{inner}{rng.choice(opens)} endfor {rng.choice(closes)}")
+            elif kind == "print":
+                parts.append(rng.choice(["{{", "{{-"]) + " 'p' " + rng.choice(["}}", "-}}"]))
+            elif kind == "comment":
+                parts.append(rng.choice(["{#", "{#-"]) + " note " + rng.choice(["#}", "-#}"]))
+            else:
+                parts.append(f"{o} set v = 1 {c}")
+        parts.append(rng.choice(texts))
+        cases.append((f"whitespace_fuzz_{n:03d}", "".join(parts), {"flag": rng.random() < 0.7}))
+    return cases
 
 
 def render(env, template, variables):
@@ -161,7 +202,7 @@ def render(env, template, variables):
 def main():
     env = environment()
     cases = []
-    for name, template, variables in UNIT:
+    for name, template, variables in UNIT + whitespace_fuzz():
         cases.append({"name": name, "template": template, "variables": variables, **render(env, template, variables)})
     for family, specials in SPECIAL_TOKENS.items():
         template = (TEMPLATES / f"{family}.chat_template.jinja").read_text()
@@ -173,6 +214,10 @@ def main():
                 cases.append({"name": f"{family}/{list_name}/gen={add_generation_prompt}",
                               "template_file": f"{family}.chat_template.jinja",
                               "variables": variables, **render(env, template, variables)})
+        variables = {"messages": MESSAGE_LISTS["user"], "tools": TOOLS, "documents": None,
+                     "add_generation_prompt": True, **specials}
+        cases.append({"name": f"{family}/user/tools", "template_file": f"{family}.chat_template.jinja",
+                      "variables": variables, **render(env, template, variables)})
         if family.startswith("llama-3"):
             variables = {"messages": MESSAGE_LISTS["user"], "tools": None, "documents": None,
                          "add_generation_prompt": True, "date_string": "15 Aug 2025", **specials}

@@ -18,6 +18,9 @@ Models (all saved in bf16, evaluated by HF with dtype=torch.float32):
   gemma3-text-v4   same weights, v4 config (rope_theta, rope_scaling, rope_local_base_freq, sliding_window_pattern)
   gemma3-mm        Gemma3ForConditionalGeneration with a tiny vision tower, same text weights, v5 names/config
   gemma3-mm-v4     same, older tensor names (language_model.model.*) and v4 config
+  gemma3-text-softcap  same weights as gemma3-text, final_logit_softcapping 300, attn_logit_softcapping 1.0
+                   (eager attention); built alone, from the committed gemma3-text, by
+    python3 .device/golden/tools/golden/make_engine.py --softcap-only .device/golden/res --out $OUT/golden
 """
 
 import argparse
@@ -177,8 +180,9 @@ def build(name, out_models, tok_root, family, model, seed, gen_bos, gen_eos, gen
     return d
 
 
-def load_fp32(d, cls=AutoModelForCausalLM):
-    m = cls.from_pretrained(d, dtype=torch.float32)
+def load_fp32(d, cls=AutoModelForCausalLM, attn_implementation=None):
+    kwargs = {"attn_implementation": attn_implementation} if attn_implementation else {}
+    m = cls.from_pretrained(d, dtype=torch.float32, **kwargs)
     m.eval()
     return m
 
@@ -251,8 +255,9 @@ def _hf_generate(model, ids, embeds, max_new):
         return g[0].tolist()
 
 
-def references(name, d, out_engine, full_logits, summary):
-    model = load_fp32(d)
+def references(name, d, out_engine, full_logits, summary, attn_implementation=None):
+    # Soft-capped attention needs the eager kernel: HF's sdpa path ignores attn_logit_softcapping.
+    model = load_fp32(d, attn_implementation=attn_implementation)
     tok = AutoTokenizer.from_pretrained(d)
     cfg = model.config
     gen_cfg = GenerationConfig.from_pretrained(d)
@@ -267,6 +272,7 @@ def references(name, d, out_engine, full_logits, summary):
         "transformers_version": transformers.__version__,
         "torch_version": torch.__version__,
         "dtype": "float32 (weights stored bf16)",
+        "attn_implementation": model.config._attn_implementation,
         "eos_token_ids": eos_ids,
         "logit_sample_ids": sample_ids,
         "texts": [],
@@ -369,13 +375,52 @@ def compare_states(a, b):
     return diff, missing
 
 
+def softcap_only(res_root, out):
+    """gemma3-text-softcap: the weights of the committed gemma3-text with final_logit_softcapping 300 and
+    attn_logit_softcapping 1.0 (strong enough to change every attention row), evaluated with eager attention."""
+    from make_nla import assemble
+    models_root = os.path.join(out, "models")
+    engine_root = os.path.join(out, "engine")
+    d = assemble(res_root, "golden/models/gemma3-text", os.path.join(out, "work", "gemma3-text-softcap"))
+    plain = load_fp32(d, attn_implementation="eager")
+    probe = AutoTokenizer.from_pretrained(d)(TEXTS[0])["input_ids"]
+    with torch.no_grad():
+        plain_logits = plain(input_ids=torch.tensor([probe])).logits[0]
+    cfg = read_config(d)
+    cfg["final_logit_softcapping"] = 300.0
+    cfg["attn_logit_softcapping"] = 1.0
+    write_config(d, cfg)
+    summary = {}
+    model = references("gemma3-text-softcap", d, engine_root, True, summary, attn_implementation="eager")
+    with torch.no_grad():
+        capped_logits = model(input_ids=torch.tensor([probe])).logits[0]
+    summary["max_abs_logit_change_from_caps"] = float((capped_logits - plain_logits).abs().max())
+    summary["config_softcaps"] = [model.config.final_logit_softcapping, model.config.attn_logit_softcapping]
+    dest = os.path.join(models_root, "gemma3-text-softcap")
+    os.makedirs(dest, exist_ok=True)
+    for n in ("config.json", "generation_config.json"):
+        shutil.copy(os.path.join(d, n), dest)
+    write_links(dest, {
+        "model.safetensors": "golden/models/gemma3-text/model.safetensors.xz",
+        "tokenizer.json": "tokenizers/gemma3/tokenizer.json.xz",
+        "tokenizer_config.json": "golden/tokenizers/gemma3/tokenizer_config.json.xz",
+    })
+    shutil.rmtree(os.path.join(out, "work"))
+    print(json.dumps(summary, indent=1, default=str))
+
+
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--tok", required=True, help="dir with qwen2.5/, llama3/, gemma3/ tokenizer files")
+    ap.add_argument("--tok", help="dir with qwen2.5/, llama3/, gemma3/ tokenizer files")
     ap.add_argument("--out", required=True)
+    ap.add_argument("--softcap-only", metavar="RES", help="only build gemma3-text-softcap from the committed "
+                    "golden tree copied to RES (see stage_device.sh)")
     args = ap.parse_args()
     torch.manual_seed(0)
     torch.set_num_threads(8)
+    if args.softcap_only:
+        softcap_only(args.softcap_only, args.out)
+        return
     models_root = os.path.join(args.out, "models")
     engine_root = os.path.join(args.out, "engine")
     summary = {}

@@ -55,7 +55,7 @@ CHATS = [
      "add_generation_prompt": True},
     {"messages": [{"role": "user", "content": "no generation prompt"}], "add_generation_prompt": False},
 ]
-LLAMA_DATES = ["26 Jul 2024", "15 Aug 2025"]
+LLAMA_DATES = [None, "26 Jul 2024", "15 Aug 2025"]
 
 
 def token_ids(result):

@@ -8,10 +8,13 @@ RES=src/test/resources
 rm -rf "$DEST"
 mkdir -p "$DEST/tools/golden" "$DEST/tok"
 cp tools/golden/*.py tools/golden/*.sh "$DEST/tools/golden/"
-cp -r tools/golden/data "$DEST/tools/golden/"
 for fam in qwen2.5 gemma3 llama3; do
   mkdir -p "$DEST/tok/$fam"
   cp "$RES/tokenizers/$fam/tokenizer.json.xz" "$DEST/tok/$fam/"
   cp "$RES/golden/tokenizers/$fam/tokenizer_config.json.xz" "$DEST/tok/$fam/"
 done
+# The committed golden models + tokenizers, in their repository layout (make_nla.py assembles AVs from them).
+mkdir -p "$DEST/res/golden"
+cp -r "$RES/tokenizers" "$DEST/res/"
+cp -r "$RES/golden/models" "$RES/golden/tokenizers" "$DEST/res/golden/"
 du -sh "$DEST"

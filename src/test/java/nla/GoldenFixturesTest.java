@@ -44,6 +44,29 @@ class GoldenFixturesTest {
   }
 
   @Test
+  void nlaPairsAssembleWithSidecarsMatchingTheirReference() throws Exception {
+    for (String pair : new String[] {"qwen2.5", "gemma3", "llama3"}) {
+      Path av = GoldenFixtures.nlaDir(pair + "-av");
+      Path ar = GoldenFixtures.nlaDir(pair + "-ar");
+      JsonNode ref = GoldenFixtures.json("nla/" + pair + "/reference.json");
+      java.util.Map<String, Object> meta =
+          new org.yaml.snakeyaml.Yaml().load(Files.readString(av.resolve("nla_meta.yaml")));
+      @SuppressWarnings("unchecked")
+      java.util.Map<String, Object> tokens = (java.util.Map<String, Object>) meta.get("tokens");
+      int[] prompt = GoldenFixtures.ints(ref.get("av").get("prompt_ids"));
+      int p = ref.get("av").get("injection_position").asInt();
+      assertEquals(tokens.get("injection_token_id"), prompt[p]);
+      assertEquals(tokens.get("injection_left_neighbor_id"), prompt[p - 1]);
+      assertEquals(tokens.get("injection_right_neighbor_id"), prompt[p + 1]);
+      assertTrue(Files.isRegularFile(av.resolve("model.safetensors")));
+      assertTrue(Files.isRegularFile(ar.resolve("value_head.safetensors")));
+      JsonNode arConfig = JSON.readTree(ar.resolve("config.json").toFile());
+      assertEquals(
+          ref.get("layer_index").asInt() + 1, arConfig.get("num_hidden_layers").asInt(), pair);
+    }
+  }
+
+  @Test
   void referencesAreConsistentWithTheirModel() throws Exception {
     JsonNode config =
         JSON.readTree(GoldenFixtures.modelDir("qwen2").resolve("config.json").toFile());

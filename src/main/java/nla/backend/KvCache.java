@@ -9,4 +9,10 @@ public interface KvCache {
   int length();
 
   void advance(int tokens);
+
+  /**
+   * An independent cache holding the same committed positions (a shared prompt prefix computed once
+   * and continued by several sequences).
+   */
+  KvCache copy();
 }

@@ -32,16 +32,28 @@ public final class Sampler {
     }
     double[] probs = softmax(scores);
     if (topP < 1) {
-      // transformers sorts ascending and drops tokens whose cumulative probability is <= 1 - p,
-      // always keeping the most likely one.
-      Integer[] order = new Integer[v];
-      for (int i = 0; i < v; i++) order[i] = i;
-      Arrays.sort(order, (a, b) -> Float.compare(scores[a], scores[b]));
-      double cum = 0;
-      for (int j = 0; j < v - 1; j++) {
-        cum += probs[order[j]];
-        if (cum <= 1 - topP) scores[order[j]] = Float.NEGATIVE_INFINITY;
+      // transformers sorts ascending and drops tokens whose cumulative probability is <= 1 - p
+      // (always keeping the most likely): a token survives iff the mass ranked above it is < p.
+      // A token with probability <= (1 - p) / V can never survive (everything below it sums to at
+      // most V times its own), so only the rest is sorted: sampling with top-p over a 256k
+      // vocabulary then costs a few thousand comparisons, not a full sort.
+      double floor = (1 - topP) / v;
+      long[] keyed = new long[v];
+      int m = 0;
+      for (int i = 0; i < v; i++) {
+        if (probs[i] > floor)
+          keyed[m++] = ((long) Float.floatToIntBits((float) probs[i]) << 32) | i;
       }
+      Arrays.sort(keyed, 0, m);
+      boolean[] keep = new boolean[v];
+      double massAbove = 0;
+      for (int j = m - 1; j >= 0; j--) {
+        int id = (int) (keyed[j] & 0xffffffffL);
+        if (j < m - 1 && massAbove >= topP) break;
+        keep[id] = true;
+        massAbove += probs[id];
+      }
+      for (int i = 0; i < v; i++) if (!keep[i]) scores[i] = Float.NEGATIVE_INFINITY;
       probs = softmax(scores);
     }
     double u = rng.nextDouble();

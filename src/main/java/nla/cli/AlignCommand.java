@@ -122,6 +122,12 @@ public final class AlignCommand implements Callable<Integer> {
       description = "Default: 256.")
   int chunkDocs;
 
+  @Option(
+      names = "--threads",
+      paramLabel = "N",
+      description = "Compute threads (default: all processors).")
+  Integer threads;
+
   @Option(names = "--batch", defaultValue = "4", paramLabel = "N", description = "Default: 4.")
   int batch;
 
@@ -135,8 +141,8 @@ public final class AlignCommand implements Callable<Integer> {
     String nameA = dirA.toAbsolutePath().normalize().getFileName().toString();
     String nameB = dirB.toAbsolutePath().normalize().getFileName().toString();
     try (Corpus corpus = Corpus.open(corpusPath, textField);
-        LanguageModel a = LanguageModel.load(dirA);
-        LanguageModel b = LanguageModel.load(dirB)) {
+        LanguageModel a = LanguageModel.load(dirA, threads());
+        LanguageModel b = LanguageModel.load(dirB, threads())) {
       long len = Corpus.checkSlice(corpus, start, length);
       Map<String, ExtractionJob.Output> outputs = new LinkedHashMap<>();
       addOutputs(outputs, "A", nameA, a, layersA, len);
@@ -239,5 +245,10 @@ public final class AlignCommand implements Callable<Integer> {
       throw new UncheckedIOException(e);
     }
     return n == 0 ? 0 : sum / n;
+  }
+
+  private int threads() {
+    if (threads != null && threads < 1) throw new UserError("--threads must be >= 1");
+    return threads != null ? threads : Runtime.getRuntime().availableProcessors();
   }
 }

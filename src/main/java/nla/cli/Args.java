@@ -6,6 +6,16 @@ import nla.io.UserError;
 final class Args {
   private Args() {}
 
+  static String readText(java.nio.file.Path file, String flag) {
+    try {
+      return java.nio.file.Files.readString(file);
+    } catch (java.nio.charset.MalformedInputException e) {
+      throw new UserError(flag + " " + file + ": not UTF-8 text");
+    } catch (java.io.IOException e) {
+      throw new UserError(flag + " " + file + ": cannot read (" + e.getMessage() + ")");
+    }
+  }
+
   static int[] tokenIds(String text, String flag) {
     String[] parts = text.strip().split("\\s*,\\s*");
     if (text.isBlank()) throw new UserError(flag + ": no token ids given");

@@ -9,6 +9,7 @@ import nla.io.Npy;
 import nla.io.UserError;
 import nla.model.LanguageModel;
 import nla.model.SequenceInput;
+import nla.text.Tokenizer;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -31,6 +32,16 @@ public final class ExtractCommand implements Callable<Integer> {
   Input input;
 
   static final class Input {
+    @Option(
+        names = "--text",
+        paramLabel = "T",
+        description =
+            "Text, tokenized as the reference extractor does (special tokens, no template).")
+    String text;
+
+    @Option(names = "--text-file", paramLabel = "F", description = "UTF-8 file holding the text.")
+    Path textFile;
+
     @Option(names = "--token-ids", paramLabel = "IDS", description = "Comma-separated token ids.")
     String tokenIds;
   }
@@ -52,7 +63,7 @@ public final class ExtractCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     Path dir = ModelPaths.resolve(model);
-    int[] ids = Args.tokenIds(input.tokenIds, "--token-ids");
+    int[] ids = promptIds(dir);
     int[] blocks = layers.stream().mapToInt(Integer::intValue).distinct().toArray();
     try (LanguageModel lm = LanguageModel.load(dir)) {
       float[][][] states = lm.hiddenStates(List.of(SequenceInput.ofIds(ids)), blocks).get(0);
@@ -67,5 +78,16 @@ public final class ExtractCommand implements Callable<Integer> {
       }
     }
     return 0;
+  }
+
+  private int[] promptIds(Path dir) {
+    if (input.tokenIds != null) return Args.tokenIds(input.tokenIds, "--token-ids");
+    String text = input.text != null ? input.text : Args.readText(input.textFile, "--text-file");
+    String flag = input.text != null ? "--text" : "--text-file";
+    if (text.isEmpty()) throw new UserError(flag + ": the text is empty");
+    // Contract §6: the base tokenizer's defaults, add_special_tokens=True, no chat template.
+    int[] ids = Tokenizer.load(dir).encode(text, true).ids();
+    if (ids.length == 0) throw new UserError(flag + ": the text encodes to no tokens");
+    return ids;
   }
 }

@@ -109,6 +109,12 @@ public final class ExtractCorpusCommand implements Callable<Integer> {
   int chunkDocs;
 
   @Option(
+      names = "--threads",
+      paramLabel = "N",
+      description = "Compute threads (default: all processors).")
+  Integer threads;
+
+  @Option(
       names = "--batch",
       defaultValue = "4",
       paramLabel = "N",
@@ -133,7 +139,7 @@ public final class ExtractCorpusCommand implements Callable<Integer> {
             ? baseModel
             : modelDir.toAbsolutePath().normalize().getFileName().toString();
     try (Corpus corpus = Corpus.open(corpusPath, textField);
-        LanguageModel lm = LanguageModel.load(modelDir)) {
+        LanguageModel lm = LanguageModel.load(modelDir, threads())) {
       long len = Corpus.checkSlice(corpus, start, length);
       int d = lm.config().hiddenSize();
       for (int k : layers) {
@@ -201,5 +207,10 @@ public final class ExtractCorpusCommand implements Callable<Integer> {
       o.flush();
     }
     return 0;
+  }
+
+  private int threads() {
+    if (threads != null && threads < 1) throw new UserError("--threads must be >= 1");
+    return threads != null ? threads : Runtime.getRuntime().availableProcessors();
   }
 }

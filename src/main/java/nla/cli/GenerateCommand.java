@@ -2,6 +2,8 @@ package nla.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -12,6 +14,8 @@ import nla.model.GenerationRequest;
 import nla.model.LanguageModel;
 import nla.model.SamplingParams;
 import nla.model.SequenceInput;
+import nla.text.ChatMessage;
+import nla.text.Tokenizer;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -31,6 +35,15 @@ public final class GenerateCommand implements Callable<Integer> {
   Input input;
 
   static final class Input {
+    @Option(
+        names = "--chat",
+        paramLabel = "T",
+        description = "One user message, through the chat template with the generation prompt.")
+    String chat;
+
+    @Option(names = "--prompt", paramLabel = "T", description = "Raw text (special tokens added).")
+    String prompt;
+
     @Option(names = "--token-ids", paramLabel = "IDS", description = "Comma-separated prompt ids.")
     String tokenIds;
   }
@@ -63,11 +76,16 @@ public final class GenerateCommand implements Callable<Integer> {
       throw new UserError("--temperature must be a finite number >= 0");
     if (!(topP > 0 && topP <= 1)) throw new UserError("--top-p must be in (0, 1]");
     if (topK < 0) throw new UserError("--top-k must be >= 0");
-    int[] prompt = Args.tokenIds(input.tokenIds, "--token-ids");
+    Path dir = ModelPaths.resolve(model);
+    Tokenizer tokenizer =
+        input.tokenIds == null || Files.isRegularFile(dir.resolve("tokenizer.json"))
+            ? Tokenizer.load(dir)
+            : null;
+    int[] prompt = promptIds(tokenizer);
     SamplingParams params =
         new SamplingParams(temperature, topP, topK, seed, maxNewTokens, ignoreEos, Map.of());
     Generation g;
-    try (LanguageModel lm = LanguageModel.load(ModelPaths.resolve(model))) {
+    try (LanguageModel lm = LanguageModel.load(dir)) {
       g = lm.generate(List.of(new GenerationRequest(SequenceInput.ofIds(prompt), params))).get(0);
     }
     ObjectMapper mapper = new ObjectMapper();
@@ -76,11 +94,27 @@ public final class GenerateCommand implements Callable<Integer> {
     for (int id : prompt) p.add(id);
     var o = out.putArray("output_ids");
     for (int id : g.outputIds()) o.add(id);
-    out.putNull("text");
+    // Without a tokenizer (a --token-ids run on a bare model) there is no text to show.
+    if (tokenizer == null) out.putNull("text");
+    else out.put("text", tokenizer.decode(g.outputIds(), true));
     out.put("finish_reason", g.finishReason());
     spec.commandLine()
         .getOut()
         .println(json ? mapper.writeValueAsString(out) : out.toPrettyString());
     return 0;
+  }
+
+  private int[] promptIds(Tokenizer tokenizer) {
+    if (input.tokenIds != null) return Args.tokenIds(input.tokenIds, "--token-ids");
+    String flag = input.chat != null ? "--chat" : "--prompt";
+    String text = input.chat != null ? input.chat : input.prompt;
+    if (text.isEmpty()) throw new UserError(flag + ": the text is empty");
+    int[] ids =
+        input.chat != null
+            // The template already emits BOS where the model wants one (contract trap: double BOS).
+            ? tokenizer.applyChatTemplate(List.of(new ChatMessage("user", text)), true)
+            : tokenizer.encode(text, true).ids();
+    if (ids.length == 0) throw new UserError(flag + ": the text encodes to no tokens");
+    return ids;
   }
 }

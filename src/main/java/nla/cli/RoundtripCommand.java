@@ -29,7 +29,8 @@ import picocli.CommandLine.Spec;
     description = {
       "Verbalize vectors with the AV, reconstruct them from the explanations with the AR, and score:"
           + " mse_nrm, cos and fve_nrm = 1 - mse_nrm / var_nrm per item.",
-      "Writes RUN_DIR/items.jsonl, RUN_DIR/predictions.npy and RUN_DIR/summary.json; prints a summary.",
+      "Writes RUN_DIR/verbalizations.jsonl (as soon as the AV is done), items.jsonl, predictions.npy and"
+          + " summary.json; prints a summary.",
       "The FVE denominator var_nrm comes from --baseline (a vector file or a number) or, by default, from the"
           + " input vectors themselves; the summary says which."
     })
@@ -103,7 +104,14 @@ final class RoundtripCommand implements Callable<Integer> {
                   });
       RoundTrip.Result result =
           RoundTrip.run(
-              verbalizer, reconstructor, sel.vectors(), options, mseNorm, denominator, sel.name());
+              verbalizer,
+              reconstructor,
+              sel.vectors(),
+              options,
+              mseNorm,
+              denominator,
+              sel.name(),
+              this::writeDecodes);
       write(result);
       printSummary(out, result.summary());
       return result.rowErrors().isEmpty() ? 0 : Main.EXIT_USER_ERROR;
@@ -130,6 +138,19 @@ final class RoundtripCommand implements Callable<Integer> {
                 + dModel);
       }
       return Metrics.Denominator.of(Metrics.baseline(ref.vectors(), mseNorm), ref.name());
+    }
+  }
+
+  /** The AV's decodes, written before the AR runs so that nothing computed is lost. */
+  private void writeDecodes(java.util.List<nla.core.Verbalization> decodes) {
+    StringBuilder sb = new StringBuilder();
+    for (var v : decodes) sb.append(Json.line(VerbalizeCommand.toJson(v))).append('\n');
+    try {
+      Files.writeString(runDir.resolve("verbalizations.jsonl"), sb, StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      throw new UserError(
+          "--out: cannot write " + runDir.resolve("verbalizations.jsonl") + ": " + e.getMessage(),
+          e);
     }
   }
 

@@ -5,8 +5,12 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import nla.core.ActivationReconstructor;
+import nla.core.ActivationVerbalizer;
+import nla.io.ModelPaths;
 import nla.io.UserError;
 import nla.study.Nla;
+import nla.study.RunDir;
 import nla.study.StudyPlan;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -46,19 +50,22 @@ final class StudyCommand implements Runnable {
     spec.commandLine().usage(spec.commandLine().getOut());
   }
 
-  /**
-   * Opens an NLA pair for the studies that verbalize or reconstruct. The engine-backed AV and AR
-   * come from {@code nla.core}; this build cannot run checkpoints yet, so the studies that need
-   * them say so instead of pretending.
-   */
-  static Nla openNla(String name, Path av, Path ar) {
-    throw new UserError(
-        "this build cannot run NLA checkpoints yet (no engine-backed verbalizer/reconstructor in"
-            + " nla.core); the model-free studies (confab, ridge) and 'nla report' work");
+  /** Opens an NLA pair (directories or Hub repo ids) with the engine-backed AV and AR. */
+  static Nla openNla(String name, String av, String ar) {
+    Path avDir = ModelPaths.resolve(av);
+    Path arDir = ModelPaths.resolve(ar);
+    ActivationReconstructor reconstructor = ActivationReconstructor.open(arDir);
+    ActivationVerbalizer verbalizer = ActivationVerbalizer.open(avDir);
+    return new Nla(
+        name,
+        verbalizer,
+        reconstructor,
+        reconstructor.mseNorm(),
+        RunDir.checkpointHash(avDir) + "+" + RunDir.checkpointHash(arDir));
   }
 
   static String engine() {
-    return "cpu (nla " + nla.study.RunDir.toolVersion() + ")";
+    return "cpu (nla " + RunDir.toolVersion() + ")";
   }
 
   /** Options every one-study command shares. */
@@ -88,12 +95,19 @@ final class StudyCommand implements Runnable {
         description = "Use only the first N rows of each activation set.")
     Integer limit;
 
+    @Option(
+        names = "--max-new-tokens",
+        defaultValue = "200",
+        description = "AV generation budget per decode. Default: ${DEFAULT-VALUE}.")
+    int maxNewTokens;
+
     Map<String, Object> root() {
       if (batch < 1) throw new UserError("--batch: must be >= 1, got " + batch);
       Map<String, Object> m = new LinkedHashMap<>();
       m.put("seed", seed);
       m.put("batch", batch);
       if (limit != null) m.put("limit", limit);
+      m.put("max_new_tokens", maxNewTokens);
       return m;
     }
   }
@@ -128,7 +142,7 @@ final class StudyCommand implements Runnable {
     String name;
 
     void into(Map<String, Object> root) {
-      root.put("nlas", Map.of(name, Map.of("av", av.toString(), "ar", ar.toString())));
+      root.put("nlas", Map.of(name, Map.of("av", av, "ar", ar)));
       root.put("activations", Map.of(name, activations.toString()));
     }
   }

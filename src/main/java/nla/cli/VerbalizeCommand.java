@@ -77,8 +77,16 @@ final class VerbalizeCommand implements Callable<Integer> {
                     err.println("nla: --vectors: row " + e.row() + ": " + e.message());
                     err.flush();
                   });
-      for (Verbalization v : verbalizer.verbalize(sel.vectors(), options)) {
-        out.println(json ? Json.line(toJson(v)) : human(v));
+      // Rows go through in chunks and each chunk is printed as soon as it is done, so a long run
+      // shows progress and an interruption keeps what was finished.
+      int chunk = Math.max(1, sampling.batchSize / Math.max(1, sampling.samples));
+      for (int from = 0; from < sel.vectors().size(); from += chunk) {
+        int to = Math.min(sel.vectors().size(), from + chunk);
+        var part = options.withRowLabels(java.util.Arrays.copyOfRange(sel.rows(), from, to));
+        for (Verbalization v : verbalizer.verbalize(sel.vectors().subList(from, to), part)) {
+          out.println(json ? Json.line(toJson(v)) : human(v));
+        }
+        out.flush();
       }
     }
     out.flush();

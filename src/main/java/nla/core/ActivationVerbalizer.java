@@ -198,11 +198,14 @@ public final class ActivationVerbalizer implements Verbalizer, AutoCloseable {
   /**
    * The decode's text with special tokens kept (the reference asks SGLang for {@code
    * skip_special_tokens: false}); the EOS that ended it is not text (SGLang trims the stop token).
+   * Ids past the tokenizer (the padding rows of a model's embedding, e.g. Qwen's 151665..152063)
+   * have no text: Hugging Face's decode skips them, and so do we.
    */
   private String decode(Generation g) {
     int[] ids = g.outputIds();
     if ("eos".equals(g.finishReason()) && ids.length > 0) ids = Arrays.copyOf(ids, ids.length - 1);
-    return tokenizer.decode(ids, false);
+    int vocab = tokenizer.vocabSize();
+    return tokenizer.decode(Arrays.stream(ids).filter(id -> id < vocab).toArray(), false);
   }
 
   @Override

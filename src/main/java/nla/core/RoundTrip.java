@@ -31,7 +31,8 @@ public final class RoundTrip {
 
   /**
    * Runs the round trip. {@code mseScale} is the AR's (null = raw); {@code denominator} null means
-   * the FVE denominator is computed from {@code vectors} themselves (their usable rows).
+   * the FVE denominator is computed from {@code vectors} themselves (their usable rows). {@code
+   * afterVerbalize} receives the decodes before reconstruction starts.
    */
   public static Result run(
       Verbalizer av,
@@ -40,7 +41,8 @@ public final class RoundTrip {
       VerbalizeOptions options,
       Double mseScale,
       Metrics.Denominator denominator,
-      String vectorSetName) {
+      String vectorSetName,
+      java.util.function.Consumer<List<Verbalization>> afterVerbalize) {
     if (av.dModel() != ar.dModel()) {
       throw new nla.io.UserError(
           "--av/--ar: the AV has d_model " + av.dModel() + " but the AR has " + ar.dModel());
@@ -54,6 +56,7 @@ public final class RoundTrip {
               if (forwarded != null) forwarded.accept(e);
             });
     List<Verbalization> decodes = av.verbalize(vectors, collecting);
+    afterVerbalize.accept(decodes); // saved before the AR runs: an AR error loses no decode
     if (denominator == null) {
       List<float[]> usable = new ArrayList<>();
       for (float[] v : vectors) if (Vectors.problem(v, av.dModel()) == null) usable.add(v);

@@ -7,6 +7,7 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.IntPredicate;
 import nla.model.LanguageModel;
 import nla.text.Encoding;
 import nla.text.Tokenizer;
@@ -60,11 +61,11 @@ public final class CrossModelAligner {
    * The index of the token of {@code offsets} whose end is nearest {@code end}, skipping special
    * tokens; -1 when there is none.
    */
-  public static int nearestByEnd(int[][] offsets, int[] ids, Tokenizer tokenizer, int end) {
+  public static int nearestByEnd(int[][] offsets, int[] ids, IntPredicate isSpecial, int end) {
     int best = -1;
     int bestError = Integer.MAX_VALUE;
     for (int j = 0; j < ids.length; j++) {
-      if (tokenizer.isSpecial(ids[j])) continue;
+      if (isSpecial.test(ids[j])) continue;
       int error = Math.abs(offsets[j][1] - end);
       if (error < bestError) {
         best = j;
@@ -107,7 +108,7 @@ public final class CrossModelAligner {
       List<int[]> ends = new ArrayList<>();
       for (int p : posA) {
         int end = encA.offsets()[p][1];
-        int j = nearestByEnd(encB.offsets(), idsB, b.tokenizer(), end);
+        int j = nearestByEnd(encB.offsets(), idsB, b.tokenizer()::isSpecial, end);
         if (j < 0) continue;
         posB.add(j);
         ends.add(new int[] {p, end, encB.offsets()[j][1]});

@@ -27,6 +27,8 @@ public final class LanguageModel implements AutoCloseable {
   private final Backend backend;
   private final Transformer transformer;
   private final Path dir;
+  private final java.util.concurrent.atomic.AtomicLong prefillTokensSaved =
+      new java.util.concurrent.atomic.AtomicLong();
 
   private LanguageModel(Path dir, ModelConfig config, ModelWeights weights, Backend backend) {
     this.dir = dir;
@@ -82,13 +84,21 @@ public final class LanguageModel implements AutoCloseable {
       }
       max = Math.max(max, b);
     }
+    for (SequenceInput s : batch) validate(s);
+    SharedPrefix shared = sharePrefix(batch, max + 1, blocks);
+    List<SequenceInput> rest = shared == null ? batch : shared.suffixes(batch);
     List<float[][][]> out = new ArrayList<>(batch.size());
-    for (List<SequenceInput> group : prefillGroups(batch)) {
+    for (List<SequenceInput> group : prefillGroups(rest)) {
       List<Transformer.StepInput> steps = new ArrayList<>();
-      for (SequenceInput s : group) steps.add(step(transformer.newCache(), s));
+      for (SequenceInput s : group) {
+        KvCache cache = shared == null ? transformer.newCache() : shared.cache().copy();
+        steps.add(step(cache, s));
+      }
       Transformer.StepOutput r =
           transformer.forward(steps, max + 1, blocks, Transformer.LogitRows.NONE);
-      out.addAll(Arrays.asList(r.captured()));
+      for (float[][][] captured : r.captured()) {
+        out.add(shared == null ? captured : shared.prepend(captured));
+      }
     }
     return out;
   }
@@ -121,11 +131,21 @@ public final class LanguageModel implements AutoCloseable {
       GenerationRequest req = batch.get(i);
       validate(req.prompt());
       checkBias(req.params().logitBias());
-      caches[i] = transformer.newCache();
       rngs[i] = new SplittableRandom(req.params().seed());
       outputs.add(new ArrayList<>());
       if (req.params().maxNewTokens() == 0) finish[i] = "length";
       else pending.add(i);
+    }
+    // Prompts that start alike (every AV prompt is identical up to the injection slot) share the
+    // keys and values of their common prefix: computed once, copied into each request's cache.
+    SequenceInput[] prompts = new SequenceInput[n];
+    List<SequenceInput> pendingPrompts = new ArrayList<>();
+    for (int i : pending) pendingPrompts.add(batch.get(i).prompt());
+    SharedPrefix shared = sharePrefix(pendingPrompts, config.numLayers(), new int[0]);
+    for (int j = 0; j < pending.size(); j++) {
+      int i = pending.get(j);
+      caches[i] = shared == null ? transformer.newCache() : shared.cache().copy();
+      prompts[i] = shared == null ? pendingPrompts.get(j) : shared.suffix(pendingPrompts.get(j));
     }
     // Prefill in groups bounded by tokens; each gives its last token's logits.
     List<Integer> group = new ArrayList<>();
@@ -134,10 +154,10 @@ public final class LanguageModel implements AutoCloseable {
       boolean flush =
           idx == pending.size()
               || (!group.isEmpty()
-                  && tokens + batch.get(pending.get(idx)).prompt().length() > PREFILL_TOKEN_BUDGET);
+                  && tokens + prompts[pending.get(idx)].length() > PREFILL_TOKEN_BUDGET);
       if (flush && !group.isEmpty()) {
         List<Transformer.StepInput> steps = new ArrayList<>();
-        for (int i : group) steps.add(step(caches[i], batch.get(i).prompt()));
+        for (int i : group) steps.add(step(caches[i], prompts[i]));
         float[][][] logits = lastLogits(steps);
         for (int g = 0; g < group.size(); g++) next[group.get(g)] = logits[g][0];
         group.clear();
@@ -145,7 +165,7 @@ public final class LanguageModel implements AutoCloseable {
       }
       if (idx < pending.size()) {
         group.add(pending.get(idx));
-        tokens += batch.get(pending.get(idx)).prompt().length();
+        tokens += prompts[pending.get(idx)].length();
       }
     }
     List<Integer> active = new ArrayList<>(pending);
@@ -175,6 +195,74 @@ public final class LanguageModel implements AutoCloseable {
       result.add(new Generation(ids, finish[i]));
     }
     return result;
+  }
+
+  /** Prompt tokens whose keys and values were reused from a shared prefix instead of computed. */
+  public long prefillTokensSaved() {
+    return prefillTokensSaved.get();
+  }
+
+  /**
+   * A prefix every input shares, token for token (equal ids, or bit-identical embedding rows), run
+   * once: its cache (to copy per input) and its captured block outputs. Each input keeps at least
+   * one token of its own, so its last position is always computed. Results are bitwise the same as
+   * without sharing: every row's arithmetic is independent of the others in a step.
+   */
+  private record SharedPrefix(int length, KvCache cache, float[][][] captured) {
+    SequenceInput suffix(SequenceInput s) {
+      return s.ids() != null
+          ? SequenceInput.ofIds(Arrays.copyOfRange(s.ids(), length, s.ids().length))
+          : SequenceInput.ofEmbeddings(
+              Arrays.copyOfRange(s.embeddings(), length, s.embeddings().length));
+    }
+
+    List<SequenceInput> suffixes(List<SequenceInput> inputs) {
+      return inputs.stream().map(this::suffix).toList();
+    }
+
+    /** Prefix rows before a suffix's captured rows, per captured block. */
+    float[][][] prepend(float[][][] suffixCaptured) {
+      float[][][] out = new float[suffixCaptured.length][][];
+      for (int c = 0; c < out.length; c++) {
+        float[][] rows = new float[length + suffixCaptured[c].length][];
+        for (int t = 0; t < length; t++) rows[t] = captured[c][t].clone();
+        System.arraycopy(suffixCaptured[c], 0, rows, length, suffixCaptured[c].length);
+        out[c] = rows;
+      }
+      return out;
+    }
+  }
+
+  private SharedPrefix sharePrefix(List<SequenceInput> inputs, int numBlocks, int[] capture) {
+    if (inputs.size() < 2) return null;
+    SequenceInput first = inputs.get(0);
+    int length = first.length() - 1;
+    for (SequenceInput s : inputs) length = Math.min(length, s.length() - 1);
+    for (int i = 1; i < inputs.size() && length > 0; i++) {
+      SequenceInput s = inputs.get(i);
+      int t = 0;
+      while (t < length && sameToken(first, s, t)) t++;
+      length = t;
+    }
+    if (length <= 0) return null;
+    SequenceInput prefix =
+        first.ids() != null
+            ? SequenceInput.ofIds(Arrays.copyOf(first.ids(), length))
+            : SequenceInput.ofEmbeddings(Arrays.copyOf(first.embeddings(), length));
+    KvCache cache = transformer.newCache();
+    Transformer.StepOutput r =
+        transformer.forward(
+            List.of(step(cache, prefix)), numBlocks, capture, Transformer.LogitRows.NONE);
+    prefillTokensSaved.addAndGet((long) length * (inputs.size() - 1));
+    return new SharedPrefix(length, cache, r.captured()[0]);
+  }
+
+  private static boolean sameToken(SequenceInput a, SequenceInput b, int t) {
+    if (a.ids() != null && b.ids() != null) return a.ids()[t] == b.ids()[t];
+    if (a.embeddings() != null && b.embeddings() != null) {
+      return Arrays.equals(a.embeddings()[t], b.embeddings()[t]);
+    }
+    return false;
   }
 
   private float[][][] lastLogits(List<Transformer.StepInput> steps) {

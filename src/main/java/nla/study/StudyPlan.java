@@ -24,6 +24,7 @@ import org.yaml.snakeyaml.constructor.SafeConstructor;
  * seed: 42
  * batch: 8
  * limit: 200                     # first N rows of every activation set (optional)
+ * max_new_tokens: 200            # AV generation budget (default 200)
  * nlas:
  *   gemma: {av: ckpt/gemma-av, ar: ckpt/gemma-ar, training_var_nrm: 0.0579}
  *   qwen:  {av: ckpt/qwen-av,  ar: ckpt/qwen-ar}
@@ -44,9 +45,12 @@ import org.yaml.snakeyaml.constructor.SafeConstructor;
  * </pre>
  */
 public final class StudyPlan {
-  /** Builds an NLA pair from its two checkpoint directories. */
+  /**
+   * Builds an NLA pair from its two checkpoints: each a directory (made absolute against the plan's
+   * folder when it exists there) or, as given, a Hub repo id.
+   */
   public interface NlaOpener {
-    Nla open(String name, Path av, Path ar);
+    Nla open(String name, String av, String ar);
   }
 
   private final String file;
@@ -99,7 +103,16 @@ public final class StudyPlan {
                 + Report.STUDY_ORDER
                 + ")");
     for (String k : root.keySet())
-      if (!List.of("seed", "batch", "limit", "nlas", "activations", "studies", "prereg", "out")
+      if (!List.of(
+              "seed",
+              "batch",
+              "limit",
+              "max_new_tokens",
+              "nlas",
+              "activations",
+              "studies",
+              "prereg",
+              "out")
           .contains(k)) throw new UserError(file + ": unknown top-level field '" + k + "'");
   }
 
@@ -140,6 +153,11 @@ public final class StudyPlan {
     return x.isAbsolute() ? x : baseDir.resolve(x);
   }
 
+  private String checkpoint(String dirOrRepoId) {
+    Path p = path(dirOrRepoId);
+    return Files.isDirectory(p) ? p.toString() : dirOrRepoId;
+  }
+
   public long seed() {
     return (long) num(root, "seed", "plan", 42);
   }
@@ -177,8 +195,8 @@ public final class StudyPlan {
                   Map<String, Object> spec = map(map(root, "nlas", true), n, true);
                   return opener.open(
                       n,
-                      path(str(spec, "av", "nlas." + n, null)),
-                      path(str(spec, "ar", "nlas." + n, null)));
+                      checkpoint(str(spec, "av", "nlas." + n, null)),
+                      checkpoint(str(spec, "ar", "nlas." + n, null)));
                 });
     java.util.function.Function<String, ActivationSet> act =
         name ->
@@ -191,7 +209,9 @@ public final class StudyPlan {
     Map<String, Object> studies = studies();
     long seed = seed();
     int batch = batch();
-    VerbalizeOptions greedy = VerbalizeOptions.greedy().withSampling(0, 1, 0, seed);
+    int maxNew = (int) num(root, "max_new_tokens", "plan", VerbalizeOptions.DEFAULT_MAX_NEW_TOKENS);
+    VerbalizeOptions greedy =
+        VerbalizeOptions.greedy().withSampling(0, 1, 0, seed).withMaxNewTokens(maxNew, false);
     for (String study : Report.STUDY_ORDER) {
       if (!studies.containsKey(study)) continue;
       @SuppressWarnings("unchecked")
@@ -206,8 +226,8 @@ public final class StudyPlan {
         case Studies.EVAL, Studies.QUOTE_BAN, Studies.REDACT, Studies.BEST_OF_N -> {
           String nName = str(s, "nla", where, null);
           String aName = str(s, "activations", where, nName);
+          ActivationSet a = act.apply(aName); // cheap inputs fail before models load
           Nla n = nla.apply(nName);
-          ActivationSet a = act.apply(aName);
           inputs.put("nla:" + nName, n.hash());
           inputs.put("activations:" + aName, a.hash());
           try (RunDir run =
@@ -240,7 +260,8 @@ public final class StudyPlan {
                 VerbalizeOptions t =
                     VerbalizeOptions.greedy()
                         .withSampling(num(s, "temperature", where, 1.0), 1, 0, seed)
-                        .withSamples((int) num(s, "samples", where, 10));
+                        .withSamples((int) num(s, "samples", where, 10))
+                        .withMaxNewTokens(maxNew, false);
                 Studies.bestOfN(run, n, a, t, batch);
               }
             }

@@ -98,9 +98,10 @@ public final class Tokenizer {
   }
 
   /**
-   * Loads {@code tokenizer.json} and, when present, {@code tokenizer_config.json} and {@code
-   * chat_template.jinja} (which transformers ≥ 4.43 writes beside the config and prefers) from a
-   * model directory.
+   * Loads {@code tokenizer.json} and, when present, {@code tokenizer_config.json} from a model
+   * directory. The chat template comes from {@code chat_template.jinja} (recent transformers write
+   * it beside the config and prefer it), else the config's {@code chat_template}, else a
+   * processor's {@code chat_template.json}.
    */
   public static Tokenizer load(Path modelDir) {
     Path tokenizerJson = modelDir.resolve("tokenizer.json");
@@ -108,21 +109,11 @@ public final class Tokenizer {
       throw new UserError(tokenizerJson + ": missing (every model directory needs tokenizer.json)");
     }
     byte[] bytes = read(tokenizerJson);
-    JsonNode tokenizer = parseJson(tokenizerJson, bytes);
-    JsonNode vocab = tokenizer.path("model").path("vocab");
-    if (!tokenizer.has("model") || vocab.isMissingNode()) {
-      throw new UserError(tokenizerJson + ": not a Hugging Face tokenizer (no model.vocab)");
-    }
-
-    int maxId = -1;
-    if (vocab.isObject()) {
-      for (JsonNode id : vocab) maxId = Math.max(maxId, id.asInt());
-    } else if (vocab.isArray()) { // Unigram: [[piece, score], ...]
-      maxId = vocab.size() - 1;
-    }
+    TokenizerJsonSummary summary = TokenizerJsonSummary.read(tokenizerJson, bytes);
+    int maxId = summary.maxVocabId();
     BitSet special = new BitSet();
     Map<Integer, String> added = new LinkedHashMap<>();
-    for (JsonNode t : tokenizer.path("added_tokens")) {
+    for (JsonNode t : summary.addedTokens()) {
       int id = t.path("id").asInt();
       added.put(id, t.path("content").asText());
       if (t.path("special").asBoolean(false)) special.set(id);
@@ -176,6 +167,13 @@ public final class Tokenizer {
     } else {
       templateSource = chatTemplateFromConfig(configPath, config.path("chat_template"));
     }
+    Path processorTemplate = modelDir.resolve("chat_template.json");
+    if (templateSource == null && Files.isRegularFile(processorTemplate)) {
+      // Multimodal checkpoints (Gemma 3) saved by a processor keep the template only there.
+      JsonNode processor = parseJson(processorTemplate, read(processorTemplate));
+      templateSource = chatTemplateFromConfig(processorTemplate, processor.path("chat_template"));
+      templateOrigin = processorTemplate;
+    }
 
     HuggingFaceTokenizer hf;
     try {
@@ -209,6 +207,73 @@ public final class Tokenizer {
       return Files.readAllBytes(file);
     } catch (IOException e) {
       throw new UserError(file + ": cannot read: " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * What we need from tokenizer.json besides the library's own parse: the largest vocabulary id and
+   * the added-token table. Read by streaming, since the vocabulary and merges are tens of MB.
+   */
+  private record TokenizerJsonSummary(int maxVocabId, JsonNode addedTokens) {
+    static TokenizerJsonSummary read(Path file, byte[] bytes) {
+      try (com.fasterxml.jackson.core.JsonParser p = JSON.getFactory().createParser(bytes)) {
+        if (p.nextToken() != com.fasterxml.jackson.core.JsonToken.START_OBJECT) {
+          throw new UserError(file + ": not a JSON object");
+        }
+        Integer maxId = null;
+        JsonNode added = JSON.createArrayNode();
+        while (p.nextToken() == com.fasterxml.jackson.core.JsonToken.FIELD_NAME) {
+          String field = p.currentName();
+          p.nextToken();
+          if (field.equals("added_tokens")) {
+            added = JSON.readTree(p);
+          } else if (field.equals("model") && p.currentToken().isStructStart()) {
+            maxId = maxVocabId(p);
+          } else {
+            p.skipChildren();
+          }
+        }
+        if (maxId == null) {
+          throw new UserError(file + ": not a Hugging Face tokenizer (no model.vocab)");
+        }
+        return new TokenizerJsonSummary(maxId, added);
+      } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+        throw new UserError(file + ": not valid JSON: " + e.getOriginalMessage(), e);
+      } catch (IOException e) {
+        throw new UserError(file + ": cannot read: " + e.getMessage(), e);
+      }
+    }
+
+    /**
+     * Inside "model": the largest id of "vocab" ({token: id} for BPE/WordPiece, a list for
+     * Unigram).
+     */
+    private static Integer maxVocabId(com.fasterxml.jackson.core.JsonParser p) throws IOException {
+      Integer maxId = null;
+      while (p.nextToken() == com.fasterxml.jackson.core.JsonToken.FIELD_NAME) {
+        String field = p.currentName();
+        com.fasterxml.jackson.core.JsonToken value = p.nextToken();
+        if (!field.equals("vocab")) {
+          p.skipChildren();
+        } else if (value == com.fasterxml.jackson.core.JsonToken.START_OBJECT) {
+          int max = -1;
+          while (p.nextToken() == com.fasterxml.jackson.core.JsonToken.FIELD_NAME) {
+            p.nextToken();
+            max = Math.max(max, p.getValueAsInt(-1));
+          }
+          maxId = max;
+        } else if (value == com.fasterxml.jackson.core.JsonToken.START_ARRAY) {
+          int n = 0;
+          while (p.nextToken() != com.fasterxml.jackson.core.JsonToken.END_ARRAY) {
+            p.skipChildren();
+            n++;
+          }
+          maxId = n - 1;
+        } else {
+          p.skipChildren();
+        }
+      }
+      return maxId;
     }
   }
 
@@ -309,10 +374,8 @@ public final class Tokenizer {
   public String decode(int[] ids, boolean skipSpecialTokens) {
     long[] longIds = new long[ids.length];
     for (int i = 0; i < ids.length; i++) {
-      if (ids[i] < 0 || ids[i] >= vocabSize) {
-        throw new IllegalArgumentException(
-            "token id " + ids[i] + " outside [0, " + vocabSize + ")");
-      }
+      // Ids past the tokenizer (a model's padded embedding rows) decode to nothing, as in HF.
+      if (ids[i] < 0) throw new IllegalArgumentException("negative token id " + ids[i]);
       longIds[i] = ids[i];
     }
     String text = hf.decode(longIds, skipSpecialTokens);
@@ -338,8 +401,9 @@ public final class Tokenizer {
 
   /**
    * The text of one token as {@code decode([id], skip_special_tokens=False)}: special tokens as
-   * their text, a lone byte of a multi-byte character as U+FFFD. The generation-time ban rule of
-   * contract §4 tests these strings.
+   * their text, a lone byte of a multi-byte character as U+FFFD, an id past {@link #vocabSize} (a
+   * padded embedding row of the model) as "". The generation-time ban rule of contract §4 tests
+   * these strings.
    */
   public String tokenText(int id) {
     return decode(new int[] {id}, false);
@@ -453,7 +517,7 @@ public final class Tokenizer {
     if (chatTemplateSource == null) {
       throw new UserError(
           dir.resolve("tokenizer_config.json")
-              + ": no chat_template (and no chat_template.jinja beside it)");
+              + ": no chat_template (nor chat_template.jinja or chat_template.json beside it)");
     }
     try {
       t = Template.parse(chatTemplateSource);

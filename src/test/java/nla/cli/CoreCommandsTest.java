@@ -152,6 +152,7 @@ class CoreCommandsTest {
     JsonNode summary = JSON.readTree(Files.readString(run.resolve("summary.json")));
     assertEquals(3, summary.get("missing_tags").asInt());
     assertEquals(3, Npy.read(run.resolve("predictions.npy")).length);
+    assertEquals(3, Files.readAllLines(run.resolve("verbalizations.jsonl")).size());
 
     r =
         BaselineCommandTest.run(

@@ -160,4 +160,132 @@ class EngineCommandsTest {
       assertEquals(1, r.err().strip().lines().count(), r.err());
     }
   }
+
+  @Test
+  void textPathsTokenizeLikeTheReferenceAndGenerateDecodes() throws Exception {
+    Path m = nla.text.TokenizerFixtures.copyOf("qwen2.5", dir.resolve("qt"));
+    nla.text.Tokenizer tok = nla.text.Tokenizer.load(m);
+    CliFixtures.qwen2WithVocab(m, tok.vocabSize());
+    String text = "The cat sat on the mat.";
+    int[] ids = tok.encode(text, true).ids();
+    String idList =
+        java.util.Arrays.stream(ids)
+            .mapToObj(Integer::toString)
+            .collect(java.util.stream.Collectors.joining(","));
+    Path fromText = dir.resolve("t.npy");
+    Path fromIds = dir.resolve("i.npy");
+    Path textFile = dir.resolve("doc.txt");
+    java.nio.file.Files.writeString(textFile, text);
+    Path fromFile = dir.resolve("f.npy");
+    assertEquals(
+        0,
+        run(
+                "extract",
+                "--model",
+                m.toString(),
+                "--text",
+                text,
+                "--layer",
+                "1",
+                "--out",
+                fromText.toString())
+            .code());
+    assertEquals(
+        0,
+        run(
+                "extract",
+                "--model",
+                m.toString(),
+                "--text-file",
+                textFile.toString(),
+                "--layer",
+                "1",
+                "--out",
+                fromFile.toString())
+            .code());
+    assertEquals(
+        0,
+        run(
+                "extract",
+                "--model",
+                m.toString(),
+                "--token-ids",
+                idList,
+                "--layer",
+                "1",
+                "--out",
+                fromIds.toString())
+            .code());
+    assertEquals(ids.length, Npy.read(fromText).length);
+    for (int t = 0; t < ids.length; t++) {
+      assertArrayEquals(Npy.read(fromIds)[t], Npy.read(fromText)[t]);
+      assertArrayEquals(Npy.read(fromIds)[t], Npy.read(fromFile)[t]);
+    }
+
+    Run r =
+        run(
+            "generate",
+            "--model",
+            m.toString(),
+            "--chat",
+            "Hi",
+            "--max-new-tokens",
+            "3",
+            "--ignore-eos",
+            "--json");
+    assertEquals(0, r.code(), r.err());
+    JsonNode j = new ObjectMapper().readTree(r.out());
+    int[] chatIds = tok.applyChatTemplate(List.of(new nla.text.ChatMessage("user", "Hi")), true);
+    int[] prompt = new int[j.get("prompt_ids").size()];
+    for (int i = 0; i < prompt.length; i++) prompt[i] = j.get("prompt_ids").get(i).asInt();
+    assertArrayEquals(chatIds, prompt);
+    int[] out = new int[j.get("output_ids").size()];
+    for (int i = 0; i < out.length; i++) out[i] = j.get("output_ids").get(i).asInt();
+    assertEquals(3, out.length);
+    assertEquals(tok.decode(out, true), j.get("text").asText());
+
+    r =
+        run(
+            "generate",
+            "--model",
+            m.toString(),
+            "--prompt",
+            text,
+            "--max-new-tokens",
+            "1",
+            "--json");
+    assertEquals(0, r.code(), r.err());
+    assertEquals(ids.length, new ObjectMapper().readTree(r.out()).get("prompt_ids").size());
+
+    for (String[] c :
+        new String[][] {
+          {
+            "extract",
+            "--model",
+            m.toString(),
+            "--text",
+            "",
+            "--layer",
+            "0",
+            "--out",
+            fromText.toString()
+          },
+          {"generate", "--model", m.toString(), "--chat", "", "--json"},
+          {
+            "extract",
+            "--model",
+            m.toString(),
+            "--text-file",
+            dir.resolve("missing.txt").toString(),
+            "--layer",
+            "0",
+            "--out",
+            fromText.toString()
+          },
+        }) {
+      Run bad = run(c);
+      assertEquals(Main.EXIT_USER_ERROR, bad.code(), bad.err());
+      assertTrue(bad.err().startsWith("nla: "), bad.err());
+    }
+  }
 }

@@ -29,8 +29,8 @@ class ExtractCorpusCommandTest {
 
   @BeforeAll
   static void models() {
-    qwen = TinyBaseModelsAccess.qwen(dir.resolve("qwen"), 3);
-    gemma = TinyBaseModelsAccess.gemma(dir.resolve("gemma"), 2);
+    qwen = TinyBaseModelsAccess.qwen(3);
+    gemma = TinyBaseModelsAccess.gemma(2);
   }
 
   public record Run(int code, String out, String err) {}
@@ -90,7 +90,8 @@ class ExtractCorpusCommandTest {
     assertEquals(2, s.extraction().sliceStart());
     assertEquals(30, s.extraction().sliceLength());
     assertEquals("none", s.extraction().norm());
-    assertEquals(DatasetSidecar.datasetId("qwen", 1, "demo", 2, 30), s.datasetId());
+    assertEquals(
+        DatasetSidecar.datasetId(qwen.getFileName().toString(), 1, "demo", 2, 30), s.datasetId());
     assertFalse(Files.exists(Path.of(out + ".partial")));
   }
 
@@ -142,6 +143,61 @@ class ExtractCorpusCommandTest {
     Run layer = run(extractArgs(out, "--layer", "9").toArray(String[]::new));
     assertEquals(Main.EXIT_USER_ERROR, layer.code());
     assertFalse(Files.exists(out));
+  }
+
+  @Test
+  void aParquetCorpusWithAContentColumnGivesTheSameRowsAsTheJsonl() throws Exception {
+    Path shard = dir.resolve("ufw-shard.parquet");
+    try (java.sql.Connection c = java.sql.DriverManager.getConnection("jdbc:duckdb:");
+        java.sql.Statement s = c.createStatement()) {
+      s.execute(
+          "COPY (SELECT id, text AS content FROM read_json('"
+              + Path.of(DEMO).toAbsolutePath()
+              + "')) TO '"
+              + shard
+              + "' (FORMAT parquet)");
+    }
+    Path fromJsonl = dir.resolve("from-jsonl.parquet");
+    Path fromParquet = dir.resolve("from-parquet.parquet");
+    assertEquals(
+        0,
+        run(extractArgs(fromJsonl, "--start", "5", "--length", "6").toArray(String[]::new)).code());
+    List<String> args = extractArgs(fromParquet, "--start", "5", "--length", "6");
+    args.set(args.indexOf(DEMO), shard.toString());
+    args.addAll(List.of("--text-field", "content"));
+    Run r = run(args.toArray(String[]::new));
+    assertEquals(0, r.code(), r.err());
+    List<ActivationRow> a = ActivationParquet.read(fromJsonl);
+    List<ActivationRow> b = ActivationParquet.read(fromParquet);
+    assertEquals(24, a.size());
+    assertEquals(a.size(), b.size());
+    for (int i = 0; i < a.size(); i++) {
+      assertEquals(a.get(i).docId(), b.get(i).docId());
+      assertEquals(a.get(i).nRawTokens(), b.get(i).nRawTokens());
+      assertEquals(a.get(i).detokenizedTextTruncated(), b.get(i).detokenizedTextTruncated());
+      assertArrayEquals(a.get(i).activationVector(), b.get(i).activationVector(), 1e-4f);
+    }
+  }
+
+  @Test
+  void aNonUtf8LineIsACountedSkipThatKeepsLaterDocIds() throws Exception {
+    Path corpus = dir.resolve("mixed.jsonl");
+    List<String> lines = Files.readAllLines(Path.of(DEMO));
+    try (var out = Files.newOutputStream(corpus)) {
+      out.write((lines.get(0) + "\n").getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      out.write(
+          new byte[] {'{', '"', 't', 'e', 'x', 't', '"', ':', '"', (byte) 0xc3, '"', '}', '\n'});
+      out.write((lines.get(2) + "\n").getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    }
+    Path out = dir.resolve("mixed.parquet");
+    List<String> args = extractArgs(out);
+    args.set(args.indexOf(DEMO), corpus.toString());
+    Run r = run(args.toArray(String[]::new));
+    assertEquals(0, r.code(), r.err());
+    assertTrue(r.out().contains("3 documents, 8 rows; skipped 1 (unreadable 1, empty 0"), r.out());
+    List<String> ids =
+        ActivationParquet.read(out).stream().map(ActivationRow::docId).distinct().toList();
+    assertEquals(List.of("demo:train:0", "demo:train:2"), ids);
   }
 
   /** Starts the CLI in a child JVM. */

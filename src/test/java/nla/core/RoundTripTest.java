@@ -60,6 +60,7 @@ class RoundTripTest {
     List<float[]> vectors =
         List.of(new float[] {3, 0}, new float[] {5, 0}, new float[] {0, 0}, new float[] {-1, 0});
     CompassAr ar = new CompassAr();
+    List<Verbalization> saved = new ArrayList<>();
     RoundTrip.Result r =
         RoundTrip.run(
             new EchoAv(),
@@ -68,13 +69,15 @@ class RoundTripTest {
             VerbalizeOptions.greedy().withRowLabels(new int[] {10, 11, 12, 13}),
             Math.sqrt(2),
             Metrics.Denominator.given(0.5),
-            "v.npy");
+            "v.npy",
+            saved::addAll);
     assertEquals(
         List.of("east", "east", "north"), ar.seen); // the raw text of the missing-tag row, stripped
     assertEquals(
         List.of(new RowError(12, "the vector is all zeros (it has no direction to verbalize)")),
         r.rowErrors());
     assertEquals(3, r.items().size());
+    assertEquals(3, saved.size());
     assertEquals(13, r.items().get(2).verbalization().row());
     // rows 10, 11: perfect (mse 0, fve 1); row 13: gold (−1,0) vs pred (0,1): orthogonal, mse 2,
     // fve 1 − 2/0.5 = −3.
@@ -98,7 +101,8 @@ class RoundTripTest {
             VerbalizeOptions.greedy(),
             Math.sqrt(2),
             null,
-            "set.npy");
+            "set.npy",
+            d -> {});
     assertEquals(0.5, r.summary().denominator().varNrm(), 1e-12);
     assertTrue(r.summary().denominator().origin().contains("2 vectors in set.npy"));
   }

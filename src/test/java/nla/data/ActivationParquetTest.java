@@ -125,7 +125,19 @@ class ActivationParquetTest {
               + Duck.literal(ragged)
               + " (FORMAT parquet)");
     }
-    UserError e = assertThrows(UserError.class, () -> ActivationParquet.read(missing));
+    Path nulls = dir.resolve("nulls.parquet");
+    try (Connection c = Duck.open();
+        Statement s = c.createStatement()) {
+      s.execute(
+          "COPY (SELECT NULL::BIGINT AS n_raw_tokens, 'a' AS detokenized_text_truncated,"
+              + " [1.0]::FLOAT[] AS activation_vector, 1::BIGINT AS activation_layer, 'x' AS doc_id)"
+              + " TO "
+              + Duck.literal(nulls)
+              + " (FORMAT parquet)");
+    }
+    UserError e = assertThrows(UserError.class, () -> ActivationParquet.read(nulls));
+    assertTrue(e.getMessage().contains("row 0 has a null value"), e.getMessage());
+    e = assertThrows(UserError.class, () -> ActivationParquet.read(missing));
     assertTrue(e.getMessage().contains("no column detokenized_text_truncated"), e.getMessage());
     e = assertThrows(UserError.class, () -> ActivationParquet.read(ragged));
     assertTrue(

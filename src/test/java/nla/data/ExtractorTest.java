@@ -13,17 +13,15 @@ import nla.model.SequenceInput;
 import nla.text.Tokenizer;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /** Extraction on a tiny random Qwen2-shaped model with the real Qwen2.5 tokenizer. */
 class ExtractorTest {
-  @TempDir static Path dir;
   static Path modelDir;
   static List<Document> demo;
 
   @BeforeAll
   static void setUp() {
-    modelDir = TinyBaseModels.qwen(dir.resolve("qwen"), 3);
+    modelDir = TinyBaseModels.qwen(3);
     try (Corpus c = Corpus.open(Path.of("src/main/resources/demo/corpus.jsonl"), "text")) {
       demo = new ArrayList<>();
       c.documents(0).forEachRemaining(demo::add);

@@ -19,12 +19,42 @@ final class TinyBaseModels {
 
   private TinyBaseModels() {}
 
+  static Path qwen(int layers) {
+    return cached("qwen2.5", layers, 151936);
+  }
+
+  static Path gemma(int layers) {
+    return cached("gemma3", layers, 262208);
+  }
+
   static Path qwen(Path dir, int layers) {
     return write(dir, "qwen2.5", layers, 151936);
   }
 
   static Path gemma(Path dir, int layers) {
     return write(dir, "gemma3", layers, 262208);
+  }
+
+  /**
+   * One copy per family and depth under {@code target/}, shared by the test classes (and the child
+   * processes some of them start): written under a temporary name, then renamed into place.
+   */
+  private static synchronized Path cached(String family, int layers, int vocab) {
+    Path dir = Path.of("target", "tiny-base-models", family + "-L" + layers).toAbsolutePath();
+    if (Files.isRegularFile(dir.resolve("config.json"))) return dir;
+    try {
+      Files.createDirectories(dir.getParent());
+      Path tmp = Files.createTempDirectory(dir.getParent(), family + ".part");
+      write(tmp, family, layers, vocab);
+      try {
+        Files.move(tmp, dir, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+      } catch (IOException raced) {
+        if (!Files.isRegularFile(dir.resolve("config.json"))) throw raced;
+      }
+      return dir;
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
   }
 
   private static Path write(Path dir, String family, int layers, int vocab) {

@@ -29,6 +29,12 @@ final class TinyModels {
   }
 
   static Path write(Path dir, Kind kind, int layers, DType dtype, long seed) throws IOException {
+    return write(dir, kind, layers, dtype, seed, VOCAB);
+  }
+
+  /** With a vocabulary of {@code vocab} ids (to pair the model with a real tokenizer). */
+  static Path write(Path dir, Kind kind, int layers, DType dtype, long seed, int vocab)
+      throws IOException {
     Files.createDirectories(dir);
     Random rnd = new Random(seed);
     SafeTensorsWriter w = new SafeTensorsWriter();
@@ -43,8 +49,8 @@ final class TinyModels {
     w.add(
         prefix + "embed_tokens.weight",
         dtype,
-        new long[] {VOCAB, HIDDEN},
-        rand(rnd, VOCAB * HIDDEN, 1f));
+        new long[] {vocab, HIDDEN},
+        rand(rnd, vocab * HIDDEN, 1f));
     w.add(prefix + "norm.weight", dtype, new long[] {HIDDEN}, norm(rnd, HIDDEN, gemma));
     for (int l = 0; l < layers; l++) {
       String p = prefix + "layers." + l + ".";
@@ -102,7 +108,7 @@ final class TinyModels {
           p + "mlp.down_proj.weight", dtype, new long[] {HIDDEN, FF}, rand(rnd, FF * HIDDEN, 0.3f));
     }
     if (kind == Kind.LLAMA) {
-      w.add("lm_head.weight", dtype, new long[] {VOCAB, HIDDEN}, rand(rnd, VOCAB * HIDDEN, 1f));
+      w.add("lm_head.weight", dtype, new long[] {vocab, HIDDEN}, rand(rnd, vocab * HIDDEN, 1f));
     }
     if (kind == Kind.GEMMA3_WRAPPER) {
       w.add(
@@ -112,7 +118,9 @@ final class TinyModels {
           rand(rnd, 12, 1f));
     }
     w.write(dir.resolve("model.safetensors"));
-    Files.writeString(dir.resolve("config.json"), config(kind, layers));
+    Files.writeString(
+        dir.resolve("config.json"),
+        config(kind, layers).replace("\"vocab_size\": " + VOCAB, "\"vocab_size\": " + vocab));
     return dir;
   }
 

@@ -62,7 +62,7 @@ class StudyPlanTest {
         plan.run(
             run,
             (name, av, ar) -> {
-              assertEquals(tmp.resolve("ckpt/" + name + "-av"), av);
+              assertEquals("ckpt/" + name + "-av", av); // not a folder here: passed on as a repo id
               return Fakes.nla(name, D, 0);
             },
             "fake");
@@ -99,6 +99,6 @@ class StudyPlanTest {
     StudyPlan p = StudyPlan.load(tmp.resolve("q.yaml"));
     UserError e2 =
         assertThrows(UserError.class, () -> p.run(tmp.resolve("r"), (n, a, b) -> null, "x"));
-    assertTrue(e2.getMessage().contains("nlas"), e2.getMessage());
+    assertTrue(e2.getMessage().contains("missing field 'activations'"), e2.getMessage());
   }
 }

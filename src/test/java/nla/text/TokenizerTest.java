@@ -264,4 +264,22 @@ class TokenizerTest {
         14, qwen.length); // <|endoftext|> (pad) + <|im_start|>..<|video_pad|> (13, eos among them)
     assertEquals(addedTokenId("qwen2.5", "<|endoftext|>"), qwen[0]);
   }
+
+  @Test
+  void idsPastTheTokenizerDecodeToNothingAsInHuggingFace() throws IOException {
+    // Qwen2.5 models have 151936 embedding rows but 151669 tokens; the Rust decoder skips the rest.
+    int hello = vocabId("qwen2.5", "Hello");
+    assertEquals("", QWEN.tokenText(151900));
+    assertEquals("Hello", QWEN.decode(new int[] {hello, 151900}, false));
+  }
+
+  @Test
+  void processorChatTemplateJsonIsTheLastResort(@TempDir Path dir) throws IOException {
+    TokenizerFixtures.copyOf("gemma3", dir);
+    Files.writeString(dir.resolve("tokenizer_config.json"), "{\"bos_token\": \"<bos>\"}");
+    Files.writeString(
+        dir.resolve("chat_template.json"),
+        "{\"chat_template\": \"{{ bos_token }}[{{ messages[0].content }}]\"}");
+    assertEquals("<bos>[x]", Tokenizer.load(dir).renderChat(List.of(ChatMessage.user("x")), true));
+  }
 }

@@ -30,6 +30,18 @@ final class CpuKvCache implements KvCache {
     length += tokens;
   }
 
+  @Override
+  public synchronized KvCache copy() {
+    CpuKvCache c = new CpuKvCache(keys.length, 1, kvDim);
+    c.ensureCapacity(Math.max(1, length));
+    for (int l = 0; l < keys.length; l++) {
+      System.arraycopy(keys[l], 0, c.keys[l], 0, length * kvDim);
+      System.arraycopy(values[l], 0, c.values[l], 0, length * kvDim);
+    }
+    c.length = length;
+    return c;
+  }
+
   /** Makes room for positions up to {@code positions} at every layer. */
   synchronized void ensureCapacity(int positions) {
     if (positions <= capacity) return;

@@ -55,13 +55,25 @@ final class Kernels {
     }
   }
 
+  /**
+   * The lanes of v summed in lane order. Not {@code reduceLanes(ADD)}: its float order is
+   * unspecified and differs between interpreted and compiled code, which would make a row's result
+   * depend on JIT warm-up and on what else is in the batch.
+   */
+  static float sumLanes(FloatVector v) {
+    float[] lanes = v.toArray();
+    float sum = 0;
+    for (float x : lanes) sum += x;
+    return sum;
+  }
+
   static float dot(float[] a, int aOff, float[] b, int bOff, int n) {
     FloatVector acc = FloatVector.zero(F);
     int i = 0;
     for (int upper = F.loopBound(n); i < upper; i += F.length()) {
       acc = FloatVector.fromArray(F, a, aOff + i).fma(FloatVector.fromArray(F, b, bOff + i), acc);
     }
-    float sum = acc.reduceLanes(VectorOperators.ADD);
+    float sum = sumLanes(acc);
     for (; i < n; i++) sum += a[aOff + i] * b[bOff + i];
     return sum;
   }
@@ -105,22 +117,22 @@ final class Kernels {
       a32 = r.fma(v2, a32);
       a33 = r.fma(v3, a33);
     }
-    out[0] = a00.reduceLanes(VectorOperators.ADD);
-    out[1] = a01.reduceLanes(VectorOperators.ADD);
-    out[2] = a02.reduceLanes(VectorOperators.ADD);
-    out[3] = a03.reduceLanes(VectorOperators.ADD);
-    out[4] = a10.reduceLanes(VectorOperators.ADD);
-    out[5] = a11.reduceLanes(VectorOperators.ADD);
-    out[6] = a12.reduceLanes(VectorOperators.ADD);
-    out[7] = a13.reduceLanes(VectorOperators.ADD);
-    out[8] = a20.reduceLanes(VectorOperators.ADD);
-    out[9] = a21.reduceLanes(VectorOperators.ADD);
-    out[10] = a22.reduceLanes(VectorOperators.ADD);
-    out[11] = a23.reduceLanes(VectorOperators.ADD);
-    out[12] = a30.reduceLanes(VectorOperators.ADD);
-    out[13] = a31.reduceLanes(VectorOperators.ADD);
-    out[14] = a32.reduceLanes(VectorOperators.ADD);
-    out[15] = a33.reduceLanes(VectorOperators.ADD);
+    out[0] = sumLanes(a00);
+    out[1] = sumLanes(a01);
+    out[2] = sumLanes(a02);
+    out[3] = sumLanes(a03);
+    out[4] = sumLanes(a10);
+    out[5] = sumLanes(a11);
+    out[6] = sumLanes(a12);
+    out[7] = sumLanes(a13);
+    out[8] = sumLanes(a20);
+    out[9] = sumLanes(a21);
+    out[10] = sumLanes(a22);
+    out[11] = sumLanes(a23);
+    out[12] = sumLanes(a30);
+    out[13] = sumLanes(a31);
+    out[14] = sumLanes(a32);
+    out[15] = sumLanes(a33);
     for (int e = i; e < k; e++) {
       for (int r = 0; r < 4; r++) {
         for (int t = 0; t < 4; t++) out[r * 4 + t] += w[r * k + e] * x[(t0 + t) * k + e];

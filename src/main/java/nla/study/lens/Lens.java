@@ -261,7 +261,15 @@ public final class Lens {
                         + layer);
           }
           RoundTrip.Result r =
-              RoundTrip.run(av, ar, vectors, verbalizeOptions, ar.mseNorm(), denominator, "lens");
+              RoundTrip.run(
+                  av,
+                  ar,
+                  vectors,
+                  verbalizeOptions,
+                  ar.mseNorm(),
+                  denominator,
+                  "lens",
+                  decoded -> {});
           for (RoundTrip.Item it : r.items()) {
             decodes.put(it.verbalization().row(), it.verbalization());
             scores.put(it.verbalization().row(), it.score());

@@ -1,0 +1,64 @@
+package nla.backend;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+
+class SamplerTest {
+  // probabilities 0.5, 0.3, 0.15, 0.05
+  private static final float[] LOGITS = {
+    (float) Math.log(0.5), (float) Math.log(0.3), (float) Math.log(0.15), (float) Math.log(0.05)
+  };
+
+  private static int[] counts(double temperature, double topP, int topK, int draws) {
+    SplittableRandom rng = new SplittableRandom(42);
+    int[] c = new int[LOGITS.length];
+    for (int i = 0; i < draws; i++) c[Sampler.sample(LOGITS, temperature, topP, topK, rng)]++;
+    return c;
+  }
+
+  @Test
+  void greedyIsTheFirstMaximum() {
+    assertEquals(1, Sampler.argmax(new float[] {1f, 3f, 3f, -2f}));
+    assertEquals(0, Sampler.sample(LOGITS, 0, 1, 0, new SplittableRandom(1)));
+  }
+
+  @Test
+  void topPKeepsTheSmallestSetReachingP() {
+    int[] c = counts(1.0, 0.75, 0, 4000); // 0.5 + 0.3 >= 0.75: tokens 0 and 1 only
+    assertEquals(0, c[2] + c[3]);
+    assertEquals(0.625, c[0] / 4000.0, 0.03); // renormalised 0.5 / 0.8
+  }
+
+  @Test
+  void topPBelowTheFirstTokenKeepsOnlyIt() {
+    int[] c = counts(1.0, 0.1, 0, 200);
+    assertEquals(200, c[0]);
+  }
+
+  @Test
+  void topKKeepsKTokens() {
+    int[] c = counts(1.0, 1.0, 3, 4000);
+    assertEquals(0, c[3]);
+    assertTrue(c[2] > 0);
+    assertEquals(0.5 / 0.95, c[0] / 4000.0, 0.03);
+  }
+
+  @Test
+  void fullDistributionAtTemperatureOneAndSharperBelow() {
+    int[] c = counts(1.0, 1.0, 0, 8000);
+    assertEquals(0.05, c[3] / 8000.0, 0.01);
+    int[] cold = counts(0.25, 1.0, 0, 8000); // p ∝ p^4: 0.0625, 0.0081, ... -> token 0 ~ 88%
+    assertEquals(0.0625 / (0.0625 + 0.0081 + 0.00050625 + 0.00000625), cold[0] / 8000.0, 0.02);
+  }
+
+  @Test
+  void sameSeedSameDraws() {
+    SplittableRandom a = new SplittableRandom(9), b = new SplittableRandom(9);
+    for (int i = 0; i < 50; i++) {
+      assertEquals(Sampler.sample(LOGITS, 1, 0.9, 0, a), Sampler.sample(LOGITS, 1, 0.9, 0, b));
+    }
+  }
+}
