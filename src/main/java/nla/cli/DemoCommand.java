@@ -100,7 +100,7 @@ public final class DemoCommand implements Callable<Integer> {
         (System.nanoTime() - t0) / 1e9, run.resolve("report.html").toAbsolutePath());
     say.println();
     say.println(
-        "The same on a released pair (downloads ~30 GB; the per-token lens on one sentence):");
+        "The per-token lens on a released pair (fetched into the Hugging Face cache on first use, ~40 GB):");
     say.println("  ./nla lens --base Qwen/Qwen2.5-7B-Instruct --av kitft/nla-qwen2.5-7b-L20-av \\");
     say.println(
         "      --ar kitft/nla-qwen2.5-7b-L20-ar --text \"The cat sat on the mat because it was tired.\"");
