@@ -123,9 +123,10 @@ public final class Ridge {
     DMatrixRMaj xMean = p.kernel == Kernel.LINEAR ? columnMeans(x) : null;
     DMatrixRMaj xTrain = xMean == null ? x : minusRow(x, xMean);
     int block = EjmlParameters.BLOCK_WIDTH;
-    DMatrixRBlock k = new DMatrixRBlock(x.numRows, x.numRows, block);
+    DMatrixRBlock k;
     {
       DMatrixRBlock xb = MatrixOps_DDRB.convert(xTrain, block);
+      k = new DMatrixRBlock(x.numRows, x.numRows, block);
       MatrixOps_MT_DDRB.multTransB(xb, xb, k);
     } // the block copy of X is garbage before the factorisation
     if (p.kernel == Kernel.RBF) rbfFromDots(k.data, 1.0, 1.0, p.gamma);

@@ -193,7 +193,13 @@ public final class Tokenizer {
         added,
         specialTokensMap,
         List.copyOf(extraSpecial),
-        config.path("clean_up_tokenization_spaces").asBoolean(false),
+        // transformers 5 skips the clean-up for BPE models (it would strip real spaces before
+        // punctuation) unless the config insists; golden/tokenizers/llama3 pins this down.
+        config.path("clean_up_tokenization_spaces").asBoolean(false)
+            && (!isBpeModel(bytes)
+                || config
+                    .path("clean_up_tokenization_spaces_for_bpe_even_though_it_will_corrupt_output")
+                    .asBoolean(false)),
         templateSource,
         templateOrigin,
         Map.of(),
@@ -380,6 +386,34 @@ public final class Tokenizer {
     }
     String text = hf.decode(longIds, skipSpecialTokens);
     return cleanUpTokenizationSpaces ? cleanUpTokenization(text) : text;
+  }
+
+  /**
+   * Whether tokenizer.json's {@code model.type} is BPE (read by streaming: the file is tens of MB).
+   */
+  static boolean isBpeModel(byte[] tokenizerJson) {
+    try (com.fasterxml.jackson.core.JsonParser p =
+        new com.fasterxml.jackson.core.JsonFactory().createParser(tokenizerJson)) {
+      if (p.nextToken() != com.fasterxml.jackson.core.JsonToken.START_OBJECT) return false;
+      while (p.nextToken() == com.fasterxml.jackson.core.JsonToken.FIELD_NAME) {
+        String field = p.currentName();
+        p.nextToken();
+        if (field.equals("model")
+            && p.currentToken() == com.fasterxml.jackson.core.JsonToken.START_OBJECT) {
+          while (p.nextToken() == com.fasterxml.jackson.core.JsonToken.FIELD_NAME) {
+            String key = p.currentName();
+            p.nextToken();
+            if (key.equals("type")) return "BPE".equals(p.getText());
+            p.skipChildren();
+          }
+          return false;
+        }
+        p.skipChildren();
+      }
+      return false;
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
   }
 
   /**
