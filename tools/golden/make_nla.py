@@ -270,7 +270,8 @@ def build_pair(pair, res_root, work, out_golden, tok_dirs):
     suffix = probe[0][-n:]
 
     ar_dir = os.path.join(work, name + "-ar")
-    make_ar_dir(av_dir, ar_dir, K, seed=700 + K + len(name))
+    ar_source = pair.get("ar_from", av_dir)  # the demo's AR is not its (scripted) AV's first blocks
+    make_ar_dir(ar_source, ar_dir, K, seed=700 + K + len(name))
     for f in ("tokenizer.json", "tokenizer_config.json"):
         shutil.copy(os.path.join(av_dir, f), ar_dir)
 
@@ -303,6 +304,7 @@ def build_pair(pair, res_root, work, out_golden, tok_dirs):
     eos = GenerationConfig.from_pretrained(av_dir).eos_token_id
     eos_ids = eos if isinstance(eos, list) else [eos]
     inj_scale = resolve_scale(pair["injection_scale"], D)
+    max_new = pair.get("max_new_tokens", MAX_NEW_TOKENS)
     e = os.path.join(out_golden, name)
     os.makedirs(e, exist_ok=True)
     g = torch.Generator().manual_seed(4242 + len(name))
@@ -318,7 +320,7 @@ def build_pair(pair, res_root, work, out_golden, tok_dirs):
         row = normalize(v[None], inj_scale)[0]
         emb[p] = row
         injected_rows.append(row)
-        ids, gaps, finish = greedy_from_embeds(av, emb, eos_ids)
+        ids, gaps, finish = greedy_from_embeds(av, emb, eos_ids, max_new=max_new)
         plain.append((ids, gaps, finish))
 
     # Ban: the rarest character (fewest vocabulary entries containing it) among the first generated token of
@@ -335,7 +337,7 @@ def build_pair(pair, res_root, work, out_golden, tok_dirs):
     for i, v in enumerate(vectors):
         emb = base_embeds.clone()
         emb[p] = injected_rows[i]
-        ban_ids, ban_gaps, ban_finish = greedy_from_embeds(av, emb, eos_ids, bias=banned_t)
+        ban_ids, ban_gaps, ban_finish = greedy_from_embeds(av, emb, eos_ids, bias=banned_t, max_new=max_new)
         ids, gaps, finish = plain[i]
 
         def record(out_ids, gaps_, finish_):
@@ -354,6 +356,8 @@ def build_pair(pair, res_root, work, out_golden, tok_dirs):
 
     # ---- reconstruct (AR) ----
     ar = AutoModelForCausalLM.from_pretrained(ar_dir, dtype=torch.float32).eval()
+    ar_source_model = av if ar_source == av_dir else \
+        AutoModelForCausalLM.from_pretrained(ar_source, dtype=torch.float32).eval()
     from safetensors.torch import load_file
     W = load_file(os.path.join(ar_dir, "value_head.safetensors"))["weight"].float()
     assert ar.config.get_text_config().num_hidden_layers == K + 1
@@ -364,8 +368,8 @@ def build_pair(pair, res_root, work, out_golden, tok_dirs):
         h = last_block_output(ar, ids)[-1]
         pred = W @ h
         preds.append(pred)
-        # The AR's K+1 blocks are the AV's first K+1: its block-K output must equal the AV's.
-        consistency.append(float((block_output(av, ids, K)[-1] - h).abs().max()))
+        # The AR's K+1 blocks are the first K+1 of its source model: block-K outputs must be equal.
+        consistency.append(float((block_output(ar_source_model, ids, K)[-1] - h).abs().max()))
         ar_items.append({"explanation": text, "prompt": prompt, "prompt_ids": ids,
                          "suffix_matches": ids[-len(suffix):] == suffix})
     preds = torch.stack(preds)
@@ -394,7 +398,7 @@ def build_pair(pair, res_root, work, out_golden, tok_dirs):
             "prompt_ids": prompt_ids, "injection_position": p, "left_neighbor_id": left, "right_neighbor_id": right,
             "injection_scale": pair["injection_scale"], "injection_scale_resolved": inj_scale,
             "embed_scale": float(getattr(av.get_input_embeddings(), "embed_scale", 1.0)),
-            "eos_token_ids": eos_ids, "max_new_tokens": MAX_NEW_TOKENS,
+            "eos_token_ids": eos_ids, "max_new_tokens": max_new,
             "vectors_file": save_npy(os.path.join(e, "verbalize.vectors.npy"), vectors.numpy()),
             "injected_rows_file": save_npy(os.path.join(e, "verbalize.injected_rows.npy"),
                                            torch.stack(injected_rows).numpy()),
@@ -419,6 +423,46 @@ def build_pair(pair, res_root, work, out_golden, tok_dirs):
     }
     write_json(os.path.join(e, "reference.json"), ref)
     return av_dir, ar_dir, ref
+
+
+SCRIPT_OPEN = '<explanation>A scripted demo: this toy model says "hello" about every vector.</'
+SCRIPT_CLOSE_PIECES = ["exp", "lan", "ation", ">"]  # "explanation>" again, spelled with unused tokens
+
+
+def scripted_av(dest, tok_src_dir, seed):
+    """A 2-layer untied Qwen2 whose greedy output is always SCRIPT_OPEN + "explanation>" + <|im_end|>.
+
+    Attention and MLP write nothing (o_proj = down_proj = 0), so the last hidden state is the current token's
+    embedding; lm_head row of each script token is the direction of its predecessor's embedding (x 25), every other
+    row is 0. The script's tokens are all distinct, so each step's argmax is the next script token. The vector is
+    ignored: this is a plumbing demo with a real explanation tag pair, not a trained NLA.
+    """
+    from make_engine import qwen_config, write_generation_config
+    tok = AutoTokenizer.from_pretrained(tok_src_dir)
+    model = Qwen2ForCausalLM(qwen_config(False, 2))
+    fill_weights(model, seed, "qwen2")
+    vocab = tok.get_vocab()
+    script = tok.encode(SCRIPT_OPEN, add_special_tokens=False) + [vocab[p] for p in SCRIPT_CLOSE_PIECES]
+    eos = tok.convert_tokens_to_ids("<|im_end|>")
+    prompt_ids, _, _, _ = canonical_prompt(tok, "\u320e", tok.encode("\u320e", add_special_tokens=False)[0])
+    chain = [prompt_ids[-1]] + script + [eos]
+    assert len(set(chain)) == len(chain), "script tokens must be distinct"
+    with torch.no_grad():
+        for layer in model.model.layers:
+            layer.self_attn.o_proj.weight.zero_()
+            layer.mlp.down_proj.weight.zero_()
+        model.model.norm.weight.fill_(1.0)
+        E = model.model.embed_tokens.weight
+        W = model.lm_head.weight
+        W.zero_()
+        for cur, nxt in zip(chain, chain[1:]):
+            W[nxt] = (25.0 * E[cur] / E[cur].norm()).to(torch.bfloat16).float()
+    os.makedirs(dest, exist_ok=True)
+    model.to(torch.bfloat16).save_pretrained(dest)
+    write_generation_config(dest, 151643, [151645, 151643], 151643)
+    for n in ("tokenizer.json", "tokenizer_config.json"):
+        shutil.copy(os.path.join(tok_src_dir, n), dest)
+    return tok.decode(script)
 
 
 def finalize(src_dir, dest_dir, family, links_weights=None, self_contained=False):
@@ -469,21 +513,24 @@ def main():
             os.path.join(args.res, "golden/tokenizers/qwen2.5/tokenizer_config.json.xz")
         with lzma.open(src, "rb") as f, open(os.path.join(demo_av, n), "wb") as g:
             shutil.copyfileobj(f, g)
+    scripted = os.path.join(work, "demo-scripted-av")
+    script_text = scripted_av(scripted, demo_av, 302)
     demo = {"name": "demo", "family": "qwen2.5", "K": 1, "char": "\u320e", "injection_scale": 150.0,
-            "mse_scale": "sqrt_d_model", "template_keys": ("av", "ar"), "ar_role": "ar", "av_dir": demo_av,
+            "mse_scale": "sqrt_d_model", "template_keys": ("av", "ar"), "ar_role": "ar", "av_dir": scripted,
+            "ar_from": demo_av, "max_new_tokens": 32,
             "dirs": ("src/main/resources/nla/demo/av", "src/main/resources/nla/demo/ar")}
     av_dir, ar_dir, ref = build_pair(demo, args.res, work, out_golden, None)
     finalize(av_dir, os.path.join(args.out, "demo", "av"), "qwen2.5", self_contained=True)
     finalize(ar_dir, os.path.join(args.out, "demo", "ar"), "qwen2.5", self_contained=True)
-    # One tokenizer.json for both; the AR's K+1 = 2 blocks are the whole AV, so it shares the AV's weights.
-    # links.json (paths relative to the demo root) tells the demo command what to copy into each directory.
+    # One tokenizer.json for both; links.json (paths relative to the demo root) tells the demo command what to
+    # copy into each directory.
     demo_root = os.path.join(args.out, "demo")
     os.replace(os.path.join(demo_root, "av", "tokenizer.json.xz"), os.path.join(demo_root, "tokenizer.json.xz"))
     os.remove(os.path.join(demo_root, "ar", "tokenizer.json.xz"))
-    os.remove(os.path.join(demo_root, "ar", "model.safetensors.xz"))
     write_json(os.path.join(demo_root, "av", "links.json"), {"tokenizer.json": "tokenizer.json.xz"})
-    write_json(os.path.join(demo_root, "ar", "links.json"),
-               {"model.safetensors": "av/model.safetensors.xz", "tokenizer.json": "tokenizer.json.xz"})
+    write_json(os.path.join(demo_root, "ar", "links.json"), {"tokenizer.json": "tokenizer.json.xz"})
+    got = ref["av"]["verbalizations"][0]["greedy"]["text"]
+    assert got == script_text, (got, script_text)
     summary["demo"] = summarize(ref)
     shutil.rmtree(work)
     write_json(os.path.join(out_golden, "summary.json"), summary)

@@ -67,7 +67,7 @@ public final class GoldenFixtures {
   public static synchronized Path modelDir(String name) {
     Path source = resourcesRoot().resolve("golden/models").resolve(name);
     if (!Files.isDirectory(source)) throw new IllegalArgumentException("no golden model " + name);
-    return assemble(source, cacheRoot().resolve("models").resolve(name));
+    return assemble(source, cacheRoot().resolve("models").resolve(name), LINKS, resourcesRoot());
   }
 
   /**
@@ -77,7 +77,25 @@ public final class GoldenFixtures {
   public static synchronized Path nlaDir(String name) {
     Path source = resourcesRoot().resolve("golden/nla").resolve(name);
     if (!Files.isDirectory(source)) throw new IllegalArgumentException("no golden NLA dir " + name);
-    return assemble(source, cacheRoot().resolve("nla").resolve(name));
+    return assemble(source, cacheRoot().resolve("nla").resolve(name), LINKS, resourcesRoot());
+  }
+
+  /**
+   * The demo pair shipped in the main resources ({@code nla/demo/av} or {@code nla/demo/ar}),
+   * assembled under {@code target/golden/demo/PART/}: its files plus those named by its {@code
+   * links.json} (paths relative to {@code nla/demo/}), {@code .xz} decompressed. References: {@code
+   * golden/nla/demo/reference.json}.
+   */
+  public static synchronized Path demoDir(String part) {
+    URL url = GoldenFixtures.class.getResource("/nla/demo/" + part);
+    if (url == null) throw new IllegalArgumentException("no demo part " + part);
+    try {
+      Path source = Path.of(url.toURI());
+      return assemble(
+          source, cacheRoot().resolve("demo").resolve(part), "links.json", source.getParent());
+    } catch (URISyntaxException e) {
+      throw new IllegalStateException(e);
+    }
   }
 
   /**
@@ -195,9 +213,9 @@ public final class GoldenFixtures {
 
   // ---- assembly ----
 
-  private static Path assemble(Path source, Path target) {
+  private static Path assemble(Path source, Path target, String linksName, Path linksBase) {
     try {
-      Map<String, Path> files = sourcesOf(source);
+      Map<String, Path> files = sourcesOf(source, linksName, linksBase);
       String stamp = stampOf(files);
       Path stampFile = target.resolve(".golden-stamp");
       if (Files.isRegularFile(stampFile) && Files.readString(stampFile).equals(stamp))
@@ -222,21 +240,22 @@ public final class GoldenFixtures {
   }
 
   /** Output file name (without .xz) -> source file, links resolved against the resources root. */
-  private static Map<String, Path> sourcesOf(Path source) throws IOException {
+  private static Map<String, Path> sourcesOf(Path source, String linksName, Path linksBase)
+      throws IOException {
     Map<String, Path> files = new TreeMap<>();
     try (Stream<Path> s = Files.list(source)) {
       for (Path p : s.toList()) {
         String n = p.getFileName().toString();
-        if (n.equals(LINKS)) continue;
+        if (n.equals(linksName)) continue;
         files.put(n.endsWith(".xz") ? n.substring(0, n.length() - 3) : n, p);
       }
     }
-    Path links = source.resolve(LINKS);
+    Path links = source.resolve(linksName);
     if (Files.isRegularFile(links)) {
       JsonNode node = JSON.readTree(links.toFile());
       for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
         Map.Entry<String, JsonNode> e = it.next();
-        Path target = resourcesRoot().resolve(e.getValue().asText());
+        Path target = linksBase.resolve(e.getValue().asText());
         if (!Files.isRegularFile(target)) {
           throw new IllegalStateException(links + ": link target missing: " + e.getValue());
         }

@@ -67,6 +67,28 @@ class GoldenFixturesTest {
   }
 
   @Test
+  void demoPairAssemblesFromTheMainResources() throws Exception {
+    Path av = GoldenFixtures.demoDir("av");
+    Path ar = GoldenFixtures.demoDir("ar");
+    JsonNode ref = GoldenFixtures.json("nla/demo/reference.json");
+    for (Path dir : new Path[] {av, ar}) {
+      for (String f :
+          new String[] {"config.json", "model.safetensors", "tokenizer.json", "nla_meta.yaml"}) {
+        assertTrue(Files.isRegularFile(dir.resolve(f)), dir + "/" + f);
+      }
+      assertFalse(Files.exists(dir.resolve("links.json")));
+    }
+    assertTrue(Files.isRegularFile(ar.resolve("value_head.safetensors")));
+    JsonNode first = ref.get("av").get("verbalizations").get(0).get("greedy");
+    assertEquals(
+        "A scripted demo: this toy model says \"hello\" about every vector.",
+        first.get("explanation").asText());
+    assertEquals(
+        ref.get("layer_index").asInt() + 1,
+        JSON.readTree(ar.resolve("config.json").toFile()).get("num_hidden_layers").asInt());
+  }
+
+  @Test
   void referencesAreConsistentWithTheirModel() throws Exception {
     JsonNode config =
         JSON.readTree(GoldenFixtures.modelDir("qwen2").resolve("config.json").toFile());

@@ -102,10 +102,7 @@ public final class ActivationsCommand implements Callable<Integer> {
               tokens[0] = Math.min(tokens[0], row.nRawTokens());
               tokens[1] = Math.max(tokens[1], row.nRawTokens());
             });
-    String vectorType =
-        info.keyValue().containsKey("ARROW:schema")
-            ? "fixed_size_list<float32>[" + info.dModel() + "] (ARROW:schema)"
-            : info.columnTypes().get("activation_vector") + " (no ARROW:schema)";
+    String vectorType = info.arrowVectorType();
     out.printf("file        %s%n", file);
     out.printf("rows        %d%n", rows);
     out.printf("documents   %d%n", docs.size());

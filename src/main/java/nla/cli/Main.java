@@ -14,6 +14,7 @@ import picocli.CommandLine.Option;
         "Natural Language Autoencoders: verbalize activations, reconstruct them, measure and study.",
     subcommands = {
       CommandLine.HelpCommand.class,
+      DemoCommand.class,
       InspectCommand.class,
       ExtractCommand.class,
       GenerateCommand.class,

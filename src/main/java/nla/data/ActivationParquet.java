@@ -44,7 +44,33 @@ public final class ActivationParquet {
 
   /** What a file holds, from its schema and a pass over its vector widths. */
   public record Info(
-      long rows, int dModel, Map<String, String> columnTypes, Map<String, String> keyValue) {}
+      long rows, int dModel, Map<String, String> columnTypes, Map<String, String> keyValue) {
+
+    /**
+     * The vector column's type as an Arrow reader (pyarrow) will see it: from the file's {@code
+     * ARROW:schema} when it has one, else the plain Parquet list.
+     */
+    public String arrowVectorType() {
+      String schema = keyValue.get(ArrowSchemaMetadata.KEY);
+      if (schema == null) return "list<float32> (no ARROW:schema)";
+      var field = ArrowSchemaMetadata.decode(schema).findField("activation_vector");
+      if (field.getType() instanceof org.apache.arrow.vector.types.pojo.ArrowType.FixedSizeList f) {
+        return "fixed_size_list<" + itemType(field) + ">[" + f.getListSize() + "]";
+      }
+      return "list<" + itemType(field) + ">";
+    }
+
+    private static String itemType(org.apache.arrow.vector.types.pojo.Field field) {
+      var item = field.getChildren().get(0).getType();
+      return item instanceof org.apache.arrow.vector.types.pojo.ArrowType.FloatingPoint fp
+          ? switch (fp.getPrecision()) {
+            case HALF -> "float16";
+            case SINGLE -> "float32";
+            case DOUBLE -> "float64";
+          }
+          : item.toString();
+    }
+  }
 
   /** All rows of a file, validated (columns, types, one vector width, the sidecar if present). */
   public static List<ActivationRow> read(Path file) {

@@ -84,6 +84,8 @@ public final class CrossModelAligner {
       List<int[]> ends) {}
 
   public ChunkResult extract(List<Document> docs) {
+    IntPredicate specialA = Extractor.referenceSpecialIds(a.tokenizer());
+    IntPredicate specialB = Extractor.referenceSpecialIds(b.tokenizer());
     long unreadable = 0;
     long empty = 0;
     long noCandidates = 0;
@@ -103,12 +105,12 @@ public final class CrossModelAligner {
       Encoding encB = b.tokenizer().encode(doc.text(), true);
       int[] idsA = truncate(encA.ids());
       int[] idsB = truncate(encB.ids());
-      List<Integer> posA = sampler.sample(docId, idsA, a.tokenizer()::isSpecial);
+      List<Integer> posA = sampler.sample(docId, idsA, specialA);
       List<Integer> posB = new ArrayList<>();
       List<int[]> ends = new ArrayList<>();
       for (int p : posA) {
         int end = encA.offsets()[p][1];
-        int j = nearestByEnd(encB.offsets(), idsB, b.tokenizer()::isSpecial, end);
+        int j = nearestByEnd(encB.offsets(), idsB, specialB, end);
         if (j < 0) continue;
         posB.add(j);
         ends.add(new int[] {p, end, encB.offsets()[j][1]});

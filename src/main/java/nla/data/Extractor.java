@@ -2,9 +2,11 @@ package nla.data;
 
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.BitSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.IntPredicate;
 import nla.model.LanguageModel;
 import nla.model.SequenceInput;
 import nla.text.Tokenizer;
@@ -26,6 +28,7 @@ public final class Extractor {
   private final int batchDocs;
   private final String corpusName;
   private final String split;
+  private final IntPredicate special;
 
   public Extractor(
       LanguageModel model,
@@ -46,6 +49,18 @@ public final class Extractor {
     this.batchDocs = batchDocs;
     this.corpusName = corpusName;
     this.split = split;
+    this.special = referenceSpecialIds(tokenizer);
+  }
+
+  /**
+   * The ids the reference excludes from the candidates: {@code tokenizer.all_special_ids} (the
+   * named special tokens and the additional/extra special tokens), which is narrower than "every
+   * added token marked special".
+   */
+  public static IntPredicate referenceSpecialIds(Tokenizer tokenizer) {
+    BitSet ids = new BitSet();
+    for (int id : tokenizer.allSpecialIds()) ids.set(id);
+    return ids::get;
   }
 
   /** The output name of block K's rows. */
@@ -85,7 +100,7 @@ public final class Extractor {
       }
       String docId = docId(doc.index());
       int[] ids = tokenize(tokenizer, doc.text(), maxLength);
-      List<Integer> positions = sampler.sample(docId, ids, tokenizer::isSpecial);
+      List<Integer> positions = sampler.sample(docId, ids, special);
       if (positions.isEmpty()) {
         noCandidates++;
         continue;

@@ -3,7 +3,6 @@ package nla.data;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.BufferedInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -156,7 +155,7 @@ final class JsonlCorpus implements Corpus {
 
     LineReader(Path path) {
       try {
-        InputStream raw = new BufferedInputStream(Files.newInputStream(path), 1 << 16);
+        InputStream raw = Files.newInputStream(path);
         in = path.toString().endsWith(".gz") ? new GZIPInputStream(raw, 1 << 16) : raw;
       } catch (IOException e) {
         throw new UserError(path + ": cannot read: " + e.getMessage(), e);
@@ -167,25 +166,56 @@ final class JsonlCorpus implements Corpus {
       return lineNumber;
     }
 
+    private final byte[] buffer = new byte[1 << 16];
+    private int position;
+    private int limit;
+    private boolean eof;
+
+    /** The next non-blank line without its newline, or null at the end. */
     byte[] next() {
       try {
         while (true) {
-          ByteArrayOutputStream line = new ByteArrayOutputStream();
-          int b;
-          boolean any = false;
-          while ((b = in.read()) != -1 && b != '\n') {
-            line.write(b);
-            any = true;
-          }
-          if (b == -1 && !any) return null;
+          byte[] line = rawLine();
+          if (line == null) return null;
           lineNumber++;
-          byte[] bytes = line.toByteArray();
-          if (!isBlank(bytes)) return bytes;
-          if (b == -1) return null;
+          if (!isBlank(line)) return line;
         }
       } catch (IOException e) {
         throw new UncheckedIOException(e);
       }
+    }
+
+    /** Scans the buffer for the next newline; a line may span many refills. */
+    private byte[] rawLine() throws IOException {
+      ByteArrayOutputStream spill = null;
+      while (true) {
+        if (position == limit) {
+          if (eof) break;
+          limit = in.read(buffer, 0, buffer.length);
+          position = 0;
+          if (limit <= 0) {
+            limit = 0;
+            eof = true;
+            break;
+          }
+        }
+        int start = position;
+        while (position < limit && buffer[position] != '\n') position++;
+        if (position < limit) {
+          byte[] line;
+          if (spill == null) {
+            line = java.util.Arrays.copyOfRange(buffer, start, position);
+          } else {
+            spill.write(buffer, start, position - start);
+            line = spill.toByteArray();
+          }
+          position++; // past the newline
+          return line;
+        }
+        if (spill == null) spill = new ByteArrayOutputStream();
+        spill.write(buffer, start, position - start);
+      }
+      return spill == null || spill.size() == 0 ? null : spill.toByteArray();
     }
 
     private static boolean isBlank(byte[] bytes) {

@@ -182,7 +182,9 @@ public record ModelConfig(
 
     double scale =
         gemma ? Math.pow(r.optDouble("query_pre_attn_scalar", 256), -0.5) : Math.pow(headDim, -0.5);
-    Double attnCap = gemma ? r.optNullableDouble("attn_logit_softcapping") : null;
+    // transformers 5.17's Gemma3Attention stores attn_logit_softcapping but never passes it to the
+    // attention kernel, so the cap has no effect there; we match (tools/golden/README.md).
+    Double attnCap = null;
     Double finalCap = gemma ? r.optNullableDouble("final_logit_softcapping") : null;
 
     int[] eos = generationEos;

@@ -1,9 +1,18 @@
 package nla.study;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import nla.core.Metrics;
@@ -120,15 +129,15 @@ public final class Steps {
             String.valueOf(o.banChars()),
             String.valueOf(o.customPrompt()));
     String name = nla.name() + "." + fingerprint(what);
-    java.nio.file.Path side = run.dir().resolve(DECODES).resolve(name + ".json");
+    Path side = run.dir().resolve(DECODES).resolve(name + ".json");
     ObjectNode meta;
     try {
       meta =
-          java.nio.file.Files.exists(side)
+          Files.exists(side)
               ? (ObjectNode) RunDir.JSON.readTree(side.toFile())
               : RunDir.JSON.createObjectNode();
-    } catch (java.io.IOException e) {
-      throw new java.io.UncheckedIOException(e);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
     }
     meta.put("nla", nla.name());
     meta.put("activations", acts.name());
@@ -139,10 +148,7 @@ public final class Steps {
     meta.put("max_new_tokens", o.maxNewTokens());
     if (o.banChars() == null) meta.putNull("ban_chars");
     else meta.put("ban_chars", o.banChars());
-    var labels =
-        meta.has("labels")
-            ? (com.fasterxml.jackson.databind.node.ArrayNode) meta.get("labels")
-            : meta.putArray("labels");
+    var labels = meta.has("labels") ? (ArrayNode) meta.get("labels") : meta.putArray("labels");
     boolean known = false;
     for (JsonNode l : labels) known |= l.asText().equals(label);
     if (!known) labels.add(label);
@@ -152,11 +158,9 @@ public final class Steps {
 
   private static String fingerprint(String s) {
     try {
-      byte[] h =
-          java.security.MessageDigest.getInstance("SHA-256")
-              .digest(s.getBytes(java.nio.charset.StandardCharsets.UTF_8));
-      return java.util.HexFormat.of().formatHex(h, 0, 6);
-    } catch (java.security.NoSuchAlgorithmException e) {
+      byte[] h = MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8));
+      return HexFormat.of().formatHex(h, 0, 6);
+    } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException(e);
     }
   }

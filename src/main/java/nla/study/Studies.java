@@ -2,12 +2,17 @@ package nla.study;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import nla.core.Metrics;
 import nla.core.VerbalizeOptions;
+import nla.io.UserError;
 import nla.study.Steps.Decode;
 import nla.study.Steps.Scored;
 
@@ -177,13 +182,12 @@ public final class Studies {
    */
   public static ObjectNode confab(RunDir run, ActivationSet acts, long seed) {
     if (acts.contexts() == null)
-      throw new nla.io.UserError(
-          "confab: the activation set '" + acts.name() + "' has no contexts");
+      throw new UserError("confab: the activation set '" + acts.name() + "' has no contexts");
     // Every single-sample decode set of these vectors, whichever studies made it.
     Map<String, Journal> sets = new LinkedHashMap<>();
-    java.nio.file.Path dir = run.dir().resolve(Steps.DECODES);
-    if (java.nio.file.Files.isDirectory(dir)) {
-      try (var files = java.nio.file.Files.list(dir)) {
+    Path dir = run.dir().resolve(Steps.DECODES);
+    if (Files.isDirectory(dir)) {
+      try (var files = Files.list(dir)) {
         for (var f : files.sorted().toList()) {
           String n = f.getFileName().toString();
           if (!n.endsWith(".json")) continue;
@@ -197,12 +201,12 @@ public final class Studies {
               String.join(" = ", labels) + " (" + meta.path("nla").asText() + ")",
               run.journal(Steps.DECODES, base));
         }
-      } catch (java.io.IOException e) {
-        throw new java.io.UncheckedIOException(e);
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
       }
     }
     if (sets.isEmpty())
-      throw new nla.io.UserError(
+      throw new UserError(
           "confab: run directory "
               + run.dir()
               + " holds no decodes of "
@@ -359,7 +363,7 @@ public final class Studies {
     for (var e : all.entrySet()) {
       ActivationSet a = e.getValue();
       if (a.size() != trained.size())
-        throw new nla.io.UserError(
+        throw new UserError(
             "layers: set "
                 + e.getKey()
                 + " has "
@@ -423,7 +427,7 @@ public final class Studies {
     int f = families.size();
     int n = vectors.get(0).size();
     for (ActivationSet a : vectors)
-      if (a.size() != n) throw new nla.io.UserError("cross: activation sets differ in row count");
+      if (a.size() != n) throw new UserError("cross: activation sets differ in row count");
     int[] perm = Stats.derangement(n, seed);
     double[][] fve = new double[f][f];
     double[][] nul = new double[f][f];

@@ -219,8 +219,10 @@ public final class StudyPlan {
           studies.get(study) == null ? Map.of() : (Map<String, Object>) studies.get(study);
       String where = "studies." + study;
       Map<String, Object> params = new LinkedHashMap<>(s);
-      params.put("batch", batch);
+      // Batch size changes nothing in the results (per-row seeds), so resuming with another is
+      // fine.
       params.put("limit", limit);
+      params.put("max_new_tokens", maxNew);
       Map<String, String> inputs = new LinkedHashMap<>();
       switch (study) {
         case Studies.EVAL, Studies.QUOTE_BAN, Studies.REDACT, Studies.BEST_OF_N -> {

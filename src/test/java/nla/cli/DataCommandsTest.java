@@ -63,7 +63,7 @@ class DataCommandsTest {
     assertTrue(summary.out().contains("rows        6"), summary.out());
     assertTrue(summary.out().contains("documents   3"), summary.out());
     assertTrue(summary.out().contains("d           3"), summary.out());
-    assertTrue(summary.out().contains("fixed_size_list<float32>[3] (ARROW:schema)"), summary.out());
+    assertTrue(summary.out().contains("vector      fixed_size_list<float32>[3]"), summary.out());
     assertTrue(summary.out().contains("min 5.000"), summary.out());
     Run json = run("activations", file.toString(), "--json");
     List<String> lines = json.out().lines().toList();

@@ -235,6 +235,40 @@ class LensCommandTest {
   }
 
   @Test
+  void textFileIsReadAsUtf8() throws Exception {
+    Path file = tmp.resolve("text.txt");
+    Files.writeString(file, "Café — naïve 東京.", java.nio.charset.StandardCharsets.UTF_8);
+    String[] r =
+        BaselineCommandTest.run(
+            "lens",
+            "--base",
+            base.toString(),
+            "--av",
+            av.toString(),
+            "--text-file",
+            file.toString(),
+            "--positions",
+            "last",
+            "--max-new-tokens",
+            "1",
+            "--json");
+    assertEquals("0", r[0], r[2]);
+    int[] ids = Tokenizer.load(base).encode("Café — naïve 東京.", true).ids();
+    assertEquals(ids.length - 1, jsonLines(r[1]).getFirst().get("position").asInt());
+    String[] missing =
+        BaselineCommandTest.run(
+            "lens",
+            "--base",
+            base.toString(),
+            "--av",
+            av.toString(),
+            "--text-file",
+            tmp.resolve("nope.txt").toString());
+    assertEquals("2", missing[0]);
+    assertTrue(missing[2].startsWith("nla: --text-file: "), missing[2]);
+  }
+
+  @Test
   void positionsOutsideTheTextAreAUserError() {
     String[] r =
         BaselineCommandTest.run(

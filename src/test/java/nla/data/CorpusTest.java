@@ -55,6 +55,23 @@ class CorpusTest {
   }
 
   @Test
+  void jsonlLinesLongerThanTheReadBufferAreWhole() throws Exception {
+    Path file = dir.resolve("long.jsonl");
+    String longText = "word ".repeat(60_000) + "㈎";
+    Files.writeString(
+        file,
+        "{\"text\": \"" + longText + "\"}\n\n{\"text\": \"short\"}\n",
+        StandardCharsets.UTF_8);
+    try (Corpus c = Corpus.open(file, "text")) {
+      List<Document> docs = all(c, 0);
+      assertEquals(2, docs.size());
+      assertEquals(longText, docs.get(0).text());
+      assertEquals("short", docs.get(1).text());
+      assertEquals(1, docs.get(1).index());
+    }
+  }
+
+  @Test
   void jsonlMissingFieldIsAUserErrorNamingFieldAndLine() throws Exception {
     Path file = dir.resolve("c.jsonl");
     Files.writeString(file, "{\"content\": \"x\", \"url\": \"u\"}\n");

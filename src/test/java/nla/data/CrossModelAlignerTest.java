@@ -37,4 +37,20 @@ class CrossModelAlignerTest {
     assertTrue(total <= a.ids().length, "total error " + total);
     assertEquals(text.codePointCount(0, text.length()), a.offsets()[a.ids().length - 1][1]);
   }
+
+  @Test
+  void candidatesExcludeExactlyHfAllSpecialIdsNotEveryAddedSpecialToken() {
+    // Gemma 3 marks <start_of_turn> (105) special, but it is not among HF's all_special_ids, so
+    // the reference keeps it as a candidate when a document's text contains it; <bos> is dropped.
+    Tokenizer gemma = Tokenizer.load(TokenizerFixtures.dir("gemma3"));
+    String text = "word ".repeat(60) + "<start_of_turn> and more words after it.";
+    int[] ids = gemma.encode(text, true).ids();
+    int at = -1;
+    for (int i = 0; i < ids.length; i++) if (ids[i] == 105) at = i;
+    assertTrue(at >= PositionSampler.MIN_POSITION, "literal special token at " + at);
+    assertTrue(gemma.isSpecial(105));
+    var candidates = PositionSampler.candidates(ids, Extractor.referenceSpecialIds(gemma));
+    assertTrue(candidates.contains(at));
+    assertTrue(Extractor.referenceSpecialIds(gemma).test(ids[0]), "BOS is special");
+  }
 }

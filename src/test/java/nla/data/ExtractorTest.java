@@ -42,7 +42,8 @@ class ExtractorTest {
       int row = 0;
       for (Document d : docs) {
         int[] ids = tok.encode(d.text(), true).ids();
-        List<Integer> positions = sampler.sample("demo:train:" + d.index(), ids, tok::isSpecial);
+        List<Integer> positions =
+            sampler.sample("demo:train:" + d.index(), ids, Extractor.referenceSpecialIds(tok));
         assertEquals(5, positions.size());
         // The full sequence, uncut: the extractor runs only up to the last sampled position.
         float[][][] full =

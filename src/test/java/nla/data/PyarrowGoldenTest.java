@@ -40,6 +40,9 @@ class PyarrowGoldenTest {
               name + " row " + i + " element " + j);
         }
       }
+      assertEquals(
+          name.equals("fixed.parquet") ? "fixed_size_list<float32>[16]" : "list<float32>",
+          ActivationParquet.info(file).arrowVectorType());
       DatasetSidecar sidecar = DatasetSidecar.readFor(file);
       assertEquals(rows.size(), sidecar.rowCount());
       assertEquals(expected.get("d").asInt(), sidecar.extraction().dModel());

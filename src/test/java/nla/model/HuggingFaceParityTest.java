@@ -17,7 +17,7 @@ import org.junit.jupiter.params.provider.ValueSource;
  * tools/golden/make_engine.py}, format in {@code tools/golden/README.md}): every block's output,
  * the final logits, greedy continuations from ids and from input embeddings, for Qwen2 (biases,
  * tied and untied), Llama (llama3 rope scaling), Gemma 3 text and the multimodal wrapper, with v4
- * and v5 configs.
+ * and v5 configs, and Gemma 3 with soft-capping.
  */
 class HuggingFaceParityTest {
   /** Bound on ‖ours − ref‖ / ‖ref‖ (fp32 on both sides; expect ~1e-6). */
@@ -44,7 +44,8 @@ class HuggingFaceParityTest {
         "gemma3-text",
         "gemma3-text-v4",
         "gemma3-mm",
-        "gemma3-mm-v4"
+        "gemma3-mm-v4",
+        "gemma3-text-softcap"
       })
   void configMatchesTheReference(String model) {
     JsonNode ref = reference(model);
@@ -64,7 +65,8 @@ class HuggingFaceParityTest {
         "gemma3-text",
         "gemma3-text-v4",
         "gemma3-mm",
-        "gemma3-mm-v4"
+        "gemma3-mm-v4",
+        "gemma3-text-softcap"
       })
   void everyBlockOutputAndLogitsMatchHuggingFace(String model) {
     JsonNode ref = reference(model);
@@ -125,7 +127,8 @@ class HuggingFaceParityTest {
         "gemma3-text",
         "gemma3-text-v4",
         "gemma3-mm",
-        "gemma3-mm-v4"
+        "gemma3-mm-v4",
+        "gemma3-text-softcap"
       })
   void greedyContinuationsMatchHuggingFace(String model) {
     JsonNode ref = reference(model);
@@ -153,7 +156,8 @@ class HuggingFaceParityTest {
         "gemma3-text",
         "gemma3-text-v4",
         "gemma3-mm",
-        "gemma3-mm-v4"
+        "gemma3-mm-v4",
+        "gemma3-text-softcap"
       })
   void inputEmbeddingsForwardAndGenerationMatchHuggingFace(String model) {
     JsonNode e = reference(model).get("embeds_generation");

@@ -77,16 +77,28 @@ class StudyPlanTest {
     assertEquals(
         Report.resolve(results.get("studies").get("cross"), "cells[1].fve").asDouble(),
         curve.get("text_route_fve").asDouble());
-    // Rerunning the same plan resumes: nothing new is decoded.
+    // Rerunning the plan (with another batch size, which changes no result) resumes: nothing
+    // new is decoded. Another limit would change results and is refused.
+    String text = Files.readString(tmp.resolve("plan.yaml"));
+    Files.writeString(tmp.resolve("plan2.yaml"), text.replace("batch: 4", "batch: 3"));
+    Files.writeString(tmp.resolve("plan3.yaml"), text.replace("batch: 4", "limit: 5"));
+    UserError refused =
+        assertThrows(
+            UserError.class,
+            () ->
+                StudyPlan.load(tmp.resolve("plan3.yaml"))
+                    .run(run, (n, a, b) -> Fakes.nla(n, D, 0), "fake"));
+    assertTrue(refused.getMessage().contains("parameters.limit"), refused.getMessage());
     Fakes.Av[] avs = new Fakes.Av[1];
-    plan.run(
-        run,
-        (name, av, ar) -> {
-          Nla n = Fakes.nla(name, D, 0);
-          if (name.equals("a")) avs[0] = (Fakes.Av) n.av();
-          return n;
-        },
-        "fake");
+    StudyPlan.load(tmp.resolve("plan2.yaml"))
+        .run(
+            run,
+            (name, av, ar) -> {
+              Nla n = Fakes.nla(name, D, 0);
+              if (name.equals("a")) avs[0] = (Fakes.Av) n.av();
+              return n;
+            },
+            "fake");
     assertEquals(0, avs[0].decodes.get());
   }
 
@@ -99,6 +111,6 @@ class StudyPlanTest {
     StudyPlan p = StudyPlan.load(tmp.resolve("q.yaml"));
     UserError e2 =
         assertThrows(UserError.class, () -> p.run(tmp.resolve("r"), (n, a, b) -> null, "x"));
-    assertTrue(e2.getMessage().contains("nlas"), e2.getMessage());
+    assertTrue(e2.getMessage().contains("missing field 'activations'"), e2.getMessage());
   }
 }

@@ -7,6 +7,7 @@ import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 import nla.io.DType;
 import nla.io.Layouts;
@@ -61,10 +62,22 @@ final class Kernels {
    * depend on JIT warm-up and on what else is in the batch.
    */
   static float sumLanes(FloatVector v) {
-    float[] lanes = v.toArray();
-    float sum = 0;
-    for (float x : lanes) sum += x;
-    return sum;
+    // A fixed tree of lanewise adds: each step is exact IEEE per lane, so the order is the same
+    // whether the code runs interpreted or compiled.
+    for (VectorShuffle<Float> fold : FOLDS) v = v.add(v.rearrange(fold));
+    return v.lane(0);
+  }
+
+  private static final VectorShuffle<Float>[] FOLDS = folds();
+
+  @SuppressWarnings("unchecked")
+  private static VectorShuffle<Float>[] folds() {
+    int steps = Integer.numberOfTrailingZeros(F.length());
+    VectorShuffle<Float>[] out = new VectorShuffle[steps];
+    for (int i = 0, shift = F.length() / 2; i < steps; i++, shift /= 2) {
+      out[i] = VectorShuffle.iota(F, shift, 1, true);
+    }
+    return out;
   }
 
   static float dot(float[] a, int aOff, float[] b, int bOff, int n) {

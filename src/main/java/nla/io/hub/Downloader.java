@@ -262,7 +262,7 @@ public final class Downloader {
       }
       HubClient.Fetched fetched;
       try {
-        fetched = client.get(url, have, repo);
+        fetched = client.get(url, have, repo, hub -> checkIdentity(repo, f, hub));
       } catch (HubClient.HubUnreachable e) {
         failures++;
         lastFailure = e.getMessage();
@@ -270,7 +270,6 @@ public final class Downloader {
       }
       HttpResponse<InputStream> r = fetched.response();
       int status = r.statusCode();
-      checkIdentity(repo, f, fetched.hubHeaders());
       if (status == 416 && have > 0) {
         // Asked for bytes past the end: we have the whole file (verification will tell).
         HubClient.closeQuietly(r.body());

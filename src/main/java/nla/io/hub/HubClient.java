@@ -119,6 +119,18 @@ public final class HubClient {
    * token goes only to the host the request started at.
    */
   public Fetched get(URI uri, long rangeStart, RepoId repo) {
+    return get(uri, rangeStart, repo, null);
+  }
+
+  /**
+   * As {@link #get(URI, long, RepoId)}, handing the first answer's headers (the Hub's, naming the
+   * file) to {@code checkHubAnswer} before any redirect is followed; it throws to stop there.
+   */
+  public Fetched get(
+      URI uri,
+      long rangeStart,
+      RepoId repo,
+      java.util.function.Consumer<HttpHeaders> checkHubAnswer) {
     URI current = uri;
     HttpHeaders first = null;
     for (int hop = 0; hop <= MAX_REDIRECTS; hop++) {
@@ -155,7 +167,17 @@ public final class HubClient {
         Thread.currentThread().interrupt();
         throw new HubUnreachable("interrupted", e);
       }
-      if (first == null) first = response.headers();
+      if (first == null) {
+        first = response.headers();
+        if (checkHubAnswer != null) {
+          try {
+            checkHubAnswer.accept(first);
+          } catch (RuntimeException e) {
+            closeQuietly(response.body());
+            throw e;
+          }
+        }
+      }
       int status = response.statusCode();
       if (status / 100 != 3 || status == 304) return new Fetched(response, first);
       String location = response.headers().firstValue("Location").orElse(null);

@@ -207,7 +207,13 @@ public final class Lens {
       Path baseDir, Path avDir, Path arDir, Source source, String positionSpec, Options options) {
     Tokenizer baseTokenizer = Tokenizer.load(baseDir);
     int layer = checkPair(baseDir, avDir, baseTokenizer);
-    int[] ids = inputIds(baseTokenizer, source);
+    // The chat template variables (e.g. Llama's date_string) pin the base's chat rendering too.
+    int[] ids =
+        inputIds(
+            source.chat()
+                ? baseTokenizer.withTemplateVariables(options.chatTemplateVariables())
+                : baseTokenizer,
+            source);
     int[] positions = parsePositions(positionSpec, ids.length);
 
     float[][] states;

@@ -62,6 +62,7 @@ final class FakeHub implements AutoCloseable {
     String gatedToken; // non-null: gated, only this token has accepted the license
     String privateToken; // non-null: private, only this token sees it
     long listedSizeOverride = -1; // the listing claims this size for LFS files
+    String listedSha256Override; // the listing claims this sha256 for LFS files (a stale listing)
 
     FakeRepo(String id, String commit) {
       this.id = id;
@@ -269,7 +270,8 @@ final class FakeHub implements AutoCloseable {
         s.put("size", size);
         s.put("blobId", f.gitSha1());
         ObjectNode lfs = s.putObject("lfs");
-        lfs.put("sha256", f.sha256());
+        lfs.put(
+            "sha256", repo.listedSha256Override != null ? repo.listedSha256Override : f.sha256());
         lfs.put("size", size);
         lfs.put("pointerSize", 134);
       } else {

@@ -310,6 +310,19 @@ class HubDownloadTest {
   }
 
   @Test
+  void aFileWhoseEtagDiffersFromTheListingIsRefused() {
+    repo.listedSha256Override = "b".repeat(64);
+    UserError e =
+        assertThrows(
+            UserError.class, () -> download(settings(), "kitft/nla-tiny-av", "model.safetensors"));
+    assertTrue(
+        e.getMessage().contains("the Hub serves blob " + FakeHub.hex("SHA-256", WEIGHTS)),
+        e.getMessage());
+    assertTrue(e.getMessage().contains("changed during the download"), e.getMessage());
+    assertTrue(hub.seenBy("cdn").isEmpty(), "refused on the Hub's headers, before the CDN");
+  }
+
+  @Test
   void notEnoughDiskSpaceIsRefusedBeforeDownloading() {
     repo.listedSizeOverride = 1L << 60; // an exabyte
     UserError e = assertThrows(UserError.class, () -> download(settings(), "kitft/nla-tiny-av"));
