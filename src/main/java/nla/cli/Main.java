@@ -78,9 +78,15 @@ public final class Main implements Runnable {
         });
     cl.setParameterExceptionHandler(
         (ex, args) -> {
+          // One line, like every other user error: the message, then where to look.
           CommandLine c = ex.getCommandLine();
-          c.getErr().println("nla: " + oneLine(ex.getMessage()));
-          c.getErr().println("Try '" + c.getCommandSpec().qualifiedName() + " --help'.");
+          c.getErr()
+              .println(
+                  "nla: "
+                      + oneLine(ex.getMessage())
+                      + " (see '"
+                      + c.getCommandSpec().qualifiedName()
+                      + " --help')");
           return EXIT_USER_ERROR;
         });
     return cl;
