@@ -203,7 +203,7 @@ public final class CpuBackend implements Backend {
     int groups = p.numHeads() / p.numKvHeads();
     for (AttentionSlice s : batch) {
       CpuKvCache c = (CpuKvCache) s.cache();
-      c.ensureCapacity(c.length() + s.count());
+      c.ensureCapacity(p.layer(), c.length() + s.count());
       int start = c.length();
       System.arraycopy(
           ks.data(), s.firstRow() * kvDim, c.keys[p.layer()], start * kvDim, s.count() * kvDim);
