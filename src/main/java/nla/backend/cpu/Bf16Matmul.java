@@ -29,6 +29,10 @@ final class Bf16Matmul {
   static final int L = F.length();
   static final int BLOCK = 2 * L;
   static final int SCRATCH = 16 * L;
+  // Up to here a 4-token activation tile (16k bytes) fits in L1 beside the streaming weights.
+  static final int TOKENS_OUTER_MAX_K = 2048;
+  // Rows per block in that order: 64 rows of k <= 2048 bf16 weights (<= 256 KiB) stay in L2.
+  static final int ROW_BLOCK = 64;
   private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
 
   private Bf16Matmul() {}
@@ -245,6 +249,26 @@ final class Bf16Matmul {
       int yStride,
       float[] scratch) {
     int r = r0;
+    if (n > 4 && k <= TOKENS_OUTER_MAX_K) {
+      // Four tokens' activations (16k bytes) stay in L1 while a block of weight rows (in L2)
+      // streams past: half the L2 traffic of re-reading the activations for every 4 rows.
+      int rEnd = r0 + (r1 - r0) / 4 * 4;
+      for (int b0 = r0; b0 < rEnd; b0 += ROW_BLOCK) {
+        int b1 = Math.min(rEnd, b0 + ROW_BLOCK);
+        int t = 0;
+        for (; t + 4 <= n; t += 4) {
+          for (int rr = b0; rr < b1; rr += 4) {
+            tile4x4(w, rr, xp, t, k, scratch, y, t * yStride + yOff + rr - r0, yStride);
+          }
+        }
+        for (; t < n; t++) {
+          for (int rr = b0; rr < b1; rr += 4) {
+            tile4x1(w, rr, xp, t, k, y, t * yStride + yOff + rr - r0, 1);
+          }
+        }
+      }
+      r = rEnd;
+    }
     for (; r + 4 <= r1; r += 4) {
       int t = 0;
       for (; t + 4 <= n; t += 4) {
