@@ -42,8 +42,14 @@ final class Bf16Matmul {
    */
   static float[] pairLayout(float[] x, int n, int k) {
     float[] p = new float[n * k];
+    pairLayout(x, p, 0, n, k);
+    return p;
+  }
+
+  /** Rows {@code [from, to)} of {@link #pairLayout(float[], int, int)} into {@code p}. */
+  static void pairLayout(float[] x, float[] p, int from, int to, int k) {
     int blocks = k / BLOCK;
-    for (int t = 0; t < n; t++) {
+    for (int t = from; t < to; t++) {
       int base = t * k;
       for (int b = 0; b < blocks; b++) {
         int o = base + b * BLOCK;
@@ -54,7 +60,6 @@ final class Bf16Matmul {
       }
       System.arraycopy(x, base + blocks * BLOCK, p, base + blocks * BLOCK, k - blocks * BLOCK);
     }
-    return p;
   }
 
   private static float tail(MemorySegment w, long rowByte, float[] xp, int xOff, int k, float s) {

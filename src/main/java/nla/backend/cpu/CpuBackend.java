@@ -138,7 +138,7 @@ public final class CpuBackend implements Backend {
     }
     int n = in.rows();
     int k = in.cols();
-    float[] xp = Bf16Matmul.pairLayout(in.data(), n, k);
+    float[] xp = pairLayout(in);
     CpuTensor[] outs = new CpuTensor[ws.length];
     RowTasks tasks = new RowTasks();
     for (int i = 0; i < ws.length; i++) {
@@ -184,7 +184,7 @@ public final class CpuBackend implements Backend {
     int n = in.rows();
     int k = in.cols();
     int ff = g.rows;
-    float[] xp = Bf16Matmul.pairLayout(in.data(), n, k);
+    float[] xp = pairLayout(in);
     CpuTensor out = new CpuTensor(n, ff);
     float[] od = out.data();
     RowTasks tasks = new RowTasks();
@@ -209,6 +209,17 @@ public final class CpuBackend implements Backend {
           }
         });
     return out;
+  }
+
+  /** {@link Bf16Matmul#pairLayout} spread over the pool: at prefill it is megabytes of copying. */
+  private float[] pairLayout(CpuTensor in) {
+    int k = in.cols();
+    float[] p = new float[in.rows() * k];
+    parallelChunks(
+        in.rows(),
+        (long) in.rows() * k,
+        (from, to) -> Bf16Matmul.pairLayout(in.data(), p, from, to, k));
+    return p;
   }
 
   /** Contiguous row ranges of several weights, in multiples of 4 rows, a few per thread. */
