@@ -3,6 +3,8 @@ package nla.cli;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import nla.data.ActivationParquet;
+import nla.data.ActivationRow;
 import nla.io.Npy;
 import nla.io.UserError;
 
@@ -22,10 +24,9 @@ final class VectorInput {
     if (name.endsWith(".npy")) {
       all = Npy.read(file);
     } else if (name.endsWith(".parquet")) {
-      throw new UserError(
-          "--vectors: "
-              + file
-              + ": activation parquet input is not available in this build; use .npy");
+      List<ActivationRow> table = ActivationParquet.read(file);
+      all = new float[table.size()][];
+      for (int i = 0; i < all.length; i++) all[i] = table.get(i).activationVector();
     } else {
       throw new UserError("--vectors: " + file + ": expected a .npy or .parquet file");
     }
