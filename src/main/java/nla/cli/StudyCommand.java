@@ -106,6 +106,7 @@ final class StudyCommand implements Runnable {
 
     Map<String, Object> root() {
       if (batch < 1) throw new UserError("--batch: must be >= 1, got " + batch);
+      if (limit != null && limit < 1) throw new UserError("--limit: must be >= 1, got " + limit);
       Map<String, Object> m = new LinkedHashMap<>();
       m.put("seed", seed);
       m.put("batch", batch);
