@@ -16,6 +16,7 @@ import nla.data.DatasetSidecar;
 import nla.data.ExtractionJob;
 import nla.data.ExtractionStats;
 import nla.data.PositionSampler;
+import nla.data.Progress;
 import nla.io.ModelPaths;
 import nla.io.UserError;
 import nla.model.LanguageModel;
@@ -192,8 +193,7 @@ public final class AlignCommand implements Callable<Integer> {
               batch,
               corpusName,
               split);
-      ExtractionStats stats =
-          job.run(corpus, aligner::extract, TerminalProgress.forTerminal("align"));
+      ExtractionStats stats = job.run(corpus, aligner::extract, Progress.onTerminal("align"));
       double mean = meanError(report);
       var o = spec.commandLine().getOut();
       for (ExtractionJob.Output output : outputs.values())

@@ -11,6 +11,7 @@ import nla.data.ExtractionJob;
 import nla.data.ExtractionStats;
 import nla.data.Extractor;
 import nla.data.PositionSampler;
+import nla.data.Progress;
 import nla.io.ModelPaths;
 import nla.io.UserError;
 import nla.model.LanguageModel;
@@ -207,8 +208,7 @@ public final class ExtractCorpusCommand implements Callable<Integer> {
               batch,
               corpusName,
               split);
-      ExtractionStats stats =
-          job.run(corpus, extractor::extract, TerminalProgress.forTerminal("extract"));
+      ExtractionStats stats = job.run(corpus, extractor::extract, Progress.onTerminal("extract"));
       var o = spec.commandLine().getOut();
       for (ExtractionJob.Output output : outputs.values()) {
         o.printf(

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import nla.io.ProgressBar;
 import org.ejml.data.DMatrixRMaj;
 
 /**
@@ -54,7 +55,7 @@ public final class RidgeStudy {
             new Dir(nameB + "->" + nameA, tb, ta, eb, ea));
     int total = dirs.size() * p.kernels().size() * p.ns().size();
     ArrayNode curves = Studies.arr();
-    try (Progress prog = new Progress("ridge", total, j.size())) {
+    try (ProgressBar prog = ProgressBar.onTerminal("ridge", "it").start(total, j.size())) {
       for (Dir d : dirs)
         for (Ridge.Kernel k : p.kernels()) {
           List<Ridge.ScalingPoint> curve = new ArrayList<>();
@@ -81,7 +82,7 @@ public final class RidgeStudy {
               rec.put("fve", fve);
               rec.put("fit_seconds", (System.nanoTime() - t0) / 1e9);
               j.append(rec);
-              prog.step(1);
+              prog.advance(1);
             }
             JsonNode r = j.get(key);
             curve.add(

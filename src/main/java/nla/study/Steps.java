@@ -18,6 +18,7 @@ import java.util.Map;
 import nla.core.Metrics;
 import nla.core.Verbalization;
 import nla.core.VerbalizeOptions;
+import nla.io.ProgressBar;
 
 /**
  * The resumable steps every study is made of: decoding rows with an AV and scoring explanations
@@ -65,7 +66,8 @@ public final class Steps {
     int samples = options.samples();
     List<Integer> todo = new ArrayList<>();
     for (int r = 0; r < n; r++) if (!allSamples(j, r, samples)) todo.add(r);
-    try (Progress p = new Progress(study + " " + set + " (AV)", n, n - todo.size())) {
+    try (ProgressBar p =
+        ProgressBar.onTerminal(study + " " + set + " (AV)", "it").start(n, n - todo.size())) {
       for (int from = 0; from < todo.size(); from += batchRows) {
         List<Integer> rows = todo.subList(from, Math.min(todo.size(), from + batchRows));
         List<float[]> vectors = new ArrayList<>();
@@ -87,7 +89,7 @@ public final class Steps {
           rec.put("missing_tag", v.missingTag());
           j.append(rec);
         }
-        p.step(rows.size());
+        p.advance(rows.size());
       }
     }
     Decode[][] result = new Decode[n][samples];
@@ -210,8 +212,9 @@ public final class Steps {
     Journal j = run.journal(study, name);
     List<Integer> todo = new ArrayList<>();
     for (int i = 0; i < keys.size(); i++) if (!j.has(keys.get(i))) todo.add(i);
-    try (Progress p =
-        new Progress(study + " " + name + " (AR)", keys.size(), keys.size() - todo.size())) {
+    try (ProgressBar p =
+        ProgressBar.onTerminal(study + " " + name + " (AR)", "it")
+            .start(keys.size(), keys.size() - todo.size())) {
       for (int from = 0; from < todo.size(); from += batch) {
         List<Integer> idx = todo.subList(from, Math.min(todo.size(), from + batch));
         List<String> in = new ArrayList<>();
@@ -231,7 +234,7 @@ public final class Steps {
           }
           j.append(rec);
         }
-        p.step(idx.size());
+        p.advance(idx.size());
       }
     }
     List<List<Scored>> out = new ArrayList<>();

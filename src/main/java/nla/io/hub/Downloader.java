@@ -31,6 +31,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import nla.io.ProgressBar;
 import nla.io.UserError;
 
 /**
@@ -508,9 +509,9 @@ public final class Downloader {
               + ": "
               + repo
               + " needs "
-              + TerminalProgress.bytes(needed)
+              + ProgressBar.bytes(needed)
               + ", "
-              + TerminalProgress.bytes(usable)
+              + ProgressBar.bytes(usable)
               + " are free; free some space or set HF_HUB_CACHE to another disk");
     }
   }

@@ -198,15 +198,4 @@ class HubCacheResolutionTest {
         new Glob(List.of("a+b(c).txt")).matches("a+b(c).txt"), "regex characters are literal");
     assertTrue(new Glob(List.of()).matches("anything"));
   }
-
-  @Test
-  void theProgressLineShowsBytesRateAndEta() {
-    assertEquals(
-        "1/3 files [############------------]  50% 500 MB/1.00 GB 50.0 MB/s ETA 0:10",
-        TerminalProgress.render(500_000_000L, 1_000_000_000L, 1, 3, 50e6));
-    assertEquals(
-        "0/1 files [------------------------]   0% 0 B/15.2 GB 0 B/s ETA --:--",
-        TerminalProgress.render(0, 15_230_000_000L, 0, 1, 0));
-    assertEquals("1:01:01", TerminalProgress.duration(3661));
-  }
 }
