@@ -12,16 +12,15 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import nla.data.Corpus;
 import nla.data.CrossModelAligner;
-import nla.data.DatasetSidecar;
 import nla.data.ExtractionJob;
 import nla.data.ExtractionStats;
-import nla.data.PositionSampler;
 import nla.data.Progress;
 import nla.io.ModelPaths;
 import nla.io.UserError;
 import nla.model.LanguageModel;
 import nla.text.Tokenizer;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -40,6 +39,8 @@ import picocli.CommandLine.Spec;
     })
 public final class AlignCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
+
+  @Mixin CorpusExtractionFlags c;
 
   @Option(
       names = "--model-a",
@@ -65,89 +66,6 @@ public final class AlignCommand implements Callable<Integer> {
       description = "Block of model B; repeatable.")
   List<Integer> layersB;
 
-  @Option(
-      names = "--corpus",
-      required = true,
-      paramLabel = "FILE|DIR",
-      description = "As extract-corpus.")
-  Path corpusPath;
-
-  @Option(
-      names = "--text-field",
-      defaultValue = "text",
-      paramLabel = "NAME",
-      description = "JSONL field or Parquet column holding the text. Default: text.")
-  String textField;
-
-  @Option(
-      names = "--corpus-name",
-      required = true,
-      paramLabel = "NAME",
-      description = "For doc_id.")
-  String corpusName;
-
-  @Option(
-      names = "--split",
-      defaultValue = "train",
-      paramLabel = "NAME",
-      description =
-          "Split name in doc_id and the sidecar (the corpus is read as given). Default: train.")
-  String split;
-
-  @Option(
-      names = "--start",
-      defaultValue = "0",
-      paramLabel = "S",
-      description = "First document of the slice (0-based). Default: 0.")
-  long start;
-
-  @Option(
-      names = "--length",
-      paramLabel = "L",
-      description = "Documents in the slice (default: to the end).")
-  Long length;
-
-  @Option(
-      names = "--positions-per-doc",
-      defaultValue = "10",
-      paramLabel = "N",
-      description = "Positions sampled per document. Default: 10.")
-  int positionsPerDoc;
-
-  @Option(
-      names = "--seed",
-      defaultValue = "42",
-      paramLabel = "S",
-      description = "Position-sampling seed. Default: 42.")
-  long seed;
-
-  @Option(
-      names = "--max-length",
-      defaultValue = "2048",
-      paramLabel = "M",
-      description = "Tokens kept per document (longer ones are truncated). Default: 2048.")
-  int maxLength;
-
-  @Option(
-      names = "--chunk-docs",
-      defaultValue = "256",
-      paramLabel = "N",
-      description = "Documents per resumable chunk. Default: 256.")
-  int chunkDocs;
-
-  @Option(
-      names = "--threads",
-      paramLabel = "N",
-      description = "Compute threads (default: all processors).")
-  Integer threads;
-
-  @Option(
-      names = "--batch",
-      defaultValue = "4",
-      paramLabel = "N",
-      description = "Documents per forward. Default: 4.")
-  int batch;
-
   @Option(names = "--out", required = true, paramLabel = "DIR", description = "Output folder.")
   Path out;
 
@@ -157,10 +75,10 @@ public final class AlignCommand implements Callable<Integer> {
     Path dirB = ModelPaths.resolve(modelB);
     String nameA = dirA.toAbsolutePath().normalize().getFileName().toString();
     String nameB = dirB.toAbsolutePath().normalize().getFileName().toString();
-    try (Corpus corpus = Corpus.open(corpusPath, textField);
-        LanguageModel a = LanguageModel.load(dirA, threads());
-        LanguageModel b = LanguageModel.load(dirB, threads())) {
-      long len = Corpus.checkSlice(corpus, start, length);
+    try (Corpus corpus = Corpus.open(c.corpusPath, c.textField);
+        LanguageModel a = LanguageModel.load(dirA, c.threads());
+        LanguageModel b = LanguageModel.load(dirB, c.threads())) {
+      long len = Corpus.checkSlice(corpus, c.start, c.length);
       Map<String, ExtractionJob.Output> outputs = new LinkedHashMap<>();
       addOutputs(outputs, "A", nameA, a, layersA, len);
       addOutputs(outputs, "B", nameB, b, layersB, len);
@@ -170,29 +88,24 @@ public final class AlignCommand implements Callable<Integer> {
       description.put("model_b", dirB.toAbsolutePath().normalize().toString());
       description.put("layers_a", layersA);
       description.put("layers_b", layersB);
-      description.put("corpus", corpusPath.toAbsolutePath().normalize().toString());
-      description.put("text_field", textField);
-      description.put("corpus_name", corpusName);
-      description.put("split", split);
-      description.put("positions_per_doc", positionsPerDoc);
-      description.put("seed", seed);
-      description.put("max_length", maxLength);
+      c.describeCorpus(description);
+      c.describeSampling(description);
       if (Files.exists(report) && !Files.exists(out.resolve(".partial"))) {
         throw new UserError(report + " already exists; remove " + out + " to align again");
       }
       Files.createDirectories(out);
       ExtractionJob job =
           new ExtractionJob(
-              out.resolve(".partial"), outputs, report, description, start, len, chunkDocs);
+              out.resolve(".partial"), outputs, report, description, c.start, len, c.chunkDocs);
       CrossModelAligner aligner =
           new CrossModelAligner(
               new CrossModelAligner.Side(a, Tokenizer.load(dirA), ints(layersA)),
               new CrossModelAligner.Side(b, Tokenizer.load(dirB), ints(layersB)),
-              new PositionSampler(seed, positionsPerDoc),
-              maxLength,
-              batch,
-              corpusName,
-              split);
+              c.sampler(),
+              c.maxLength,
+              c.batch,
+              c.corpusName,
+              c.split);
       ExtractionStats stats = job.run(corpus, aligner::extract, Progress.onTerminal("align"));
       double mean = meanError(report);
       var o = spec.commandLine().getOut();
@@ -229,15 +142,7 @@ public final class AlignCommand implements Callable<Integer> {
           new ExtractionJob.Output(
               out.resolve(CrossModelAligner.outputName(side, k) + ".parquet"),
               d,
-              new DatasetSidecar(
-                  DatasetSidecar.datasetId(name, k, corpusName, start, len),
-                  "base",
-                  0,
-                  new DatasetSidecar.Extraction(
-                      name, d, k, "none", corpusName, start, len, positionsPerDoc),
-                  List.of(),
-                  "",
-                  "nla align")));
+              c.sidecar(name, d, k, len, "nla align")));
     }
   }
 
@@ -261,10 +166,5 @@ public final class AlignCommand implements Callable<Integer> {
       throw new UncheckedIOException(e);
     }
     return n == 0 ? 0 : sum / n;
-  }
-
-  private int threads() {
-    if (threads != null && threads < 1) throw new UserError("--threads must be >= 1");
-    return threads != null ? threads : Runtime.getRuntime().availableProcessors();
   }
 }
