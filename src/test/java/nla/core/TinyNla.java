@@ -9,6 +9,7 @@ import java.util.Random;
 import java.util.stream.Collectors;
 import nla.io.DType;
 import nla.io.SafeTensorsWriter;
+import nla.model.TinyModels;
 import nla.text.ChatMessage;
 import nla.text.Tokenizer;
 import nla.text.TokenizerFixtures;
@@ -21,6 +22,7 @@ import nla.text.TokenizerFixtures;
  */
 public final class TinyNla {
   public static final int HIDDEN = 32;
+  private static final TinyModels.Shape SHAPE = new TinyModels.Shape(HIDDEN, 4, 2, 8, 64);
   static final int K = 1;
   static final String CHAR = "㈎";
   static final String AV_TEMPLATE =
@@ -113,49 +115,9 @@ public final class TinyNla {
   }
 
   private static byte[] randomWeights(Path dir, int layers, int vocab, long seed) {
-    Random rnd = new Random(seed);
-    SafeTensorsWriter w = new SafeTensorsWriter();
-    int heads = 4;
-    int kvHeads = 2;
-    int headDim = 8;
-    int ff = 64;
-    int q = heads * headDim;
-    int kv = kvHeads * headDim;
-    DType f32 = DType.F32;
-    w.add(
-        "model.embed_tokens.weight",
-        f32,
-        new long[] {vocab, HIDDEN},
-        rand(rnd, vocab * HIDDEN, 1f));
-    w.add("model.norm.weight", f32, new long[] {HIDDEN}, ones(rnd, HIDDEN));
-    for (int l = 0; l < layers; l++) {
-      String p = "model.layers." + l + ".";
-      w.add(p + "input_layernorm.weight", f32, new long[] {HIDDEN}, ones(rnd, HIDDEN));
-      w.add(p + "post_attention_layernorm.weight", f32, new long[] {HIDDEN}, ones(rnd, HIDDEN));
-      w.add(
-          p + "self_attn.q_proj.weight", f32, new long[] {q, HIDDEN}, rand(rnd, q * HIDDEN, 0.3f));
-      w.add(
-          p + "self_attn.k_proj.weight",
-          f32,
-          new long[] {kv, HIDDEN},
-          rand(rnd, kv * HIDDEN, 0.3f));
-      w.add(
-          p + "self_attn.v_proj.weight",
-          f32,
-          new long[] {kv, HIDDEN},
-          rand(rnd, kv * HIDDEN, 0.3f));
-      w.add(
-          p + "self_attn.o_proj.weight", f32, new long[] {HIDDEN, q}, rand(rnd, q * HIDDEN, 0.3f));
-      w.add(p + "self_attn.q_proj.bias", f32, new long[] {q}, rand(rnd, q, 0.5f));
-      w.add(p + "self_attn.k_proj.bias", f32, new long[] {kv}, rand(rnd, kv, 0.5f));
-      w.add(p + "self_attn.v_proj.bias", f32, new long[] {kv}, rand(rnd, kv, 0.5f));
-      w.add(p + "mlp.gate_proj.weight", f32, new long[] {ff, HIDDEN}, rand(rnd, ff * HIDDEN, 0.3f));
-      w.add(p + "mlp.up_proj.weight", f32, new long[] {ff, HIDDEN}, rand(rnd, ff * HIDDEN, 0.3f));
-      w.add(p + "mlp.down_proj.weight", f32, new long[] {HIDDEN, ff}, rand(rnd, ff * HIDDEN, 0.3f));
-    }
     Path file = dir.resolve("model.safetensors");
-    w.write(file);
     try {
+      TinyModels.weights(SHAPE, TinyModels.Kind.QWEN2, layers, vocab, DType.F32, seed).write(file);
       return Files.readAllBytes(file);
     } catch (IOException e) {
       throw new java.io.UncheckedIOException(e);
@@ -163,27 +125,12 @@ public final class TinyNla {
   }
 
   private static void writeConfig(Path dir, int layers, int vocab) throws IOException {
-    int heads = 4;
-    int kvHeads = 2;
-    int ff = 64;
     Files.writeString(
         dir.resolve("config.json"),
         ("{\"architectures\": [\"Qwen2ForCausalLM\"], \"model_type\": \"qwen2\", \"hidden_size\": %d,"
                 + " \"intermediate_size\": %d, \"num_hidden_layers\": %d, \"num_attention_heads\": %d,"
                 + " \"num_key_value_heads\": %d, \"vocab_size\": %d, \"rms_norm_eps\": 1e-6,"
                 + " \"rope_theta\": 10000.0, \"tie_word_embeddings\": true, \"eos_token_id\": 151645}")
-            .formatted(HIDDEN, ff, layers, heads, kvHeads, vocab));
-  }
-
-  private static float[] rand(Random r, int n, float scale) {
-    float[] a = new float[n];
-    for (int i = 0; i < n; i++) a[i] = (float) (r.nextGaussian() * scale);
-    return a;
-  }
-
-  private static float[] ones(Random r, int n) {
-    float[] a = new float[n];
-    for (int i = 0; i < n; i++) a[i] = (float) (1 + 0.2 * r.nextGaussian());
-    return a;
+            .formatted(HIDDEN, SHAPE.ff(), layers, SHAPE.heads(), SHAPE.kvHeads(), vocab));
   }
 }

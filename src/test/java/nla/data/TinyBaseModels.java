@@ -4,9 +4,8 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Random;
 import nla.io.DType;
-import nla.io.SafeTensorsWriter;
+import nla.model.TinyModels;
 import nla.text.TokenizerFixtures;
 
 /**
@@ -62,94 +61,17 @@ final class TinyBaseModels {
       if (Files.isRegularFile(dir.resolve("config.json"))) return dir;
       TokenizerFixtures.copyOf(family, dir);
       boolean gemma = family.equals("gemma3");
-      Random rnd = new Random(family.hashCode());
       int heads = 2;
       int headDim = 8;
-      int kv = headDim;
-      int q = heads * headDim;
       int ff = 32;
-      SafeTensorsWriter w = new SafeTensorsWriter();
-      w.add(
-          "model.embed_tokens.weight",
-          DType.BF16,
-          new long[] {vocab, HIDDEN},
-          rand(rnd, vocab * HIDDEN, 1f));
-      w.add("model.norm.weight", DType.BF16, new long[] {HIDDEN}, norm(rnd, HIDDEN, gemma));
-      for (int l = 0; l < layers; l++) {
-        String p = "model.layers." + l + ".";
-        w.add(
-            p + "input_layernorm.weight",
-            DType.BF16,
-            new long[] {HIDDEN},
-            norm(rnd, HIDDEN, gemma));
-        w.add(
-            p + "post_attention_layernorm.weight",
-            DType.BF16,
-            new long[] {HIDDEN},
-            norm(rnd, HIDDEN, gemma));
-        w.add(
-            p + "self_attn.q_proj.weight",
-            DType.BF16,
-            new long[] {q, HIDDEN},
-            rand(rnd, q * HIDDEN, 0.3f));
-        w.add(
-            p + "self_attn.k_proj.weight",
-            DType.BF16,
-            new long[] {kv, HIDDEN},
-            rand(rnd, kv * HIDDEN, 0.3f));
-        w.add(
-            p + "self_attn.v_proj.weight",
-            DType.BF16,
-            new long[] {kv, HIDDEN},
-            rand(rnd, kv * HIDDEN, 0.3f));
-        w.add(
-            p + "self_attn.o_proj.weight",
-            DType.BF16,
-            new long[] {HIDDEN, q},
-            rand(rnd, q * HIDDEN, 0.3f));
-        if (!gemma) {
-          w.add(p + "self_attn.q_proj.bias", DType.BF16, new long[] {q}, rand(rnd, q, 0.5f));
-          w.add(p + "self_attn.k_proj.bias", DType.BF16, new long[] {kv}, rand(rnd, kv, 0.5f));
-          w.add(p + "self_attn.v_proj.bias", DType.BF16, new long[] {kv}, rand(rnd, kv, 0.5f));
-        } else {
-          w.add(
-              p + "self_attn.q_norm.weight",
+      TinyModels.weights(
+              new TinyModels.Shape(HIDDEN, heads, 1, headDim, ff),
+              gemma ? TinyModels.Kind.GEMMA3_TEXT : TinyModels.Kind.QWEN2,
+              layers,
+              vocab,
               DType.BF16,
-              new long[] {headDim},
-              norm(rnd, headDim, true));
-          w.add(
-              p + "self_attn.k_norm.weight",
-              DType.BF16,
-              new long[] {headDim},
-              norm(rnd, headDim, true));
-          w.add(
-              p + "pre_feedforward_layernorm.weight",
-              DType.BF16,
-              new long[] {HIDDEN},
-              norm(rnd, HIDDEN, true));
-          w.add(
-              p + "post_feedforward_layernorm.weight",
-              DType.BF16,
-              new long[] {HIDDEN},
-              norm(rnd, HIDDEN, true));
-        }
-        w.add(
-            p + "mlp.gate_proj.weight",
-            DType.BF16,
-            new long[] {ff, HIDDEN},
-            rand(rnd, ff * HIDDEN, 0.3f));
-        w.add(
-            p + "mlp.up_proj.weight",
-            DType.BF16,
-            new long[] {ff, HIDDEN},
-            rand(rnd, ff * HIDDEN, 0.3f));
-        w.add(
-            p + "mlp.down_proj.weight",
-            DType.BF16,
-            new long[] {HIDDEN, ff},
-            rand(rnd, ff * HIDDEN, 0.3f));
-      }
-      w.write(dir.resolve("model.safetensors"));
+              family.hashCode())
+          .write(dir.resolve("model.safetensors"));
       String common =
           ("\"hidden_size\": %d, \"intermediate_size\": %d, \"num_hidden_layers\": %d,"
                   + " \"num_attention_heads\": %d, \"num_key_value_heads\": 1, \"head_dim\": %d,"
@@ -172,17 +94,5 @@ final class TinyBaseModels {
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
-  }
-
-  private static float[] rand(Random r, int n, float scale) {
-    float[] a = new float[n];
-    for (int i = 0; i < n; i++) a[i] = (float) (r.nextGaussian() * scale);
-    return a;
-  }
-
-  private static float[] norm(Random r, int n, boolean gemma) {
-    float[] a = new float[n];
-    for (int i = 0; i < n; i++) a[i] = (float) ((gemma ? 0 : 1) + 0.2 * r.nextGaussian());
-    return a;
   }
 }

@@ -11,7 +11,7 @@ import nla.io.SafeTensorsWriter;
  * Writes small random models of each family for plumbing tests (not parity: parity comes from
  * Hugging Face goldens). Dimensions: hidden 32, 4 heads of 8 (2 kv heads), ff 64, vocab 97.
  */
-final class TinyModels {
+public final class TinyModels {
   static final int HIDDEN = 32;
   static final int HEADS = 4;
   static final int KV_HEADS = 2;
@@ -21,7 +21,7 @@ final class TinyModels {
 
   private TinyModels() {}
 
-  enum Kind {
+  public enum Kind {
     QWEN2,
     LLAMA,
     GEMMA3_TEXT,
@@ -36,6 +36,25 @@ final class TinyModels {
   static Path write(Path dir, Kind kind, int layers, DType dtype, long seed, int vocab)
       throws IOException {
     Files.createDirectories(dir);
+    weights(SHAPE, kind, layers, vocab, dtype, seed).write(dir.resolve("model.safetensors"));
+    Files.writeString(
+        dir.resolve("config.json"),
+        config(kind, layers).replace("\"vocab_size\": " + VOCAB, "\"vocab_size\": " + vocab));
+    return dir;
+  }
+
+  /** The dimensions of a tiny model. */
+  public record Shape(int hidden, int heads, int kvHeads, int headDim, int ff) {}
+
+  static final Shape SHAPE = new Shape(HIDDEN, HEADS, KV_HEADS, HEAD_DIM, FF);
+
+  /**
+   * Random weights of a {@code kind} model, drawn from {@code seed} in a fixed order: Gaussian
+   * projections, norm weights around 1 (or around 0 for Gemma's 1 + w), q/k/v biases for Qwen2, q/k
+   * and feed-forward norms for Gemma 3, an untied head for Llama.
+   */
+  public static SafeTensorsWriter weights(
+      Shape s, Kind kind, int layers, int vocab, DType dtype, long seed) {
     Random rnd = new Random(seed);
     SafeTensorsWriter w = new SafeTensorsWriter();
     String prefix =
@@ -44,71 +63,38 @@ final class TinyModels {
           default -> "model.";
         };
     boolean gemma = kind == Kind.GEMMA3_TEXT || kind == Kind.GEMMA3_WRAPPER;
-    int q = HEADS * HEAD_DIM;
-    int kv = KV_HEADS * HEAD_DIM;
-    w.add(
-        prefix + "embed_tokens.weight",
-        dtype,
-        new long[] {vocab, HIDDEN},
-        rand(rnd, vocab * HIDDEN, 1f));
-    w.add(prefix + "norm.weight", dtype, new long[] {HIDDEN}, norm(rnd, HIDDEN, gemma));
+    int d = s.hidden();
+    int q = s.heads() * s.headDim();
+    int kv = s.kvHeads() * s.headDim();
+    int ff = s.ff();
+    w.add(prefix + "embed_tokens.weight", dtype, new long[] {vocab, d}, rand(rnd, vocab * d, 1f));
+    w.add(prefix + "norm.weight", dtype, new long[] {d}, norm(rnd, d, gemma));
     for (int l = 0; l < layers; l++) {
       String p = prefix + "layers." + l + ".";
-      w.add(p + "input_layernorm.weight", dtype, new long[] {HIDDEN}, norm(rnd, HIDDEN, gemma));
-      w.add(
-          p + "post_attention_layernorm.weight",
-          dtype,
-          new long[] {HIDDEN},
-          norm(rnd, HIDDEN, gemma));
-      w.add(
-          p + "self_attn.q_proj.weight",
-          dtype,
-          new long[] {q, HIDDEN},
-          rand(rnd, q * HIDDEN, 0.3f));
-      w.add(
-          p + "self_attn.k_proj.weight",
-          dtype,
-          new long[] {kv, HIDDEN},
-          rand(rnd, kv * HIDDEN, 0.3f));
-      w.add(
-          p + "self_attn.v_proj.weight",
-          dtype,
-          new long[] {kv, HIDDEN},
-          rand(rnd, kv * HIDDEN, 0.3f));
-      w.add(
-          p + "self_attn.o_proj.weight",
-          dtype,
-          new long[] {HIDDEN, q},
-          rand(rnd, q * HIDDEN, 0.3f));
+      w.add(p + "input_layernorm.weight", dtype, new long[] {d}, norm(rnd, d, gemma));
+      w.add(p + "post_attention_layernorm.weight", dtype, new long[] {d}, norm(rnd, d, gemma));
+      w.add(p + "self_attn.q_proj.weight", dtype, new long[] {q, d}, rand(rnd, q * d, 0.3f));
+      w.add(p + "self_attn.k_proj.weight", dtype, new long[] {kv, d}, rand(rnd, kv * d, 0.3f));
+      w.add(p + "self_attn.v_proj.weight", dtype, new long[] {kv, d}, rand(rnd, kv * d, 0.3f));
+      w.add(p + "self_attn.o_proj.weight", dtype, new long[] {d, q}, rand(rnd, q * d, 0.3f));
       if (kind == Kind.QWEN2) {
         w.add(p + "self_attn.q_proj.bias", dtype, new long[] {q}, rand(rnd, q, 0.5f));
         w.add(p + "self_attn.k_proj.bias", dtype, new long[] {kv}, rand(rnd, kv, 0.5f));
         w.add(p + "self_attn.v_proj.bias", dtype, new long[] {kv}, rand(rnd, kv, 0.5f));
       }
       if (gemma) {
-        w.add(
-            p + "self_attn.q_norm.weight", dtype, new long[] {HEAD_DIM}, norm(rnd, HEAD_DIM, true));
-        w.add(
-            p + "self_attn.k_norm.weight", dtype, new long[] {HEAD_DIM}, norm(rnd, HEAD_DIM, true));
-        w.add(
-            p + "pre_feedforward_layernorm.weight",
-            dtype,
-            new long[] {HIDDEN},
-            norm(rnd, HIDDEN, true));
-        w.add(
-            p + "post_feedforward_layernorm.weight",
-            dtype,
-            new long[] {HIDDEN},
-            norm(rnd, HIDDEN, true));
+        int hd = s.headDim();
+        w.add(p + "self_attn.q_norm.weight", dtype, new long[] {hd}, norm(rnd, hd, true));
+        w.add(p + "self_attn.k_norm.weight", dtype, new long[] {hd}, norm(rnd, hd, true));
+        w.add(p + "pre_feedforward_layernorm.weight", dtype, new long[] {d}, norm(rnd, d, true));
+        w.add(p + "post_feedforward_layernorm.weight", dtype, new long[] {d}, norm(rnd, d, true));
       }
-      w.add(
-          p + "mlp.gate_proj.weight", dtype, new long[] {FF, HIDDEN}, rand(rnd, FF * HIDDEN, 0.3f));
-      w.add(p + "mlp.up_proj.weight", dtype, new long[] {FF, HIDDEN}, rand(rnd, FF * HIDDEN, 0.3f));
-      w.add(
-          p + "mlp.down_proj.weight", dtype, new long[] {HIDDEN, FF}, rand(rnd, FF * HIDDEN, 0.3f));
+      w.add(p + "mlp.gate_proj.weight", dtype, new long[] {ff, d}, rand(rnd, ff * d, 0.3f));
+      w.add(p + "mlp.up_proj.weight", dtype, new long[] {ff, d}, rand(rnd, ff * d, 0.3f));
+      w.add(p + "mlp.down_proj.weight", dtype, new long[] {d, ff}, rand(rnd, ff * d, 0.3f));
     }
     if (kind == Kind.LLAMA) {
-      w.add("lm_head.weight", dtype, new long[] {vocab, HIDDEN}, rand(rnd, vocab * HIDDEN, 1f));
+      w.add("lm_head.weight", dtype, new long[] {vocab, d}, rand(rnd, vocab * d, 1f));
     }
     if (kind == Kind.GEMMA3_WRAPPER) {
       w.add(
@@ -117,11 +103,7 @@ final class TinyModels {
           new long[] {4, 3},
           rand(rnd, 12, 1f));
     }
-    w.write(dir.resolve("model.safetensors"));
-    Files.writeString(
-        dir.resolve("config.json"),
-        config(kind, layers).replace("\"vocab_size\": " + VOCAB, "\"vocab_size\": " + vocab));
-    return dir;
+    return w;
   }
 
   static String config(Kind kind, int layers) {
