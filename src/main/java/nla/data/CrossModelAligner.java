@@ -3,7 +3,6 @@ package nla.data;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -86,25 +85,15 @@ public final class CrossModelAligner {
   public ChunkResult extract(List<Document> docs) {
     IntPredicate specialA = Extractor.referenceSpecialIds(a.tokenizer());
     IntPredicate specialB = Extractor.referenceSpecialIds(b.tokenizer());
-    long unreadable = 0;
-    long empty = 0;
-    long noCandidates = 0;
-    long shortSampled = 0;
+    DocumentTally tally = new DocumentTally();
     List<Pair> pairs = new ArrayList<>();
     for (Document doc : docs) {
-      if (doc.unreadable() != null) {
-        unreadable++;
-        continue;
-      }
-      if (doc.isEmpty()) {
-        empty++;
-        continue;
-      }
+      if (!tally.hasText(doc)) continue;
       String docId = corpusName + ":" + split + ":" + doc.index();
       Encoding encA = a.tokenizer().encode(doc.text(), true);
       Encoding encB = b.tokenizer().encode(doc.text(), true);
-      int[] idsA = truncate(encA.ids());
-      int[] idsB = truncate(encB.ids());
+      int[] idsA = Extractor.truncate(encA.ids(), maxLength);
+      int[] idsB = Extractor.truncate(encB.ids(), maxLength);
       List<Integer> posA = sampler.sample(docId, idsA, specialA);
       List<Integer> posB = new ArrayList<>();
       List<int[]> ends = new ArrayList<>();
@@ -115,11 +104,7 @@ public final class CrossModelAligner {
         posB.add(j);
         ends.add(new int[] {p, end, encB.offsets()[j][1]});
       }
-      if (posB.isEmpty()) {
-        noCandidates++;
-        continue;
-      }
-      if (posB.size() < sampler.positionsPerDoc()) shortSampled++;
+      if (!tally.keeps(posB.size(), sampler.positionsPerDoc())) continue;
       List<Integer> keptA = ends.stream().map(e -> e[0]).toList();
       pairs.add(new Pair(docId, idsA, idsB, keptA, posB, ends));
     }
@@ -143,8 +128,8 @@ public final class CrossModelAligner {
         for (int r = 0; r < p.posA().size(); r++) {
           int pa = p.posA().get(r);
           int pb = p.posB().get(r);
-          addRows(rows, "A", a, p.docId(), p.idsA(), pa, statesA.get(i));
-          addRows(rows, "B", b, p.docId(), p.idsB(), pb, statesB.get(i));
+          addRows(rows, "A", a, sa.get(i), pa, statesA.get(i));
+          addRows(rows, "B", b, sb.get(i), pb, statesB.get(i));
           int[] e = p.ends().get(r);
           ObjectNode line = JSON.createObjectNode();
           line.put("doc_id", p.docId());
@@ -158,29 +143,17 @@ public final class CrossModelAligner {
         }
       }
     }
-    return new ChunkResult(
-        rows,
-        report,
-        new ExtractionStats(docs.size(), rowCount, unreadable, empty, noCandidates, shortSampled));
-  }
-
-  private int[] truncate(int[] ids) {
-    return ids.length > maxLength ? Arrays.copyOf(ids, maxLength) : ids;
+    return new ChunkResult(rows, report, tally.stats(docs.size(), rowCount));
   }
 
   private static void addRows(
       Map<String, List<ActivationRow>> rows,
       String side,
       Side s,
-      String docId,
-      int[] ids,
+      Extractor.Sampled sampled,
       int pos,
       float[][][] states) {
-    String text = s.tokenizer().decode(Arrays.copyOf(ids, pos + 1), true);
-    for (int li = 0; li < s.layers().length; li++) {
-      int k = s.layers()[li];
-      rows.get(outputName(side, k))
-          .add(new ActivationRow(pos + 1, text, states[li][pos], k, docId));
-    }
+    Extractor.addRows(
+        rows, k -> outputName(side, k), s.tokenizer(), s.layers(), sampled, pos, states);
   }
 }

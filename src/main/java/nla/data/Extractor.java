@@ -6,6 +6,7 @@ import java.util.BitSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.IntFunction;
 import java.util.function.IntPredicate;
 import nla.model.LanguageModel;
 import nla.model.SequenceInput;
@@ -74,7 +75,10 @@ public final class Extractor {
 
   /** A document's ids as the reference's extractor sees them: with special tokens, truncated. */
   public static int[] tokenize(Tokenizer tokenizer, String text, int maxLength) {
-    int[] ids = tokenizer.encode(text, true).ids();
+    return truncate(tokenizer.encode(text, true).ids(), maxLength);
+  }
+
+  static int[] truncate(int[] ids, int maxLength) {
     // HF right-truncation keeps the first max_length ids. The base tokenizers add only a leading
     // BOS (Gemma, Llama) or nothing (Qwen), so slicing is the same as HF's truncation here.
     return ids.length > maxLength ? Arrays.copyOf(ids, maxLength) : ids;
@@ -84,28 +88,14 @@ public final class Extractor {
   record Sampled(String docId, int[] ids, List<Integer> positions) {}
 
   public ChunkResult extract(List<Document> docs) {
-    long unreadable = 0;
-    long empty = 0;
-    long noCandidates = 0;
-    long shortSampled = 0;
+    DocumentTally tally = new DocumentTally();
     List<Sampled> sampled = new ArrayList<>();
     for (Document doc : docs) {
-      if (doc.unreadable() != null) {
-        unreadable++;
-        continue;
-      }
-      if (doc.isEmpty()) {
-        empty++;
-        continue;
-      }
+      if (!tally.hasText(doc)) continue;
       String docId = docId(doc.index());
       int[] ids = tokenize(tokenizer, doc.text(), maxLength);
       List<Integer> positions = sampler.sample(docId, ids, special);
-      if (positions.isEmpty()) {
-        noCandidates++;
-        continue;
-      }
-      if (positions.size() < sampler.positionsPerDoc()) shortSampled++;
+      if (!tally.keeps(positions.size(), sampler.positionsPerDoc())) continue;
       sampled.add(new Sampled(docId, ids, positions));
     }
     Map<String, List<ActivationRow>> rows = new LinkedHashMap<>();
@@ -117,21 +107,31 @@ public final class Extractor {
       for (int b = 0; b < batch.size(); b++) {
         Sampled s = batch.get(b);
         for (int pos : s.positions()) {
-          String text = tokenizer.decode(Arrays.copyOf(s.ids(), pos + 1), true);
-          for (int li = 0; li < layers.length; li++) {
-            rows.get(outputName(layers[li]))
-                .add(
-                    new ActivationRow(
-                        pos + 1, text, states.get(b)[li][pos], layers[li], s.docId()));
-          }
+          addRows(rows, Extractor::outputName, tokenizer, layers, s, pos, states.get(b));
           rowCount++;
         }
       }
     }
-    return new ChunkResult(
-        rows,
-        List.of(),
-        new ExtractionStats(docs.size(), rowCount, unreadable, empty, noCandidates, shortSampled));
+    return new ChunkResult(rows, List.of(), tally.stats(docs.size(), rowCount));
+  }
+
+  /**
+   * The rows of one sampled position, one per block, each under its output's name: the state at
+   * {@code pos} and the document's text up to and including that token.
+   */
+  static void addRows(
+      Map<String, List<ActivationRow>> rows,
+      IntFunction<String> outputName,
+      Tokenizer tokenizer,
+      int[] layers,
+      Sampled s,
+      int pos,
+      float[][][] states) {
+    String text = tokenizer.decode(Arrays.copyOf(s.ids(), pos + 1), true);
+    for (int li = 0; li < layers.length; li++) {
+      rows.get(outputName.apply(layers[li]))
+          .add(new ActivationRow(pos + 1, text, states[li][pos], layers[li], s.docId()));
+    }
   }
 
   /**
