@@ -161,27 +161,8 @@ final class LensCommand implements Callable<Integer> {
   private Metrics.Denominator denominator() {
     if (baseline == null) return null;
     if (ar == null) throw new UserError("--baseline: only scores need a denominator; give --ar");
-    try {
-      return Metrics.Denominator.given(Double.parseDouble(baseline));
-    } catch (NumberFormatException notANumber) {
-      Path file = Path.of(baseline);
-      if (!Files.isRegularFile(file)) {
-        throw new UserError("--baseline: " + baseline + " is neither a number nor a vector file");
-      }
-      VectorInput.Selection ref = VectorInput.read(file, null);
-      Sidecar arSidecar = Sidecar.load(ModelPaths.resolve(ar));
-      if (ref.vectors().get(0).length != arSidecar.dModel()) {
-        throw new UserError(
-            "--baseline: "
-                + file
-                + " has width "
-                + ref.vectors().get(0).length
-                + ", d_model is "
-                + arSidecar.dModel());
-      }
-      return Metrics.Denominator.of(
-          Metrics.baseline(ref.vectors(), arSidecar.mseNorm()), ref.name());
-    }
+    Sidecar arSidecar = Sidecar.load(ModelPaths.resolve(ar));
+    return RoundtripCommand.baselineDenominator(baseline, arSidecar.mseNorm(), arSidecar.dModel());
   }
 
   static Map<String, Object> toJson(Lens.Position p) {

@@ -96,7 +96,8 @@ final class RoundtripCommand implements Callable<Integer> {
       verbalizer.withBatchSize(sampling.batchSize);
       reconstructor.withBatchSize(sampling.batchSize);
       Double mseNorm = reconstructor.mseNorm();
-      Metrics.Denominator denominator = denominator(mseNorm, reconstructor.dModel());
+      Metrics.Denominator denominator =
+          baselineDenominator(baseline, mseNorm, reconstructor.dModel());
       var options =
           sampling
               .options(sel.rows())
@@ -121,7 +122,11 @@ final class RoundtripCommand implements Callable<Integer> {
     }
   }
 
-  private Metrics.Denominator denominator(Double mseNorm, int dModel) {
+  /**
+   * The FVE denominator of a {@code --baseline}: a number as given, or var_nrm of a vector file of
+   * the AR's width (scaled by its {@code mseNorm}); null without the flag.
+   */
+  static Metrics.Denominator baselineDenominator(String baseline, Double mseNorm, int dModel) {
     if (baseline == null) return null;
     try {
       return Metrics.Denominator.given(Double.parseDouble(baseline));
