@@ -5,7 +5,6 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.Callable;
 import nla.io.ModelPaths;
 import nla.io.UserError;
@@ -18,6 +17,7 @@ import nla.text.ChatMessage;
 import nla.text.Tokenizer;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code nla generate}: continue a prompt with the KV-cached engine. */
@@ -48,45 +48,26 @@ public final class GenerateCommand implements Callable<Integer> {
     String tokenIds;
   }
 
-  @Option(
-      names = "--max-new-tokens",
-      paramLabel = "N",
-      description = "Most tokens to generate. Default: ${DEFAULT-VALUE}.")
-  int maxNewTokens = SamplingParams.DEFAULT_MAX_NEW_TOKENS;
-
-  @Option(names = "--temperature", paramLabel = "X", description = "0 = greedy (default).")
-  double temperature = 0;
-
-  @Option(names = "--top-p", paramLabel = "P", description = "Nucleus sampling mass (default 1).")
-  double topP = 1;
-
-  @Option(names = "--top-k", paramLabel = "K", description = "Keep the K most likely (0 = off).")
-  int topK = 0;
-
-  @Option(names = "--seed", paramLabel = "S", description = "Sampling seed (default 0).")
-  long seed = 0;
-
-  @Option(names = "--ignore-eos", description = "Do not stop at the EOS ids.")
-  boolean ignoreEos;
+  @Mixin DecodingFlags decoding;
 
   @Option(names = "--json", description = "Print {prompt_ids, output_ids, text} as JSON.")
   boolean json;
 
   @Override
   public Integer call() throws Exception {
-    if (maxNewTokens < 0) throw new UserError("--max-new-tokens must be >= 0");
-    if (!(temperature >= 0) || Double.isInfinite(temperature))
+    if (decoding.maxNewTokens < 0) throw new UserError("--max-new-tokens must be >= 0");
+    if (!(decoding.temperature >= 0) || Double.isInfinite(decoding.temperature))
       throw new UserError("--temperature must be a finite number >= 0");
-    if (!(topP > 0 && topP <= 1)) throw new UserError("--top-p must be in (0, 1]");
-    if (topK < 0) throw new UserError("--top-k must be >= 0");
+    if (!(decoding.topP > 0 && decoding.topP <= 1))
+      throw new UserError("--top-p must be in (0, 1]");
+    if (decoding.topK < 0) throw new UserError("--top-k must be >= 0");
     Path dir = ModelPaths.resolve(model);
     Tokenizer tokenizer =
         input.tokenIds == null || Files.isRegularFile(dir.resolve("tokenizer.json"))
             ? Tokenizer.load(dir)
             : null;
     int[] prompt = promptIds(tokenizer);
-    SamplingParams params =
-        new SamplingParams(temperature, topP, topK, seed, maxNewTokens, ignoreEos, Map.of());
+    SamplingParams params = decoding.params();
     Generation g;
     try (LanguageModel lm = LanguageModel.load(dir)) {
       g = lm.generate(List.of(new GenerationRequest(SequenceInput.ofIds(prompt), params))).get(0);

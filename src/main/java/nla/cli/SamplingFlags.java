@@ -1,37 +1,12 @@
 package nla.cli;
 
 import nla.core.VerbalizeOptions;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** The AV's sampling flags, shared by {@code verbalize} and {@code roundtrip}. */
 final class SamplingFlags {
-  @Option(
-      names = "--temperature",
-      paramLabel = "X",
-      defaultValue = "0",
-      description = "0 = greedy (default).")
-  double temperature;
-
-  @Option(
-      names = "--top-p",
-      paramLabel = "P",
-      defaultValue = "1",
-      description = "Nucleus mass; 1 = off (default).")
-  double topP;
-
-  @Option(
-      names = "--top-k",
-      paramLabel = "K",
-      defaultValue = "0",
-      description = "0 = off (default).")
-  int topK;
-
-  @Option(
-      names = "--seed",
-      paramLabel = "S",
-      defaultValue = "0",
-      description = "Seed; each (row, sample) gets its own stream. Default: ${DEFAULT-VALUE}.")
-  long seed;
+  @Mixin DecodingFlags decoding;
 
   @Option(
       names = "--samples",
@@ -39,16 +14,6 @@ final class SamplingFlags {
       defaultValue = "1",
       description = "Decodes per vector. Default: ${DEFAULT-VALUE}.")
   int samples;
-
-  @Option(
-      names = "--max-new-tokens",
-      paramLabel = "N",
-      defaultValue = "200",
-      description = "Most tokens each decode may generate. Default: ${DEFAULT-VALUE}.")
-  int maxNewTokens;
-
-  @Option(names = "--ignore-eos", description = "Generate until --max-new-tokens even past EOS.")
-  boolean ignoreEos;
 
   @Option(
       names = "--ban-chars",
@@ -86,13 +51,13 @@ final class SamplingFlags {
 
   VerbalizeOptions options(int[] rowLabels) {
     return new VerbalizeOptions(
-        temperature,
-        topP,
-        topK,
-        seed,
+        decoding.temperature,
+        decoding.topP,
+        decoding.topK,
+        decoding.seed,
         samples,
-        maxNewTokens,
-        ignoreEos,
+        decoding.maxNewTokens,
+        decoding.ignoreEos,
         banChars,
         prompt,
         rowLabels,

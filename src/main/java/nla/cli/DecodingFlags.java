@@ -1,0 +1,56 @@
+package nla.cli;
+
+import nla.model.SamplingParams;
+import picocli.CommandLine.Option;
+
+/**
+ * How one decode samples: the flags shared by {@code generate} and (through {@link SamplingFlags})
+ * the AV commands. Each command checks the values where it uses them.
+ */
+final class DecodingFlags {
+  @Option(
+      names = "--temperature",
+      paramLabel = "X",
+      defaultValue = "0",
+      description = "0 = greedy (default).")
+  double temperature;
+
+  @Option(
+      names = "--top-p",
+      paramLabel = "P",
+      defaultValue = "1",
+      description = "Nucleus mass; 1 = off (default).")
+  double topP;
+
+  @Option(
+      names = "--top-k",
+      paramLabel = "K",
+      defaultValue = "0",
+      description = "Keep the K most likely; 0 = off (default).")
+  int topK;
+
+  @Option(
+      names = "--seed",
+      paramLabel = "S",
+      defaultValue = "0",
+      description =
+          "Sampling seed; with several decodes each (row, sample) gets its own stream. Default:"
+              + " ${DEFAULT-VALUE}.")
+  long seed;
+
+  @Option(
+      names = "--max-new-tokens",
+      paramLabel = "N",
+      defaultValue = "" + SamplingParams.DEFAULT_MAX_NEW_TOKENS,
+      description = "Most tokens each decode may generate. Default: ${DEFAULT-VALUE}.")
+  int maxNewTokens;
+
+  @Option(names = "--ignore-eos", description = "Generate until --max-new-tokens even past EOS.")
+  boolean ignoreEos;
+
+  /** The engine's sampling parameters, with no logit bias. */
+  SamplingParams params() {
+    return new SamplingParams(
+        temperature, topP, topK, seed, maxNewTokens, ignoreEos, java.util.Map.of());
+  }
+}
