@@ -30,10 +30,30 @@ final class VectorInput {
     } else {
       throw new UserError("--vectors: " + file + ": expected a .npy or .parquet file");
     }
+    if (all.length == 0) throw new UserError("--vectors: " + file + ": holds no vectors (0 rows)");
     int[] rows = parseRows(rowsFlag, all.length);
     List<float[]> vectors = new ArrayList<>(rows.length);
     for (int r : rows) vectors.add(all[r]);
     return new Selection(vectors, rows, file.toString());
+  }
+
+  /**
+   * A whole file of the wrong width (every selected row, as in any .npy) is one error, before any
+   * work, rather than one line per row; rows of mixed widths (a parquet) stay per-row errors.
+   */
+  static void requireWidth(Selection selection, int dModel, String model) {
+    int width = selection.vectors().get(0).length;
+    if (width == dModel) return;
+    for (float[] v : selection.vectors()) if (v.length != width) return;
+    throw new UserError(
+        "--vectors: "
+            + selection.name()
+            + ": vectors have width "
+            + width
+            + ", but the "
+            + model
+            + "'s d_model is "
+            + dModel);
   }
 
   /** "0,2,5" (and ranges "3-7"); null = every row. */
