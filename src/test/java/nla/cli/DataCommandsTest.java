@@ -1,13 +1,12 @@
 package nla.cli;
 
+import static nla.cli.CliRun.run;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -22,18 +21,6 @@ import org.junit.jupiter.api.io.TempDir;
 /** {@code nla activations} and {@code nla eval-set} end to end through the CLI. */
 class DataCommandsTest {
   @TempDir Path dir;
-
-  record Run(int code, String out, String err) {}
-
-  static Run run(String... args) {
-    StringWriter out = new StringWriter();
-    StringWriter err = new StringWriter();
-    var cl = Main.commandLine();
-    cl.setOut(new PrintWriter(out));
-    cl.setErr(new PrintWriter(err));
-    int code = cl.execute(args);
-    return new Run(code, out.toString(), err.toString());
-  }
 
   Path sample(int rows) {
     List<ActivationRow> list = new ArrayList<>();
@@ -58,14 +45,14 @@ class DataCommandsTest {
   @Test
   void activationsPrintsASummaryAndJsonLines() throws Exception {
     Path file = sample(6);
-    Run summary = run("activations", file.toString());
+    CliRun summary = run("activations", file.toString());
     assertEquals(0, summary.code(), summary.err());
     assertTrue(summary.out().contains("rows        6"), summary.out());
     assertTrue(summary.out().contains("documents   3"), summary.out());
     assertTrue(summary.out().contains("d           3"), summary.out());
     assertTrue(summary.out().contains("vector      fixed_size_list<float32>[3]"), summary.out());
     assertTrue(summary.out().contains("min 5.000"), summary.out());
-    Run json = run("activations", file.toString(), "--json");
+    CliRun json = run("activations", file.toString(), "--json");
     List<String> lines = json.out().lines().toList();
     assertEquals(6, lines.size());
     JsonNode first = new ObjectMapper().readTree(lines.get(0));
@@ -87,14 +74,14 @@ class DataCommandsTest {
 
   @Test
   void activationsOnAMissingFileOrWidthMismatchIsExitCode2() throws Exception {
-    Run missing = run("activations", dir.resolve("nope.parquet").toString());
+    CliRun missing = run("activations", dir.resolve("nope.parquet").toString());
     assertEquals(Main.EXIT_USER_ERROR, missing.code());
     assertTrue(missing.err().startsWith("nla: "), missing.err());
     Path file = sample(4);
     Files.writeString(
         DatasetSidecar.pathFor(file),
         Files.readString(DatasetSidecar.pathFor(file)).replace("d_model: 3", "d_model: 5"));
-    Run bad = run("activations", file.toString(), "--json");
+    CliRun bad = run("activations", file.toString(), "--json");
     assertEquals(Main.EXIT_USER_ERROR, bad.code());
     assertTrue(bad.err().contains("expected 5 (d_model in its sidecar)"), bad.err());
   }
@@ -103,7 +90,7 @@ class DataCommandsTest {
   void evalSetDrawsPythonCompatibleRowsInFileOrderWithASidecar() {
     Path file = sample(40);
     Path out = dir.resolve("eval.parquet");
-    Run r =
+    CliRun r =
         run(
             "eval-set",
             "--from",
@@ -123,7 +110,7 @@ class DataCommandsTest {
     assertEquals(10, sidecar.rowCount());
     assertEquals("eval", sidecar.stage());
     assertEquals(List.of("base_m_L7_abcdef01"), sidecar.parentDatasets());
-    Run tooMany =
+    CliRun tooMany =
         run(
             "eval-set",
             "--from",

@@ -1,13 +1,12 @@
 package nla.cli;
 
+import static nla.cli.CliRun.run;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Path;
 import java.util.List;
 import nla.io.Npy;
@@ -20,22 +19,10 @@ import org.junit.jupiter.api.io.TempDir;
 class EngineCommandsTest {
   @TempDir Path dir;
 
-  record Run(int code, String out, String err) {}
-
-  private static Run run(String... args) {
-    StringWriter out = new StringWriter();
-    StringWriter err = new StringWriter();
-    var cl = Main.commandLine();
-    cl.setOut(new PrintWriter(out, true));
-    cl.setErr(new PrintWriter(err, true));
-    int code = cl.execute(args);
-    return new Run(code, out.toString(), err.toString());
-  }
-
   @Test
   void inspectPrintsTheContractJson() throws Exception {
     Path m = CliFixtures.gemmaWrapper(dir.resolve("g"));
-    Run r = run("inspect", m.toString(), "--json");
+    CliRun r = run("inspect", m.toString(), "--json");
     assertEquals(0, r.code(), r.err());
     JsonNode j = new ObjectMapper().readTree(r.out());
     assertEquals("gemma3_text", j.get("model_type").asText());
@@ -52,7 +39,7 @@ class EngineCommandsTest {
   void extractWritesOneFileOrOneFilePerLayerMatchingTheApi() throws Exception {
     Path m = CliFixtures.qwen2(dir.resolve("q"));
     Path one = dir.resolve("one.npy");
-    Run r =
+    CliRun r =
         run(
             "extract",
             "--model",
@@ -95,7 +82,7 @@ class EngineCommandsTest {
   @Test
   void generatePrintsPromptAndOutputIds() throws Exception {
     Path m = CliFixtures.qwen2(dir.resolve("q"));
-    Run r =
+    CliRun r =
         run(
             "generate",
             "--model",
@@ -154,7 +141,7 @@ class EngineCommandsTest {
       {"inspect", dir.toString()},
     };
     for (String[] c : cases) {
-      Run r = run(c);
+      CliRun r = run(c);
       assertEquals(Main.EXIT_USER_ERROR, r.code(), String.join(" ", c) + " -> " + r.err());
       assertTrue(r.err().startsWith("nla: "), r.err());
       assertEquals(1, r.err().strip().lines().count(), r.err());
@@ -222,7 +209,7 @@ class EngineCommandsTest {
       assertArrayEquals(Npy.read(fromIds)[t], Npy.read(fromFile)[t]);
     }
 
-    Run r =
+    CliRun r =
         run(
             "generate",
             "--model",
@@ -283,7 +270,7 @@ class EngineCommandsTest {
             fromText.toString()
           },
         }) {
-      Run bad = run(c);
+      CliRun bad = run(c);
       assertEquals(Main.EXIT_USER_ERROR, bad.code(), bad.err());
       assertTrue(bad.err().startsWith("nla: "), bad.err());
     }

@@ -1,12 +1,11 @@
 package nla.cli;
 
+import static nla.cli.CliRun.run;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -31,18 +30,6 @@ class ExtractCorpusCommandTest {
   static void models() {
     qwen = TinyBaseModelsAccess.qwen(3);
     gemma = TinyBaseModelsAccess.gemma(2);
-  }
-
-  public record Run(int code, String out, String err) {}
-
-  public static Run run(String... args) {
-    StringWriter out = new StringWriter();
-    StringWriter err = new StringWriter();
-    var cl = Main.commandLine();
-    cl.setOut(new PrintWriter(out));
-    cl.setErr(new PrintWriter(err));
-    int code = cl.execute(args);
-    return new Run(code, out.toString(), err.toString());
   }
 
   public static List<String> extractArgs(Path out, String... more) {
@@ -73,7 +60,7 @@ class ExtractCorpusCommandTest {
   @Test
   void extractionWritesSchemaSidecarAndCounts() {
     Path out = dir.resolve("demo.parquet");
-    Run r = run(extractArgs(out, "--start", "2", "--length", "30").toArray(String[]::new));
+    CliRun r = run(extractArgs(out, "--start", "2", "--length", "30").toArray(String[]::new));
     assertEquals(0, r.code(), r.err());
     assertTrue(
         r.out()
@@ -98,7 +85,7 @@ class ExtractCorpusCommandTest {
   @Test
   void severalLayersGoToOneFilePerLayerAtTheSamePositions() {
     Path out = dir.resolve("layers");
-    Run r =
+    CliRun r =
         run(
             "extract-corpus",
             "--model",
@@ -134,13 +121,13 @@ class ExtractCorpusCommandTest {
   @Test
   void badInputIsExitCode2WithNothingLeftBehind() throws Exception {
     Path out = dir.resolve("bad.parquet");
-    Run past = run(extractArgs(out, "--start", "30", "--length", "5").toArray(String[]::new));
+    CliRun past = run(extractArgs(out, "--start", "30", "--length", "5").toArray(String[]::new));
     assertEquals(Main.EXIT_USER_ERROR, past.code());
     assertTrue(past.err().contains("runs past the end"), past.err());
-    Run field = run(extractArgs(out, "--text-field", "body").toArray(String[]::new));
+    CliRun field = run(extractArgs(out, "--text-field", "body").toArray(String[]::new));
     assertEquals(Main.EXIT_USER_ERROR, field.code());
     assertTrue(field.err().contains("has no field \"body\""), field.err());
-    Run layer = run(extractArgs(out, "--layer", "9").toArray(String[]::new));
+    CliRun layer = run(extractArgs(out, "--layer", "9").toArray(String[]::new));
     assertEquals(Main.EXIT_USER_ERROR, layer.code());
     assertFalse(Files.exists(out));
   }
@@ -165,7 +152,7 @@ class ExtractCorpusCommandTest {
     List<String> args = extractArgs(fromParquet, "--start", "5", "--length", "6");
     args.set(args.indexOf(DEMO), shard.toString());
     args.addAll(List.of("--text-field", "content"));
-    Run r = run(args.toArray(String[]::new));
+    CliRun r = run(args.toArray(String[]::new));
     assertEquals(0, r.code(), r.err());
     List<ActivationRow> a = ActivationParquet.read(fromJsonl);
     List<ActivationRow> b = ActivationParquet.read(fromParquet);
@@ -192,7 +179,7 @@ class ExtractCorpusCommandTest {
     Path out = dir.resolve("mixed.parquet");
     List<String> args = extractArgs(out);
     args.set(args.indexOf(DEMO), corpus.toString());
-    Run r = run(args.toArray(String[]::new));
+    CliRun r = run(args.toArray(String[]::new));
     assertEquals(0, r.code(), r.err());
     assertTrue(r.out().contains("3 documents, 8 rows; skipped 1 (unreadable 1, empty 0"), r.out());
     List<String> ids =
@@ -241,7 +228,7 @@ class ExtractCorpusCommandTest {
     assertFalse(Files.exists(killed), "no output under its final name after a kill");
     killAfterChunk(start(extractArgs(killed)), partial, 17);
     assertFalse(Files.exists(killed));
-    Run resumed = run(extractArgs(killed).toArray(String[]::new));
+    CliRun resumed = run(extractArgs(killed).toArray(String[]::new));
     assertEquals(0, resumed.code(), resumed.err());
     // The CPU engine sums in a fixed order (Kernels: lanes in lane order), so the resumed file is
     // byte-for-byte the uninterrupted one.
@@ -255,7 +242,7 @@ class ExtractCorpusCommandTest {
   @Test
   void alignMapsModelAPositionsToNearestModelBTokenEnds() throws Exception {
     Path out = dir.resolve("aligned");
-    Run r =
+    CliRun r =
         run(
             "align",
             "--model-a",

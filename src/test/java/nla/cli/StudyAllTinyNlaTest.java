@@ -56,8 +56,8 @@ class StudyAllTinyNlaTest {
           cross: {families: [tiny, tiny2]}
         """);
     Path run = tmp.resolve("run");
-    StudyCommandsTest.Out o =
-        StudyCommandsTest.run(
+    CliRun o =
+        CliRun.run(
             "study", "all", "--plan", tmp.resolve("plan.yaml").toString(), "--out", run.toString());
     assertEquals(0, o.code(), o.err());
     JsonNode r = JSON.readTree(run.resolve("results.json").toFile());

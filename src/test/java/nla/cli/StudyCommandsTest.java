@@ -1,12 +1,11 @@
 package nla.cli;
 
+import static nla.cli.CliRun.run;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Random;
@@ -18,21 +17,9 @@ class StudyCommandsTest {
   static final ObjectMapper JSON = new ObjectMapper();
   @TempDir Path tmp;
 
-  record Out(int code, String out, String err) {}
-
-  static Out run(String... args) {
-    StringWriter out = new StringWriter();
-    StringWriter err = new StringWriter();
-    var cl = Main.commandLine();
-    cl.setOut(new PrintWriter(out));
-    cl.setErr(new PrintWriter(err));
-    int code = cl.execute(args);
-    return new Out(code, out.toString(), err.toString());
-  }
-
   @Test
   void spansJson() throws Exception {
-    Out o = run("spans", "--text", "He said \"hi\" and 'bye' (it's fine)", "--json");
+    CliRun o = run("spans", "--text", "He said \"hi\" and 'bye' (it's fine)", "--json");
     assertEquals(0, o.code(), o.err());
     JsonNode j = JSON.readTree(o.out());
     assertEquals(2, j.get("count").asInt());
@@ -47,7 +34,7 @@ class StudyCommandsTest {
 
   @Test
   void overlapJson() throws Exception {
-    Out o =
+    CliRun o =
         run("overlap", "--a", "The quick brown fox", "--b", "a QUICK brown fox jumps", "--json");
     assertEquals(0, o.code(), o.err());
     JsonNode j = JSON.readTree(o.out());
@@ -58,7 +45,7 @@ class StudyCommandsTest {
   @Test
   void reportOfAFixtureRun() throws Exception {
     Path out = tmp.resolve("r.html");
-    Out o =
+    CliRun o =
         run(
             "report",
             "src/test/resources/report-fixture/run",
@@ -73,7 +60,7 @@ class StudyCommandsTest {
 
   @Test
   void reportOfANonRunIsAUserError() {
-    Out o = run("report", tmp.toString());
+    CliRun o = run("report", tmp.toString());
     assertEquals(2, o.code());
     assertTrue(o.err().startsWith("nla: ") && o.err().contains("manifest.json"), o.err());
   }
@@ -87,7 +74,7 @@ class StudyCommandsTest {
       Npy.write(tmp.resolve(f + ".npy"), m);
     }
     Path runDir = tmp.resolve("run");
-    Out o =
+    CliRun o =
         run(
             "study",
             "ridge",
@@ -116,7 +103,7 @@ class StudyCommandsTest {
 
   @Test
   void modelStudiesSayPlainlyThatThisBuildHasNoEngineYet() throws Exception {
-    Out o =
+    CliRun o =
         run(
             "study",
             "eval",
@@ -138,7 +125,7 @@ class StudyCommandsTest {
         new String[] {
           "all", "eval", "quote-ban", "confab", "redact", "best-of-n", "layers", "cross", "ridge"
         }) {
-      Out o = run("study", s, "--help");
+      CliRun o = run("study", s, "--help");
       assertEquals(0, o.code(), s);
       assertTrue(o.out().contains("Usage: nla study " + s), o.out());
     }

@@ -1,13 +1,12 @@
 package nla.cli;
 
+import static nla.cli.CliRun.run;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import nla.text.TokenizerFixtures;
@@ -19,22 +18,10 @@ class TokenizeCommandTest {
   private static final String LLAMA = TokenizerFixtures.dir("llama3").toString();
   private static final String QWEN = TokenizerFixtures.dir("qwen2.5").toString();
 
-  private record Run(int exit, String out, String err) {}
-
-  private static Run run(String... args) {
-    StringWriter out = new StringWriter();
-    StringWriter err = new StringWriter();
-    var cl = Main.commandLine();
-    cl.setOut(new PrintWriter(out));
-    cl.setErr(new PrintWriter(err));
-    int exit = cl.execute(args);
-    return new Run(exit, out.toString(), err.toString());
-  }
-
   @Test
   void jsonHasIdsTokensAndCodePointOffsetsWithBos() throws IOException {
-    Run r = run("tokenize", "--model", LLAMA, "--text", "é😀 hi", "--json");
-    assertEquals(0, r.exit(), r.err());
+    CliRun r = run("tokenize", "--model", LLAMA, "--text", "é😀 hi", "--json");
+    assertEquals(0, r.code(), r.err());
     JsonNode j = JSON.readTree(r.out());
     assertEquals(128000, j.path("ids").get(0).asInt()); // <|begin_of_text|>
     assertEquals("<|begin_of_text|>", j.path("tokens").get(0).asText());
@@ -87,30 +74,30 @@ class TokenizeCommandTest {
   void textFileIsReadAsUtf8(@TempDir Path dir) throws IOException {
     Path f = dir.resolve("t.txt");
     Files.writeString(f, "hi");
-    Run fromFile = run("tokenize", "--model", QWEN, "--text-file", f.toString(), "--json");
-    Run inline = run("tokenize", "--model", QWEN, "--text", "hi", "--json");
+    CliRun fromFile = run("tokenize", "--model", QWEN, "--text-file", f.toString(), "--json");
+    CliRun inline = run("tokenize", "--model", QWEN, "--text", "hi", "--json");
     assertEquals(inline.out(), fromFile.out());
   }
 
   @Test
   void humanOutputListsEveryToken() {
-    Run r = run("tokenize", "--model", QWEN, "--text", "a\nb");
-    assertEquals(0, r.exit(), r.err());
+    CliRun r = run("tokenize", "--model", QWEN, "--text", "a\nb");
+    assertEquals(0, r.code(), r.err());
     assertTrue(r.out().startsWith("3 tokens"), r.out());
     assertTrue(r.out().contains("\\n"), r.out());
   }
 
   @Test
   void badInputsExitWith2AndOneLine(@TempDir Path dir) {
-    Run missingFile =
+    CliRun missingFile =
         run("tokenize", "--model", QWEN, "--text-file", dir.resolve("nope").toString());
-    assertEquals(Main.EXIT_USER_ERROR, missingFile.exit());
+    assertEquals(Main.EXIT_USER_ERROR, missingFile.code());
     assertTrue(missingFile.err().startsWith("nla: --text-file: "), missingFile.err());
-    Run noModel = run("tokenize", "--model", dir.toString(), "--text", "x");
-    assertEquals(Main.EXIT_USER_ERROR, noModel.exit());
+    CliRun noModel = run("tokenize", "--model", dir.toString(), "--text", "x");
+    assertEquals(Main.EXIT_USER_ERROR, noModel.code());
     assertTrue(noModel.err().contains("tokenizer.json"), noModel.err());
     assertEquals(1, noModel.err().strip().lines().count(), noModel.err());
-    Run both = run("tokenize", "--model", QWEN, "--text", "x", "--text-file", "y");
-    assertEquals(Main.EXIT_USER_ERROR, both.exit());
+    CliRun both = run("tokenize", "--model", QWEN, "--text", "x", "--text-file", "y");
+    assertEquals(Main.EXIT_USER_ERROR, both.code());
   }
 }
