@@ -30,8 +30,8 @@ import picocli.CommandLine.Spec;
     name = "align",
     mixinStandardHelpOptions = true,
     description = {
-      "Extract two base models' activations over the same documents at aligned positions:"
-          + " positions are sampled in model A (contract §6), and each is mapped to the model-B"
+      "Extract two base models' activations over the same documents at aligned positions.",
+      "Positions are sampled in model A (contract §6), and each is mapped to the model-B"
           + " token whose end offset (in characters) is nearest. Writes OUT/A-L{K}.parquet,"
           + " OUT/B-L{K}.parquet (row i of A pairs with row i of B) and OUT/alignment.jsonl"
           + " (per-row error in characters); prints the mean error. Resumable like"
@@ -75,7 +75,7 @@ public final class AlignCommand implements Callable<Integer> {
       names = "--text-field",
       defaultValue = "text",
       paramLabel = "NAME",
-      description = "Default: text.")
+      description = "JSONL field or Parquet column holding the text. Default: text.")
   String textField;
 
   @Option(
@@ -89,37 +89,49 @@ public final class AlignCommand implements Callable<Integer> {
       names = "--split",
       defaultValue = "train",
       paramLabel = "NAME",
-      description = "Default: train.")
+      description =
+          "Split name in doc_id and the sidecar (the corpus is read as given). Default: train.")
   String split;
 
-  @Option(names = "--start", defaultValue = "0", paramLabel = "S", description = "First document.")
+  @Option(
+      names = "--start",
+      defaultValue = "0",
+      paramLabel = "S",
+      description = "First document of the slice (0-based). Default: 0.")
   long start;
 
-  @Option(names = "--length", paramLabel = "L", description = "Documents (default: to the end).")
+  @Option(
+      names = "--length",
+      paramLabel = "L",
+      description = "Documents in the slice (default: to the end).")
   Long length;
 
   @Option(
       names = "--positions-per-doc",
       defaultValue = "10",
       paramLabel = "N",
-      description = "Default: 10.")
+      description = "Positions sampled per document. Default: 10.")
   int positionsPerDoc;
 
-  @Option(names = "--seed", defaultValue = "42", paramLabel = "S", description = "Default: 42.")
+  @Option(
+      names = "--seed",
+      defaultValue = "42",
+      paramLabel = "S",
+      description = "Position-sampling seed. Default: 42.")
   long seed;
 
   @Option(
       names = "--max-length",
       defaultValue = "2048",
       paramLabel = "M",
-      description = "Default: 2048.")
+      description = "Tokens kept per document (longer ones are truncated). Default: 2048.")
   int maxLength;
 
   @Option(
       names = "--chunk-docs",
       defaultValue = "256",
       paramLabel = "N",
-      description = "Default: 256.")
+      description = "Documents per resumable chunk. Default: 256.")
   int chunkDocs;
 
   @Option(
@@ -128,7 +140,11 @@ public final class AlignCommand implements Callable<Integer> {
       description = "Compute threads (default: all processors).")
   Integer threads;
 
-  @Option(names = "--batch", defaultValue = "4", paramLabel = "N", description = "Default: 4.")
+  @Option(
+      names = "--batch",
+      defaultValue = "4",
+      paramLabel = "N",
+      description = "Documents per forward. Default: 4.")
   int batch;
 
   @Option(names = "--out", required = true, paramLabel = "DIR", description = "Output folder.")

@@ -16,7 +16,8 @@ import picocli.CommandLine.Spec;
     name = "baseline",
     mixinStandardHelpOptions = true,
     description = {
-      "Predict-the-mean baselines of a vector set: var_nrm (the FVE denominator) and meannorm.",
+      "Compute the predict-the-mean baselines of a vector set: var_nrm (the FVE denominator) and"
+          + " meannorm.",
       "Each vector is scaled to L2 norm mse_scale first (sqrt(d) by default)."
     })
 final class BaselineCommand implements Callable<Integer> {

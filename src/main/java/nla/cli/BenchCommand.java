@@ -19,13 +19,15 @@ import picocli.CommandLine.Option;
     name = "bench",
     mixinStandardHelpOptions = true,
     description = {
-      "Measure the engine: memory bandwidth and peak FMA of this JVM, then prefill and decode",
-      "throughput with the decode roofline per batch size. With --random, a random-initialised bf16",
-      "model of a real shape is created locally (cached under ~/.cache/nla/bench)."
+      "Measure the engine: bandwidth, peak FMA, prefill and decode throughput.",
+      "First the memory bandwidth and peak FMA of this JVM, then prefill and decode throughput"
+          + " with the decode roofline per batch size. With --random, a random-initialised bf16"
+          + " model of a real shape is created locally (cached under ~/.cache/nla/bench)."
     })
 public final class BenchCommand implements Callable<Integer> {
   @Option(
       names = "--shape",
+      paramLabel = "SHAPE",
       description = "A real model shape: ${COMPLETION-CANDIDATES}.",
       completionCandidates = Shapes.class)
   String shape = "qwen2.5-0.5b";
@@ -43,23 +45,32 @@ public final class BenchCommand implements Callable<Integer> {
 
   @Option(
       names = "--batch",
+      paramLabel = "N",
       split = ",",
       description = "Decode batch sizes (default: ${DEFAULT-VALUE}).")
   List<Integer> batches = List.of(1, 8, 32);
 
-  @Option(names = "--prompt-len", description = "Prompt tokens (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--prompt-len",
+      paramLabel = "N",
+      description = "Prompt tokens (default: ${DEFAULT-VALUE}).")
   int promptLength = 64;
 
   @Option(
       names = "--new-tokens",
+      paramLabel = "N",
       description = "Decoded tokens per sequence (default: ${DEFAULT-VALUE}).")
   int newTokens = 16;
 
-  @Option(names = "--threads", description = "Worker threads (default: all cores).")
+  @Option(
+      names = "--threads",
+      paramLabel = "N",
+      description = "Worker threads (default: all cores).")
   int threads = Runtime.getRuntime().availableProcessors();
 
   @Option(
       names = "--bandwidth-buffer-mb",
+      paramLabel = "MB",
       description = "Size of the bandwidth probe's buffer (default: ${DEFAULT-VALUE}).")
   int bandwidthBufferMb = 1024;
 

@@ -22,8 +22,9 @@ import picocli.CommandLine.Option;
     name = "demo",
     mixinStandardHelpOptions = true,
     description = {
-      "Run the whole pipeline on the bundled tiny NLA pair and corpus (no download):",
-      "extract-corpus -> eval-set -> study all (verbalize, reconstruct, score, studies) -> report.",
+      "Run the whole pipeline on the bundled tiny NLA pair and corpus (no download).",
+      "Steps: extract-corpus -> eval-set -> study all (verbalize, reconstruct, score, studies)"
+          + " -> report.",
       "The bundled pair is random-initialised: its explanations are noise; it shows the machinery."
     })
 public final class DemoCommand implements Callable<Integer> {
@@ -35,13 +36,15 @@ public final class DemoCommand implements Callable<Integer> {
 
   @Option(
       names = "--rows",
+      paramLabel = "N",
       description = "Activations in the eval set (default: ${DEFAULT-VALUE}).")
-  int rows = 32;
+  int rows = 24;
 
   @Option(
       names = "--max-new-tokens",
+      paramLabel = "N",
       description = "AV generation budget (default: ${DEFAULT-VALUE}).")
-  int maxNewTokens = 48;
+  int maxNewTokens = 32;
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 

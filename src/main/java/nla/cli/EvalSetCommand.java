@@ -13,22 +13,35 @@ import picocli.CommandLine.Spec;
     name = "eval-set",
     mixinStandardHelpOptions = true,
     description = {
-      "Draw N activation rows with a seed (Python's sorted(random.Random(S).sample(range(rows),"
-          + " N))), keep them in file order, and write them with a sidecar."
+      "Draw N activation rows with a seed and write them, in file order, with a sidecar.",
+      "The rows drawn are Python's sorted(random.Random(S).sample(range(rows), N)), as the"
+          + " reference."
     })
 public final class EvalSetCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 
-  @Option(names = "--from", required = true, paramLabel = "FILE.parquet", description = "Source.")
+  @Option(
+      names = "--from",
+      required = true,
+      paramLabel = "FILE.parquet",
+      description = "The activation parquet to draw from.")
   Path from;
 
   @Option(names = "--n", required = true, paramLabel = "N", description = "Rows to draw.")
   int n;
 
-  @Option(names = "--seed", defaultValue = "42", paramLabel = "S", description = "Default: 42.")
+  @Option(
+      names = "--seed",
+      defaultValue = "42",
+      paramLabel = "S",
+      description = "Sampling seed. Default: 42.")
   long seed;
 
-  @Option(names = "--out", required = true, paramLabel = "FILE.parquet", description = "Output.")
+  @Option(
+      names = "--out",
+      required = true,
+      paramLabel = "FILE.parquet",
+      description = "Where the eval set goes (a sidecar is written beside it).")
   Path out;
 
   @Override

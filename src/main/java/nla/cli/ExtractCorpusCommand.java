@@ -68,13 +68,21 @@ public final class ExtractCorpusCommand implements Callable<Integer> {
       names = "--split",
       defaultValue = "train",
       paramLabel = "NAME",
-      description = "Default: train.")
+      description =
+          "Split name in doc_id and the sidecar (the corpus is read as given). Default: train.")
   String split;
 
-  @Option(names = "--start", defaultValue = "0", paramLabel = "S", description = "First document.")
+  @Option(
+      names = "--start",
+      defaultValue = "0",
+      paramLabel = "S",
+      description = "First document of the slice (0-based). Default: 0.")
   long start;
 
-  @Option(names = "--length", paramLabel = "L", description = "Documents (default: to the end).")
+  @Option(
+      names = "--length",
+      paramLabel = "L",
+      description = "Documents in the slice (default: to the end).")
   Long length;
 
   @Option(
@@ -88,17 +96,21 @@ public final class ExtractCorpusCommand implements Callable<Integer> {
       names = "--positions-per-doc",
       defaultValue = "10",
       paramLabel = "N",
-      description = "Default: 10.")
+      description = "Positions sampled per document. Default: 10.")
   int positionsPerDoc;
 
-  @Option(names = "--seed", defaultValue = "42", paramLabel = "S", description = "Default: 42.")
+  @Option(
+      names = "--seed",
+      defaultValue = "42",
+      paramLabel = "S",
+      description = "Position-sampling seed. Default: 42.")
   long seed;
 
   @Option(
       names = "--max-length",
       defaultValue = "2048",
       paramLabel = "M",
-      description = "Default: 2048.")
+      description = "Tokens kept per document (longer ones are truncated). Default: 2048.")
   int maxLength;
 
   @Option(

@@ -48,7 +48,10 @@ public final class GenerateCommand implements Callable<Integer> {
     String tokenIds;
   }
 
-  @Option(names = "--max-new-tokens", paramLabel = "N", description = "Default: ${DEFAULT-VALUE}.")
+  @Option(
+      names = "--max-new-tokens",
+      paramLabel = "N",
+      description = "Most tokens to generate. Default: ${DEFAULT-VALUE}.")
   int maxNewTokens = SamplingParams.DEFAULT_MAX_NEW_TOKENS;
 
   @Option(names = "--temperature", paramLabel = "X", description = "0 = greedy (default).")

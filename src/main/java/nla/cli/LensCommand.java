@@ -112,6 +112,9 @@ final class LensCommand implements Callable<Integer> {
       throw new UserError(
           "--samples: the lens shows one decode per position; use roundtrip for more");
     }
+    // Checked before the models run: a bad --html path should not cost the whole lens.
+    if (html != null && Files.isDirectory(html))
+      throw new UserError("--html: " + html + " is a directory; give the .html file to write");
     Lens.Source src = source();
     Path baseDir = ModelPaths.resolve(base);
     Path avDir = ModelPaths.resolve(av);

@@ -1,5 +1,9 @@
 package nla.cli;
 
+import java.nio.file.AccessDeniedException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileSystemException;
+import java.nio.file.NoSuchFileException;
 import nla.io.UserError;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -74,16 +78,44 @@ public final class Main implements Runnable {
             commandLine.getErr().println("nla: " + oneLine(userError.getMessage()));
             return EXIT_USER_ERROR;
           }
+          // A path the user named that the file system refuses (a file where a folder must go, a
+          // folder where a file must go, no permission, a full disk): its message names the path
+          // and the reason, which is all there is to say, wherever in the code it surfaced.
+          Throwable fs = ex;
+          while (!(fs instanceof FileSystemException) && fs.getCause() != null) fs = fs.getCause();
+          if (fs instanceof FileSystemException fileError) {
+            if (verbose) fileError.printStackTrace(commandLine.getErr());
+            commandLine.getErr().println("nla: " + oneLine(describe(fileError)));
+            return EXIT_USER_ERROR;
+          }
           throw ex;
         });
     cl.setParameterExceptionHandler(
         (ex, args) -> {
+          // One line, like every other user error: the message, then where to look.
           CommandLine c = ex.getCommandLine();
-          c.getErr().println("nla: " + oneLine(ex.getMessage()));
-          c.getErr().println("Try '" + c.getCommandSpec().qualifiedName() + " --help'.");
+          c.getErr()
+              .println(
+                  "nla: "
+                      + oneLine(ex.getMessage())
+                      + " (see '"
+                      + c.getCommandSpec().qualifiedName()
+                      + " --help')");
           return EXIT_USER_ERROR;
         });
     return cl;
+  }
+
+  private static String describe(FileSystemException e) {
+    String reason =
+        e instanceof NoSuchFileException
+            ? "no such file or folder"
+            : e instanceof FileAlreadyExistsException
+                ? "already exists"
+                : e instanceof AccessDeniedException
+                    ? "permission denied"
+                    : e.getReason() == null ? e.getClass().getSimpleName() : e.getReason();
+    return e.getFile() == null ? e.getMessage() : e.getFile() + ": " + reason;
   }
 
   private static String oneLine(String message) {

@@ -14,8 +14,8 @@ import picocli.CommandLine.Spec;
     name = "overlap",
     mixinStandardHelpOptions = true,
     description = {
-      "Longest contiguous run of words two texts share (contract §3). Words are lower-cased runs",
-      "of letters, digits and apostrophes."
+      "Find the longest contiguous run of words two texts share (contract §3).",
+      "Words are lower-cased runs of letters, digits and apostrophes."
     })
 final class OverlapCommand implements Callable<Integer> {
   @Option(names = "--a", required = true, paramLabel = "T1", description = "First text.")

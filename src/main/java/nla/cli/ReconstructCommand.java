@@ -76,6 +76,9 @@ final class ReconstructCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     List<String> explanations = readTexts(texts);
+    // Checked before the AR runs, so a bad --out never costs the computed predictions.
+    if (Files.isDirectory(outFile))
+      throw new UserError("--out: " + outFile + " is a directory; give the .npy file to write");
     float[][] goldRows = gold == null ? null : Npy.read(gold);
     if (goldRows != null && goldRows.length != explanations.size()) {
       throw new UserError(
@@ -126,6 +129,10 @@ final class ReconstructCommand implements Callable<Integer> {
     List<String> lines;
     try {
       lines = Files.readAllLines(file, StandardCharsets.UTF_8);
+    } catch (java.nio.file.NoSuchFileException e) {
+      throw new UserError("--texts: " + file + ": no such file", e);
+    } catch (java.nio.charset.CharacterCodingException e) {
+      throw new UserError("--texts: " + file + ": not UTF-8 text", e);
     } catch (IOException e) {
       throw new UserError("--texts: " + file + ": cannot read: " + e.getMessage(), e);
     }
@@ -146,6 +153,9 @@ final class ReconstructCommand implements Callable<Integer> {
       }
       out.add(text.asText());
     }
+    if (out.isEmpty())
+      throw new UserError(
+          "--texts: " + file + ": no texts (expected one {\"text\": ...} per line)");
     return out;
   }
 }

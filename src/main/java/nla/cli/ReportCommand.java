@@ -14,8 +14,9 @@ import picocli.CommandLine.Spec;
     name = "report",
     mixinStandardHelpOptions = true,
     description = {
-      "One self-contained HTML report (inline CSS and SVG figures; opens offline) of the studies",
-      "in a run directory, plus results.json beside it with every number it shows."
+      "Write one self-contained HTML report of the studies in a run directory.",
+      "Inline CSS and SVG figures (it opens offline), plus results.json beside it with every"
+          + " number it shows."
     })
 final class ReportCommand implements Callable<Integer> {
   @Parameters(index = "0", paramLabel = "RUN_DIR", description = "A run directory of nla study.")

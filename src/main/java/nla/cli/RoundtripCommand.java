@@ -85,11 +85,14 @@ final class RoundtripCommand implements Callable<Integer> {
     VectorInput.Selection sel = VectorInput.read(vectors, rows);
     PrintWriter out = spec.commandLine().getOut();
     PrintWriter err = spec.commandLine().getErr();
+    if (Files.exists(runDir) && !Files.isDirectory(runDir))
+      throw new UserError("--out: " + runDir + " is a file; give a directory for the results");
     Files.createDirectories(runDir);
     try (ActivationVerbalizer verbalizer =
             ActivationVerbalizer.open(ModelPaths.resolve(av), sampling.chatTemplateVariables());
         ActivationReconstructor reconstructor =
             ActivationReconstructor.open(ModelPaths.resolve(ar))) {
+      VectorInput.requireWidth(sel, verbalizer.dModel(), "AV");
       verbalizer.withBatchSize(sampling.batchSize);
       reconstructor.withBatchSize(sampling.batchSize);
       Double mseNorm = reconstructor.mseNorm();

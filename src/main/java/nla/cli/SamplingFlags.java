@@ -44,7 +44,7 @@ final class SamplingFlags {
       names = "--max-new-tokens",
       paramLabel = "N",
       defaultValue = "200",
-      description = "Default: ${DEFAULT-VALUE}.")
+      description = "Most tokens each decode may generate. Default: ${DEFAULT-VALUE}.")
   int maxNewTokens;
 
   @Option(names = "--ignore-eos", description = "Generate until --max-new-tokens even past EOS.")

@@ -16,9 +16,10 @@ import picocli.CommandLine.Spec;
     name = "spans",
     mixinStandardHelpOptions = true,
     description = {
-      "Quote spans of a text (contract §4): text inside matched double/single quotes or corner",
-      "brackets; apostrophes inside words are not delimiters; nested quotes belong to the outer",
-      "span. Offsets are code points and include the delimiters."
+      "List the quote spans of a text (contract §4).",
+      "A span is text inside matched double/single quotes or corner brackets; apostrophes inside"
+          + " words are not delimiters; nested quotes belong to the outer span. Offsets are code"
+          + " points and include the delimiters."
     })
 final class SpansCommand implements Callable<Integer> {
   @Option(names = "--text", required = true, paramLabel = "T", description = "The text to parse.")

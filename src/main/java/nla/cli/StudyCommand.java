@@ -27,9 +27,9 @@ import picocli.CommandLine.Spec;
     name = "study",
     mixinStandardHelpOptions = true,
     description = {
-      "Run the studies of the seed report (contract §7) into a run directory, resumably: rerun",
-      "the same command after an interruption and only unfinished items are computed. Then",
-      "'nla report RUN_DIR'."
+      "Run the studies of the seed report (contract §7) into a run directory, resumably.",
+      "Rerun the same command after an interruption and only unfinished items are computed."
+          + " Then 'nla report RUN_DIR'."
     },
     subcommands = {
       StudyCommand.All.class,
@@ -79,12 +79,14 @@ final class StudyCommand implements Runnable {
 
     @Option(
         names = "--seed",
+        paramLabel = "S",
         defaultValue = "42",
         description = "Seed of every random choice. Default: ${DEFAULT-VALUE}.")
     long seed;
 
     @Option(
         names = "--batch",
+        paramLabel = "N",
         defaultValue = "8",
         description = "Rows per AV/AR batch. Default: ${DEFAULT-VALUE}.")
     int batch;
@@ -97,12 +99,14 @@ final class StudyCommand implements Runnable {
 
     @Option(
         names = "--max-new-tokens",
+        paramLabel = "N",
         defaultValue = "200",
         description = "AV generation budget per decode. Default: ${DEFAULT-VALUE}.")
     int maxNewTokens;
 
     Map<String, Object> root() {
       if (batch < 1) throw new UserError("--batch: must be >= 1, got " + batch);
+      if (limit != null && limit < 1) throw new UserError("--limit: must be >= 1, got " + limit);
       Map<String, Object> m = new LinkedHashMap<>();
       m.put("seed", seed);
       m.put("batch", batch);
@@ -137,6 +141,7 @@ final class StudyCommand implements Runnable {
 
     @Option(
         names = "--name",
+        paramLabel = "NAME",
         defaultValue = "nla",
         description = "Label of this NLA in tables. Default: ${DEFAULT-VALUE}.")
     String name;
@@ -289,6 +294,7 @@ final class StudyCommand implements Runnable {
 
     @Option(
         names = "--filler",
+        paramLabel = "TEXT",
         defaultValue = "[…]",
         description =
             "Replacement for each span in the filler condition. Default: ${DEFAULT-VALUE}.")
@@ -315,13 +321,18 @@ final class StudyCommand implements Runnable {
     @CommandLine.ArgGroup(exclusive = false, multiplicity = "1")
     Pair pair;
 
-    @Option(names = "--samples", defaultValue = "10", description = "N. Default: ${DEFAULT-VALUE}.")
+    @Option(
+        names = "--samples",
+        defaultValue = "10",
+        paramLabel = "N",
+        description = "Samples per activation. Default: ${DEFAULT-VALUE}.")
     int samples;
 
     @Option(
         names = "--temperature",
+        paramLabel = "X",
         defaultValue = "1.0",
-        description = "Default: ${DEFAULT-VALUE}.")
+        description = "Sampling temperature of the N decodes. Default: ${DEFAULT-VALUE}.")
     double temperature;
 
     @Spec CommandSpec spec;
@@ -352,6 +363,7 @@ final class StudyCommand implements Runnable {
 
     @Option(
         names = "--trained-label",
+        paramLabel = "LABEL",
         defaultValue = "K",
         description = "Label of the trained layer, e.g. L41. Default: ${DEFAULT-VALUE}.")
     String trained;
@@ -440,6 +452,7 @@ final class StudyCommand implements Runnable {
 
     @Option(
         names = "--ns",
+        paramLabel = "N",
         split = ",",
         defaultValue = "250,1000,5000,20000",
         description = "Training sizes. Default: ${DEFAULT-VALUE}.")
@@ -447,19 +460,23 @@ final class StudyCommand implements Runnable {
 
     @Option(
         names = "--kernels",
+        paramLabel = "KERNEL",
         split = ",",
         defaultValue = "linear,rbf",
-        description = "Default: ${DEFAULT-VALUE}.")
+        description =
+            "Regressions to fit: linear (ridge), rbf (kernel ridge). Default: ${DEFAULT-VALUE}.")
     List<String> kernels;
 
     @Option(
         names = "--folds",
+        paramLabel = "N",
         defaultValue = "5",
         description = "CV folds. Default: ${DEFAULT-VALUE}.")
     int folds;
 
     @Option(
         names = "--cv-max-rows",
+        paramLabel = "N",
         defaultValue = "2000",
         description = "Rows that take part in CV. Default: ${DEFAULT-VALUE}.")
     int cvMaxRows;

@@ -28,8 +28,9 @@ import picocli.CommandLine.Option;
     name = "tokenize",
     mixinStandardHelpOptions = true,
     description = {
-      "Tokenize a text with a model's tokenizer (Hugging Face semantics): ids, tokens, and",
-      "offsets [start, end) in Unicode code points (Python string indices)."
+      "Tokenize a text with a model's tokenizer (Hugging Face semantics).",
+      "Prints ids, tokens, and offsets [start, end) in Unicode code points (Python string"
+          + " indices)."
     })
 public final class TokenizeCommand implements Callable<Integer> {
   @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;
@@ -51,17 +52,18 @@ public final class TokenizeCommand implements Callable<Integer> {
   @Option(
       names = "--chat",
       description = {
-        "Wrap the text as one user message through the model's chat template, with the",
-        "generation prompt (= apply_chat_template(tokenize=True, add_generation_prompt=True));",
-        "offsets then refer to the rendered text, printed as \"rendered\"."
+        "Wrap the text as one user message through the model's chat template, with the"
+            + " generation prompt (= apply_chat_template(tokenize=True,"
+            + " add_generation_prompt=True)); offsets then refer to the rendered text, printed as"
+            + " \"rendered\"."
       })
   boolean chat;
 
   @Option(
       names = "--no-special",
       description = {
-        "Do not add the tokenizer's special tokens (BOS for Gemma and Llama).",
-        "No effect with --chat: the template writes its own."
+        "Do not add the tokenizer's special tokens (BOS for Gemma and Llama). No effect with"
+            + " --chat: the template writes its own."
       })
   boolean noSpecial;
 
@@ -69,8 +71,8 @@ public final class TokenizeCommand implements Callable<Integer> {
       names = "--template-var",
       paramLabel = "KEY=VALUE",
       description = {
-        "A string variable for the chat template, e.g. date_string=\"05 Mar 2026\" to pin",
-        "Llama 3.x's \"Today Date\". Repeatable."
+        "A string variable for the chat template, e.g. date_string=\"05 Mar 2026\" to pin"
+            + " Llama 3.x's \"Today Date\". Repeatable."
       })
   List<String> templateVars = List.of();
 

@@ -3,6 +3,8 @@ package nla.cli;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import nla.data.ActivationParquet;
+import nla.data.ActivationRow;
 import nla.io.Npy;
 import nla.io.UserError;
 
@@ -22,17 +24,36 @@ final class VectorInput {
     if (name.endsWith(".npy")) {
       all = Npy.read(file);
     } else if (name.endsWith(".parquet")) {
-      throw new UserError(
-          "--vectors: "
-              + file
-              + ": activation parquet input is not available in this build; use .npy");
+      List<ActivationRow> table = ActivationParquet.read(file);
+      all = new float[table.size()][];
+      for (int i = 0; i < all.length; i++) all[i] = table.get(i).activationVector();
     } else {
       throw new UserError("--vectors: " + file + ": expected a .npy or .parquet file");
     }
+    if (all.length == 0) throw new UserError("--vectors: " + file + ": holds no vectors (0 rows)");
     int[] rows = parseRows(rowsFlag, all.length);
     List<float[]> vectors = new ArrayList<>(rows.length);
     for (int r : rows) vectors.add(all[r]);
     return new Selection(vectors, rows, file.toString());
+  }
+
+  /**
+   * A whole file of the wrong width (every selected row, as in any .npy) is one error, before any
+   * work, rather than one line per row; rows of mixed widths (a parquet) stay per-row errors.
+   */
+  static void requireWidth(Selection selection, int dModel, String model) {
+    int width = selection.vectors().get(0).length;
+    if (width == dModel) return;
+    for (float[] v : selection.vectors()) if (v.length != width) return;
+    throw new UserError(
+        "--vectors: "
+            + selection.name()
+            + ": vectors have width "
+            + width
+            + ", but the "
+            + model
+            + "'s d_model is "
+            + dModel);
   }
 
   /** "0,2,5" (and ranges "3-7"); null = every row. */

@@ -67,6 +67,7 @@ final class VerbalizeCommand implements Callable<Integer> {
     List<RowError> errors = new ArrayList<>();
     try (ActivationVerbalizer verbalizer =
         ActivationVerbalizer.open(ModelPaths.resolve(av), sampling.chatTemplateVariables())) {
+      VectorInput.requireWidth(sel, verbalizer.dModel(), "AV");
       verbalizer.withBatchSize(sampling.batchSize);
       var options =
           sampling

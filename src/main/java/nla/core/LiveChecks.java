@@ -30,7 +30,27 @@ public final class LiveChecks {
   /** A custom AV prompt: {@code <INJECT>} replaced by the injection char, then as above. */
   public static AvPrompt customAvPrompt(Sidecar sidecar, Tokenizer tokenizer, String prompt) {
     int[] ids = chatIds(tokenizer, sidecar.customContent(prompt));
-    return new AvPrompt(ids, sidecar.injectionPosition(ids, "--prompt"));
+    try {
+      return new AvPrompt(ids, sidecar.injectionPosition(ids, "--prompt"));
+    } catch (nla.io.UserError e) {
+      // The bare "found 0 sites" of the rule leaves a user guessing; say where <INJECT> must sit.
+      Integer left = sidecar.leftNeighborId();
+      Integer right = sidecar.rightNeighborId();
+      if (left == null || right == null) throw e;
+      throw new nla.io.UserError(
+          "--prompt: "
+              + Sidecar.INJECT_PLACEHOLDER
+              + " must sit between the tokens "
+              + "'"
+              + tokenizer.tokenText(left)
+              + "'"
+              + " and "
+              + "'"
+              + tokenizer.tokenText(right)
+              + "'"
+              + ", as in the sidecar's AV template (e.g. <concept><INJECT></concept>)",
+          e);
+    }
   }
 
   /** The AR prompt's ids, with special tokens (Gemma/Llama get BOS), its tail checked. */

@@ -333,6 +333,17 @@ public final class Sidecar {
     if (!promptWithPlaceholder.contains(INJECT_PLACEHOLDER)) {
       throw new UserError("--prompt: a custom prompt must contain " + INJECT_PLACEHOLDER);
     }
+    int count =
+        promptWithPlaceholder.split(java.util.regex.Pattern.quote(INJECT_PLACEHOLDER), -1).length
+            - 1;
+    if (count > 1) {
+      throw new UserError(
+          "--prompt: "
+              + INJECT_PLACEHOLDER
+              + " appears "
+              + count
+              + " times; the vector goes in exactly one place");
+    }
     return promptWithPlaceholder.replace(INJECT_PLACEHOLDER, injectionChar);
   }
 

@@ -296,6 +296,35 @@ public final class ActivationParquet {
 
   private static void requireFile(Path file) {
     if (!Files.isRegularFile(file)) throw new UserError(file + ": no such file");
+    requireParquetMagic(file);
+  }
+
+  /**
+   * A parquet file starts and ends with "PAR1". Checked first because DuckDB's own error for
+   * anything else ("unsuccessful or closed pending query result") does not say what is wrong.
+   */
+  static void requireParquetMagic(Path file) {
+    byte[] magic = "PAR1".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+    try (var ch = java.nio.channels.FileChannel.open(file)) {
+      long size = ch.size();
+      java.nio.ByteBuffer head = java.nio.ByteBuffer.allocate(4);
+      java.nio.ByteBuffer tail = java.nio.ByteBuffer.allocate(4);
+      boolean ok =
+          size >= 12
+              && ch.read(head, 0) == 4
+              && ch.read(tail, size - 4) == 4
+              && java.util.Arrays.equals(head.array(), magic)
+              && java.util.Arrays.equals(tail.array(), magic);
+      if (!ok)
+        throw new UserError(
+            file
+                + ": not a parquet file (no PAR1 magic"
+                + (size >= 4 && java.util.Arrays.equals(head.array(), magic)
+                    ? " at the end: truncated or still being written)"
+                    : ")"));
+    } catch (java.io.IOException e) {
+      throw new UserError(file + ": cannot read: " + e.getMessage(), e);
+    }
   }
 
   static String firstLine(Exception e) {

@@ -95,6 +95,8 @@ public final class Npy {
         }
       }
       return rows;
+    } catch (java.nio.file.NoSuchFileException e) {
+      throw new UserError(file + ": no such file", e);
     } catch (IOException e) {
       throw new UserError(file + ": cannot read: " + e.getMessage(), e);
     }
@@ -119,15 +121,26 @@ public final class Npy {
     buf.put(MAGIC).put((byte) 1).put((byte) 0).putShort((short) header.length());
     buf.put(header.getBytes(StandardCharsets.ISO_8859_1));
     for (float[] r : rows) for (float x : r) buf.putFloat(x);
+    if (Files.isDirectory(file))
+      throw new UserError(file + ": is a directory; expected the path of a .npy file to write");
+    Path tmp = null;
     try {
       Path parent = file.toAbsolutePath().getParent();
       Files.createDirectories(parent);
-      Path tmp = Files.createTempFile(parent, file.getFileName().toString(), ".part");
+      tmp = Files.createTempFile(parent, file.getFileName().toString(), ".part");
       try (OutputStream out = Files.newOutputStream(tmp)) {
         out.write(buf.array());
       }
       Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
     } catch (IOException e) {
+      // No half-written .part file is left behind beside the user's files.
+      if (tmp != null) {
+        try {
+          Files.deleteIfExists(tmp);
+        } catch (IOException ignored) {
+          // the original error is the one to report
+        }
+      }
       throw new UserError(file + ": cannot write: " + e.getMessage(), e);
     }
   }

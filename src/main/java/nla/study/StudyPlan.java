@@ -78,8 +78,10 @@ public final class StudyPlan {
     Object o;
     try {
       o = new Yaml(new SafeConstructor(new LoaderOptions())).load(Files.readString(file));
+    } catch (java.nio.file.NoSuchFileException e) {
+      throw new UserError("--plan: " + file + ": no such file");
     } catch (IOException e) {
-      throw new UserError("cannot read plan " + file + ": " + e.getMessage());
+      throw new UserError("--plan: " + file + ": cannot read: " + e.getMessage());
     } catch (RuntimeException e) {
       throw new UserError(
           file + ": not valid YAML (" + e.getMessage().lines().findFirst().orElse("") + ")");
@@ -90,6 +92,27 @@ public final class StudyPlan {
     p.validate();
     return p;
   }
+
+  /** The settings each study reads; anything else in a plan is a typo that would be ignored. */
+  private static final Map<String, List<String>> STUDY_FIELDS =
+      Map.of(
+          "eval", List.of("nla", "activations"),
+          "quote-ban", List.of("nla", "activations", "conditions", "families"),
+          "confab", List.of("activations"),
+          "redact", List.of("nla", "activations", "filler"),
+          "best-of-n", List.of("nla", "activations", "samples", "temperature"),
+          "layers", List.of("nla", "activations", "neighbours", "trained"),
+          "cross", List.of("families"),
+          "ridge",
+              List.of(
+                  "a",
+                  "b",
+                  "train",
+                  "ns",
+                  "kernels",
+                  "folds",
+                  "cv_max_rows",
+                  "extrapolation_points"));
 
   private void validate() {
     Map<String, Object> studies = map(root, "studies", true);
@@ -102,6 +125,33 @@ public final class StudyPlan {
                 + ": unknown study (expected one of "
                 + Report.STUDY_ORDER
                 + ")");
+    for (var e : studies.entrySet()) {
+      if (e.getValue() == null) continue;
+      String where = "studies." + e.getKey();
+      if (!(e.getValue() instanceof Map<?, ?> settings))
+        throw new UserError(file + ": " + where + ": must be a mapping of settings");
+      List<String> known = STUDY_FIELDS.get(e.getKey());
+      for (Object k : settings.keySet())
+        if (!known.contains(String.valueOf(k)))
+          throw new UserError(
+              file
+                  + ": "
+                  + where
+                  + ": unknown setting '"
+                  + k
+                  + "' (expected one of "
+                  + known
+                  + ")");
+      if (settings.get("ns") instanceof List<?> ns)
+        for (Object n : ns)
+          if (!(n instanceof Number) || ((Number) n).doubleValue() < 1)
+            throw new UserError(
+                file + ": " + where + ".ns: '" + n + "' is not a training size (a number >= 1)");
+    }
+    // A non-positive count would only fail deep inside a study (or silently select nothing).
+    for (String k : List.of("limit", "batch", "max_new_tokens"))
+      if (num(root, k, "plan", 1) < 1)
+        throw new UserError(file + ": plan." + k + ": must be >= 1, got " + root.get(k));
     for (String k : root.keySet())
       if (!List.of(
               "seed",
@@ -192,7 +242,16 @@ public final class StudyPlan {
             nlas.computeIfAbsent(
                 name,
                 n -> {
-                  Map<String, Object> spec = map(map(root, "nlas", true), n, true);
+                  Map<String, Object> all = map(root, "nlas", true);
+                  if (!all.containsKey(n))
+                    throw new UserError(
+                        file
+                            + ": no NLA named '"
+                            + n
+                            + "' under nlas (the plan has "
+                            + all.keySet()
+                            + ")");
+                  Map<String, Object> spec = map(all, n, true);
                   return opener.open(
                       n,
                       checkpoint(str(spec, "av", "nlas." + n, null)),
@@ -202,10 +261,18 @@ public final class StudyPlan {
         name ->
             acts.computeIfAbsent(
                 name,
-                n ->
-                    ActivationSets.load(
-                            path(str(map(root, "activations", true), n, "activations", null)))
-                        .head(limit));
+                n -> {
+                  Map<String, Object> all = map(root, "activations", true);
+                  if (!all.containsKey(n))
+                    throw new UserError(
+                        file
+                            + ": no activation set named '"
+                            + n
+                            + "' under activations (the plan has "
+                            + all.keySet()
+                            + ")");
+                  return ActivationSets.load(path(str(all, n, "activations", null))).head(limit);
+                });
     Map<String, Object> studies = studies();
     long seed = seed();
     int batch = batch();

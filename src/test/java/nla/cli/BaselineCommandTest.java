@@ -46,6 +46,24 @@ class BaselineCommandTest {
   }
 
   @Test
+  void readsTheVectorColumnOfAnActivationParquet(@TempDir Path dir) throws Exception {
+    Path f = dir.resolve("acts.parquet");
+    nla.data.ActivationParquet.write(
+        f,
+        2,
+        java.util.List.of(
+            new nla.data.ActivationRow(51, "a", new float[] {5, 0}, 1, "demo:train:0"),
+            new nla.data.ActivationRow(52, "b", new float[] {9, 9}, 1, "demo:train:0"),
+            new nla.data.ActivationRow(60, "c", new float[] {0, 0.1f}, 1, "demo:train:1")));
+    String[] r = run("baseline", "--vectors", f.toString(), "--rows", "0,2", "--json");
+    assertEquals("0", r[0], r[2]);
+    JsonNode j = new ObjectMapper().readTree(r[1]);
+    assertEquals(2, j.get("n").asInt());
+    assertEquals(0.5, j.get("var_nrm").asDouble(), 1e-12); // the same two directions as above
+    assertEquals(2 - Math.sqrt(2), j.get("meannorm").asDouble(), 1e-12);
+  }
+
+  @Test
   void badFlagsAreOneLineUserErrors(@TempDir Path dir) {
     Path f = dir.resolve("v.npy");
     Npy.write(f, new float[][] {{1, 0}});

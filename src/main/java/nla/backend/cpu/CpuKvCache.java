@@ -12,7 +12,6 @@ final class CpuKvCache implements KvCache {
   final float[][] keys;
   final float[][] values;
   private int length;
-  private int capacity;
 
   CpuKvCache(int layers, int kvHeads, int headDim) {
     this.kvDim = kvHeads * headDim;
@@ -33,8 +32,9 @@ final class CpuKvCache implements KvCache {
   @Override
   public synchronized KvCache copy() {
     CpuKvCache c = new CpuKvCache(keys.length, 1, kvDim);
-    c.ensureCapacity(Math.max(1, length));
     for (int l = 0; l < keys.length; l++) {
+      if (keys[l].length == 0) continue; // a layer this cache never ran (a truncated forward)
+      c.ensureCapacity(l, Math.max(1, length));
       System.arraycopy(keys[l], 0, c.keys[l], 0, length * kvDim);
       System.arraycopy(values[l], 0, c.values[l], 0, length * kvDim);
     }
@@ -42,14 +42,15 @@ final class CpuKvCache implements KvCache {
     return c;
   }
 
-  /** Makes room for positions up to {@code positions} at every layer. */
-  synchronized void ensureCapacity(int positions) {
+  /**
+   * Makes room for {@code positions} at {@code layer}. Layers are sized on first use, so a forward
+   * that runs only the first K+1 blocks holds keys and values for those alone.
+   */
+  synchronized void ensureCapacity(int layer, int positions) {
+    int capacity = keys[layer].length / kvDim;
     if (positions <= capacity) return;
     int cap = Math.max(positions, Math.max(16, capacity * 2));
-    for (int l = 0; l < keys.length; l++) {
-      keys[l] = Arrays.copyOf(keys[l], cap * kvDim);
-      values[l] = Arrays.copyOf(values[l], cap * kvDim);
-    }
-    capacity = cap;
+    keys[layer] = Arrays.copyOf(keys[layer], cap * kvDim);
+    values[layer] = Arrays.copyOf(values[layer], cap * kvDim);
   }
 }
