@@ -20,7 +20,7 @@ class DemoCommandTest {
   @Test
   void demoRunsEverySingleFamilyStudyOnTheBundledCorpusAndWritesTheReport() throws Exception {
     Path out = tmp.resolve("demo");
-    StudyCommandsTest.Out o = StudyCommandsTest.run("demo", "--out", out.toString(), "--rows", "8");
+    CliRun o = CliRun.run("demo", "--out", out.toString(), "--rows", "8");
     assertEquals(0, o.code(), o.err());
     assertTrue(o.out().contains("$ nla extract-corpus"), o.out());
     assertTrue(o.out().contains("random-initialised"), "says plainly the pair is random");
