@@ -28,6 +28,24 @@ public interface Backend extends AutoCloseable {
   /** {@code x · wᵀ (+ bias)}: [N, in] × [out, in]ᵀ → [N, out]; bias may be null. */
   Tensor matmul(Tensor x, Weight w, Weight bias);
 
+  /**
+   * {@link #matmul} of one input by several weights (a layer's q, k and v projections): a backend
+   * may read the input once and dispatch once for all of them.
+   */
+  default Tensor[] matmuls(Tensor x, Weight[] ws, Weight[] biases) {
+    Tensor[] out = new Tensor[ws.length];
+    for (int i = 0; i < ws.length; i++) out[i] = matmul(x, ws[i], biases[i]);
+    return out;
+  }
+
+  /**
+   * {@code act(x·gateᵀ) · (x·upᵀ)}: the gated MLP's input half, which a backend may compute in one
+   * pass, applying the activation while each block of rows is in cache.
+   */
+  default Tensor gatedMatmul(Tensor x, Weight gate, Weight up, Activation act) {
+    return gatedActivation(matmul(x, gate, null), matmul(x, up, null), act);
+  }
+
   /** The listed rows of x only (e.g. the last token of each sequence), then {@link #matmul}. */
   Tensor gatherRows(Tensor x, int[] rows);
 

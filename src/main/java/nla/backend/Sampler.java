@@ -2,6 +2,10 @@ package nla.backend;
 
 import java.util.Arrays;
 import java.util.random.RandomGenerator;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Picks the next token from one row of logits: greedy (temperature 0: the first index of the
@@ -12,6 +16,28 @@ public final class Sampler {
   private Sampler() {}
 
   public static int argmax(float[] logits) {
+    // Vectorised (a 256k vocabulary per sequence per step adds up over a batch): the maximum, then
+    // the first index holding it, which is what the scalar scan gives. A NaN would poison the
+    // vector maximum, so then the scalar scan decides (it never picks a NaN after index 0).
+    VectorSpecies<Float> f = FloatVector.SPECIES_PREFERRED;
+    int upper = f.loopBound(logits.length);
+    if (upper == 0) return scalarArgmax(logits);
+    FloatVector m = FloatVector.fromArray(f, logits, 0);
+    for (int i = f.length(); i < upper; i += f.length()) {
+      m = m.max(FloatVector.fromArray(f, logits, i));
+    }
+    float max = m.reduceLanes(VectorOperators.MAX);
+    for (int i = upper; i < logits.length; i++) max = Math.max(max, logits[i]);
+    if (Float.isNaN(max)) return scalarArgmax(logits);
+    for (int i = 0; i < upper; i += f.length()) {
+      VectorMask<Float> hit = FloatVector.fromArray(f, logits, i).eq(max);
+      if (hit.anyTrue()) return i + hit.firstTrue();
+    }
+    for (int i = upper; i < logits.length; i++) if (logits[i] == max) return i;
+    throw new IllegalStateException("argmax: maximum not found");
+  }
+
+  private static int scalarArgmax(float[] logits) {
     int best = 0;
     for (int i = 1; i < logits.length; i++) if (logits[i] > logits[best]) best = i;
     return best;

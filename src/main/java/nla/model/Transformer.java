@@ -203,9 +203,14 @@ final class Transformer {
   private Tensor selfAttention(
       int layer, Block w, Tensor x, int[] positions, List<AttentionSlice> slices) {
     int headDim = config.headDim();
-    Tensor q = backend.matmul(x, w.qProj(), w.qBias());
-    Tensor k = backend.matmul(x, w.kProj(), w.kBias());
-    Tensor v = backend.matmul(x, w.vProj(), w.vBias());
+    Tensor[] qkv =
+        backend.matmuls(
+            x,
+            new Weight[] {w.qProj(), w.kProj(), w.vProj()},
+            new Weight[] {w.qBias(), w.kBias(), w.vBias()});
+    Tensor q = qkv[0];
+    Tensor k = qkv[1];
+    Tensor v = qkv[2];
     if (w.qNorm() != null) {
       q = backend.rmsNorm(q, w.qNorm(), headDim, eps(), addOne());
       k = backend.rmsNorm(k, w.kNorm(), headDim, eps(), addOne());
@@ -231,9 +236,8 @@ final class Transformer {
   }
 
   private Tensor mlp(Block w, Tensor x) {
-    Tensor gate = backend.matmul(x, w.gateProj(), null);
-    Tensor up = backend.matmul(x, w.upProj(), null);
-    return backend.matmul(backend.gatedActivation(gate, up, activation), w.downProj(), null);
+    Tensor gated = backend.gatedMatmul(x, w.gateProj(), w.upProj(), activation);
+    return backend.matmul(gated, w.downProj(), null);
   }
 
   private float[][][] logits(Tensor hidden, List<AttentionSlice> slices, LogitRows which) {

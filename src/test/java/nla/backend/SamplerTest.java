@@ -26,6 +26,28 @@ class SamplerTest {
   }
 
   @Test
+  void greedyOverAVocabularyIsTheFirstMaximumWhereverItFalls() {
+    java.util.Random rnd = new java.util.Random(3);
+    for (int v : new int[] {5, 16, 67, 1000, 151_936}) {
+      for (int trial = 0; trial < 20; trial++) {
+        float[] logits = new float[v];
+        for (int i = 0; i < v; i++) logits[i] = (float) rnd.nextGaussian();
+        int a = rnd.nextInt(v), b = rnd.nextInt(v);
+        logits[a] = 9f;
+        logits[b] = 9f; // a tie: the lower index wins
+        assertEquals(Math.min(a, b), Sampler.argmax(logits), v + " " + a + " " + b);
+      }
+    }
+    float[] nan = new float[100];
+    nan[0] = Float.NaN;
+    nan[50] = 1f;
+    assertEquals(0, Sampler.argmax(nan)); // as the scalar scan: nothing compares above a NaN
+    float[] negInf = new float[40];
+    java.util.Arrays.fill(negInf, Float.NEGATIVE_INFINITY);
+    assertEquals(0, Sampler.argmax(negInf));
+  }
+
+  @Test
   void topPKeepsTheSmallestSetReachingP() {
     int[] c = counts(1.0, 0.75, 0, 4000); // 0.5 + 0.3 >= 0.75: tokens 0 and 1 only
     assertEquals(0, c[2] + c[3]);

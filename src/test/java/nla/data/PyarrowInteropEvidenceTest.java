@@ -2,6 +2,7 @@ package nla.data;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -86,5 +87,65 @@ class PyarrowInteropEvidenceTest {
           Files.readAllBytes(again),
           name + ": the writer's output changed; rerun tools/golden/pyarrow_interop.py on it");
     }
+  }
+
+  @Test
+  void pyarrowReadEveryOneOfOurFilesAsTheReferenceSchemaWithEqualValues() throws IOException {
+    String log = Files.readString(DIR.resolve("pyarrow_interop.log"));
+    String check = Files.readString(DIR.resolve("check_parquet.log"));
+    for (Path file : ours()) {
+      String name = file.getFileName().toString();
+      int at = log.indexOf("== " + name);
+      assertTrue(at >= 0, name + " not in the pyarrow log");
+      String section =
+          log.substring(
+              at, log.indexOf("\n== ", at + 1) < 0 ? log.length() : log.indexOf("\n== ", at + 1));
+      int d = DatasetSidecar.readFor(file).extraction().dModel();
+      assertTrue(
+          section.contains("activation_vector: fixed_size_list<element: float>[" + d + "]"),
+          section);
+      assertTrue(section.contains("all values equal"), section);
+      assertTrue(section.contains("reference checks pass"), section);
+      assertTrue(
+          check.contains("\"file\": \"in/" + name + "\""), name + " not in check_parquet.log");
+    }
+    assertTrue(
+        log.contains("OK: pyarrow 25.0.1 reads all 5 nla-written files as the reference schema"));
+    assertEquals(5, check.split("\"ok\": true", -1).length - 1);
+    assertEquals(5, check.split("exit 0", -1).length - 1);
+  }
+
+  @Test
+  void filesFromTheReferenceStage0WriterInPyarrowReadExactly() throws IOException {
+    JsonNode expected =
+        new ObjectMapper().readTree(DIR.resolve("pyarrow/pyarrow_expected.json").toFile());
+    for (String name : List.of("pyarrow_fixed.parquet", "pyarrow_list.parquet")) {
+      Path file = DIR.resolve("pyarrow").resolve(name);
+      List<ActivationRow> rows = ActivationParquet.read(file);
+      assertEquals(expected.get("rows").size(), rows.size(), name);
+      for (int i = 0; i < rows.size(); i++) {
+        JsonNode e = expected.get("rows").get(i);
+        ActivationRow r = rows.get(i);
+        assertEquals(e.get("n_raw_tokens").asLong(), r.nRawTokens());
+        assertEquals(e.get("detokenized_text_truncated").asText(), r.detokenizedTextTruncated());
+        assertEquals(e.get("activation_layer").asLong(), r.activationLayer());
+        assertEquals(e.get("doc_id").asText(), r.docId());
+        JsonNode v = e.get("activation_vector");
+        for (int j = 0; j < v.size(); j++) {
+          assertEquals(
+              Float.floatToRawIntBits((float) v.get(j).asDouble()),
+              Float.floatToRawIntBits(r.activationVector()[j]),
+              name + " row " + i + " element " + j);
+        }
+      }
+    }
+    Path fixed = DIR.resolve("pyarrow/pyarrow_fixed.parquet");
+    assertEquals("fixed_size_list<float32>[8]", ActivationParquet.info(fixed).arrowVectorType());
+    assertEquals(
+        "list<float32>",
+        ActivationParquet.info(DIR.resolve("pyarrow/pyarrow_list.parquet")).arrowVectorType());
+    DatasetSidecar sidecar = DatasetSidecar.readFor(fixed);
+    assertEquals(7, sidecar.rowCount());
+    assertEquals(41, sidecar.extraction().layerIndex());
   }
 }

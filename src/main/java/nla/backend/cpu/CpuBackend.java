@@ -1,11 +1,6 @@
 package nla.backend.cpu;
 
-import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import nla.backend.Activation;
 import nla.backend.AttentionParams;
 import nla.backend.AttentionSlice;
@@ -13,6 +8,7 @@ import nla.backend.Backend;
 import nla.backend.KvCache;
 import nla.backend.Tensor;
 import nla.backend.Weight;
+import nla.io.DType;
 import nla.io.StoredTensor;
 
 /**
@@ -22,7 +18,7 @@ import nla.io.StoredTensor;
  */
 public final class CpuBackend implements Backend {
   private final int threads;
-  private final ExecutorService pool;
+  private final WorkerPool pool;
 
   public CpuBackend() {
     this(Runtime.getRuntime().availableProcessors());
@@ -30,14 +26,7 @@ public final class CpuBackend implements Backend {
 
   public CpuBackend(int threads) {
     this.threads = Math.max(1, threads);
-    this.pool =
-        Executors.newFixedThreadPool(
-            this.threads,
-            r -> {
-              Thread t = new Thread(r, "nla-cpu");
-              t.setDaemon(true);
-              return t;
-            });
+    this.pool = new WorkerPool(this.threads);
   }
 
   public int threads() {
@@ -90,6 +79,7 @@ public final class CpuBackend implements Backend {
     if (in.cols() != wt.cols) {
       throw new IllegalArgumentException("matmul: " + in.cols() + " vs weight cols " + wt.cols);
     }
+    if (wt.dtype == DType.BF16) return matmuls(x, new Weight[] {w}, new Weight[] {bias})[0];
     int n = in.rows();
     int k = wt.cols;
     int outDim = wt.rows;
@@ -131,6 +121,134 @@ public final class CpuBackend implements Backend {
     return out;
   }
 
+  /**
+   * Several products of the same input in one pass of the pool (q/k/v): bf16 weights go through
+   * {@link Bf16Matmul}, straight from the memory map, each task a contiguous range of one weight's
+   * rows.
+   */
+  @Override
+  public Tensor[] matmuls(Tensor x, Weight[] ws, Weight[] biases) {
+    CpuTensor in = (CpuTensor) x;
+    for (Weight w : ws) {
+      CpuWeight wt = (CpuWeight) w;
+      if (wt.dtype != DType.BF16) return Backend.super.matmuls(x, ws, biases);
+      if (in.cols() != wt.cols) {
+        throw new IllegalArgumentException("matmul: " + in.cols() + " vs weight cols " + wt.cols);
+      }
+    }
+    int n = in.rows();
+    int k = in.cols();
+    float[] xp = pairLayout(in);
+    CpuTensor[] outs = new CpuTensor[ws.length];
+    RowTasks tasks = new RowTasks();
+    for (int i = 0; i < ws.length; i++) {
+      outs[i] = new CpuTensor(n, ws[i].rows());
+      tasks.add(i, ws[i].rows());
+    }
+    pool.run(
+        tasks.count,
+        task -> {
+          int i = tasks.weight[task];
+          CpuWeight wt = (CpuWeight) ws[i];
+          int r0 = tasks.from[task];
+          int r1 = tasks.to[task];
+          float[] y = outs[i].data();
+          Bf16Matmul.rows(wt.data, r0, r1, xp, n, k, y, r0, wt.rows, new float[Bf16Matmul.SCRATCH]);
+          if (biases[i] != null) {
+            float[] b = ((CpuWeight) biases[i]).vector;
+            for (int t = 0; t < n; t++) {
+              for (int r = r0; r < r1; r++) y[t * wt.rows + r] += b[r];
+            }
+          }
+        });
+    return outs;
+  }
+
+  /**
+   * {@code act(x·gateᵀ) · (x·upᵀ)} in one pass: each task computes the same rows of both products
+   * and applies the activation while they are in cache, so the MLP's elementwise step costs no
+   * extra dispatch and is spread over the threads.
+   */
+  @Override
+  public Tensor gatedMatmul(Tensor x, Weight gate, Weight up, Activation act) {
+    CpuTensor in = (CpuTensor) x;
+    CpuWeight g = (CpuWeight) gate;
+    CpuWeight u = (CpuWeight) up;
+    if (g.dtype != DType.BF16
+        || u.dtype != DType.BF16
+        || g.rows != u.rows
+        || g.cols != in.cols()
+        || u.cols != in.cols()) {
+      return Backend.super.gatedMatmul(x, gate, up, act);
+    }
+    int n = in.rows();
+    int k = in.cols();
+    int ff = g.rows;
+    float[] xp = pairLayout(in);
+    CpuTensor out = new CpuTensor(n, ff);
+    float[] od = out.data();
+    RowTasks tasks = new RowTasks();
+    tasks.add(0, ff);
+    pool.run(
+        tasks.count,
+        task -> {
+          int r0 = tasks.from[task];
+          int r1 = tasks.to[task];
+          int m = r1 - r0;
+          float[] gs = new float[n * m];
+          float[] us = new float[n * m];
+          float[] scratch = new float[Bf16Matmul.SCRATCH];
+          Bf16Matmul.rows(g.data, r0, r1, xp, n, k, gs, 0, m, scratch);
+          Bf16Matmul.rows(u.data, r0, r1, xp, n, k, us, 0, m, scratch);
+          for (int t = 0; t < n; t++) {
+            for (int r = 0; r < m; r++) {
+              float gv = gs[t * m + r];
+              float a = act == Activation.SILU ? Kernels.silu(gv) : Kernels.geluTanh(gv);
+              od[t * ff + r0 + r] = a * us[t * m + r];
+            }
+          }
+        });
+    return out;
+  }
+
+  /** {@link Bf16Matmul#pairLayout} spread over the pool: at prefill it is megabytes of copying. */
+  private float[] pairLayout(CpuTensor in) {
+    int k = in.cols();
+    float[] p = new float[in.rows() * k];
+    parallelChunks(
+        in.rows(),
+        (long) in.rows() * k,
+        (from, to) -> Bf16Matmul.pairLayout(in.data(), p, from, to, k));
+    return p;
+  }
+
+  /** Contiguous row ranges of several weights, in multiples of 4 rows, a few per thread. */
+  private final class RowTasks {
+    int count;
+    int[] weight = new int[16];
+    int[] from = new int[16];
+    int[] to = new int[16];
+
+    void add(int w, int rows) {
+      int groups = (rows + 3) / 4;
+      // About 4 tasks per thread over the whole call, so uneven finishing times even out.
+      int chunks = Math.max(1, Math.min(groups, threads * 4));
+      for (int c = 0; c < chunks; c++) {
+        int g0 = (int) ((long) groups * c / chunks);
+        int g1 = (int) ((long) groups * (c + 1) / chunks);
+        if (count == weight.length) {
+          weight = java.util.Arrays.copyOf(weight, 2 * count);
+          from = java.util.Arrays.copyOf(from, 2 * count);
+          to = java.util.Arrays.copyOf(to, 2 * count);
+        }
+        weight[count] = w;
+        from[count] = 4 * g0;
+        to[count] = Math.min(rows, 4 * g1);
+        count++;
+      }
+    }
+  }
+
   @Override
   public Tensor gatherRows(Tensor x, int[] rows) {
     CpuTensor in = (CpuTensor) x;
@@ -153,6 +271,7 @@ public final class CpuBackend implements Backend {
     int groups = in.rows() * (in.cols() / groupSize);
     parallelChunks(
         groups,
+        (long) in.rows() * in.cols(),
         (from, to) -> {
           for (int g = from; g < to; g++) {
             int off = g * groupSize;
@@ -170,6 +289,7 @@ public final class CpuBackend implements Backend {
     float[] data = t.data();
     parallelChunks(
         t.rows(),
+        (long) t.rows() * t.cols(),
         (from, to) -> {
           float[] cos = new float[half];
           float[] sin = new float[half];
@@ -264,6 +384,7 @@ public final class CpuBackend implements Backend {
     float[] od = out.data();
     parallelChunks(
         gd.length,
+        gd.length,
         (from, to) -> {
           for (int i = from; i < to; i++) {
             float a = act == Activation.SILU ? Kernels.silu(gd[i]) : Kernels.geluTanh(gd[i]);
@@ -294,7 +415,7 @@ public final class CpuBackend implements Backend {
 
   @Override
   public void close() {
-    pool.shutdownNow();
+    pool.close();
   }
 
   private interface Range {
@@ -305,25 +426,19 @@ public final class CpuBackend implements Backend {
   private void parallelChunks(int n, Range body) {
     if (n == 0) return;
     int chunks = Math.min(n, threads * 4);
-    if (chunks <= 1 || threads == 1) {
-      body.run(0, n);
-      return;
-    }
-    List<Future<?>> futures = new ArrayList<>(chunks);
-    for (int c = 0; c < chunks; c++) {
-      int from = (int) ((long) n * c / chunks);
-      int to = (int) ((long) n * (c + 1) / chunks);
-      futures.add(pool.submit(() -> body.run(from, to)));
-    }
-    try {
-      for (Future<?> f : futures) f.get();
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException("interrupted", e);
-    } catch (ExecutionException e) {
-      if (e.getCause() instanceof RuntimeException re) throw re;
-      if (e.getCause() instanceof Error err) throw err;
-      throw new IllegalStateException(e.getCause());
+    pool.run(
+        chunks, c -> body.run((int) ((long) n * c / chunks), (int) ((long) n * (c + 1) / chunks)));
+  }
+
+  // Below this many elements an elementwise kernel costs less than waking the other threads.
+  private static final int SERIAL_ELEMENTS = 1 << 14;
+
+  /** {@link #parallelChunks}, or inline when {@code elements} is too small to be worth a fork. */
+  private void parallelChunks(int n, long elements, Range body) {
+    if (elements < SERIAL_ELEMENTS) {
+      if (n > 0) body.run(0, n);
+    } else {
+      parallelChunks(n, body);
     }
   }
 }

@@ -1,5 +1,6 @@
 package nla.backend.cpu;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.lang.foreign.Arena;
@@ -203,6 +204,52 @@ class CpuBackendTest {
       assertEquals(x / (1 + Math.exp(-x)) * u[0][i], be.readRow(silu, 0)[i], 1e-6);
       double gl = 0.5 * x * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (x + 0.044715 * x * x * x)));
       assertEquals(gl * u[0][i], be.readRow(gelu, 0)[i], 1e-6);
+    }
+  }
+
+  @Test
+  void bf16ProductsMatchNaiveLoopsAcrossVectorBlocksTailsAndFusedCalls() {
+    // k spans several whole vector blocks plus a tail; 10 tokens = 4x4 tiles plus single tokens;
+    // 30 rows = 4-row tiles plus single rows.
+    int n = 10, k = 3 * 2 * Kernels.F.length() + 5, rows = 30;
+    StoredTensor a = stored(DType.BF16, new long[] {rows, k}, gaussian(rows * k));
+    StoredTensor b = stored(DType.BF16, new long[] {rows, k}, gaussian(rows * k));
+    StoredTensor bias = stored(DType.F32, new long[] {rows}, gaussian(rows));
+    float[][] x = rows(n, k);
+    Tensor[] both =
+        be.matmuls(
+            tensor(x),
+            new Weight[] {be.weight(a), be.weight(b)},
+            new Weight[] {be.weight(bias), null});
+    Tensor gated = be.gatedMatmul(tensor(x), be.weight(a), be.weight(b), Activation.SILU);
+    for (int t = 0; t < n; t++) {
+      for (int o = 0; o < rows; o++) {
+        double ra = 0, rb = 0;
+        for (int i = 0; i < k; i++) {
+          ra += (double) x[t][i] * a.get((long) o * k + i);
+          rb += (double) x[t][i] * b.get((long) o * k + i);
+        }
+        double withBias = ra + bias.get(o);
+        assertEquals(withBias, be.readRow(both[0], t)[o], 1e-4 * (1 + Math.abs(withBias)));
+        assertEquals(rb, be.readRow(both[1], t)[o], 1e-4 * (1 + Math.abs(rb)));
+        double g = ra / (1 + Math.exp(-ra)) * rb;
+        assertEquals(g, be.readRow(gated, t)[o], 1e-4 * (1 + Math.abs(g)));
+      }
+    }
+  }
+
+  @Test
+  void bf16ProductOfATokenIsBitIdenticalWhateverElseIsInTheBatch() {
+    int k = 4 * 2 * Kernels.F.length() + 3, rows = 13;
+    Weight w = be.weight(stored(DType.BF16, new long[] {rows, k}, gaussian(rows * k)));
+    float[][] x = rows(9, k);
+    Tensor all = be.matmul(tensor(x), w, null);
+    Tensor allGated = be.gatedMatmul(tensor(x), w, w, Activation.GELU_TANH);
+    for (int t = 0; t < x.length; t++) {
+      Tensor alone = be.matmul(tensor(new float[][] {x[t]}), w, null);
+      Tensor aloneGated = be.gatedMatmul(tensor(new float[][] {x[t]}), w, w, Activation.GELU_TANH);
+      assertArrayEquals(be.readRow(all, t), be.readRow(alone, 0), "token " + t);
+      assertArrayEquals(be.readRow(allGated, t), be.readRow(aloneGated, 0), "token " + t);
     }
   }
 
