@@ -244,6 +244,32 @@ class BadInputTest {
   }
 
   @Test
+  void aMissingFileOfALaterStudyFailsBeforeTheFirstStudyRuns() throws Exception {
+    Path plan =
+        Files.writeString(
+            tmp.resolve("later.yaml"),
+            "nlas: {x: {av: "
+                + av
+                + ", ar: "
+                + ar
+                + "}}\nactivations: {x: "
+                + vectors
+                + "}\nstudies:\n  eval: {nla: x}\n"
+                + "  layers: {nla: x, neighbours: {L0: no-such-neighbour.npy}}\n");
+    Path run = tmp.resolve("r-later");
+    assertUserError(
+        List.of("later.yaml", "studies.layers.neighbours.L0", "no-such-neighbour.npy"),
+        "study",
+        "all",
+        "--plan",
+        plan.toString(),
+        "--out",
+        run.toString());
+    assertFalse(
+        Files.exists(run.resolve("eval")), "eval ran before the plan's inputs were checked");
+  }
+
+  @Test
   void aNegativeLimitIsAFlagError() {
     // Used to reach List.subList and print an IllegalArgumentException.
     assertUserError(
