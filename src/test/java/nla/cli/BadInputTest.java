@@ -143,6 +143,16 @@ class BadInputTest {
         "--out",
         dir.toString());
     assertEquals(List.of(), List.of(dir.toFile().list())); // no .part file left behind
+    Path file = Files.writeString(tmp.resolve("not-a-folder"), "x");
+    assertUserError(
+        List.of("--out", "not-a-folder is a file"),
+        "reconstruct",
+        "--ar",
+        ar.toString(),
+        "--texts",
+        texts.toString(),
+        "--out",
+        file.resolve("p.npy").toString());
   }
 
   @Test
@@ -267,6 +277,45 @@ class BadInputTest {
         run.toString());
     assertFalse(
         Files.exists(run.resolve("eval")), "eval ran before the plan's inputs were checked");
+  }
+
+  @Test
+  void flagValuesTheModelRejectsNameTheFlag() {
+    assertUserError(
+        List.of("--layer 9", "out of range"),
+        "extract",
+        "--model",
+        av.toString(),
+        "--layer",
+        "9",
+        "--text",
+        "hi",
+        "--out",
+        tmp.resolve("o.npy").toString());
+    assertUserError(
+        List.of("--token-ids", "999999999", "out of the vocabulary"),
+        "extract",
+        "--model",
+        av.toString(),
+        "--layer",
+        "0",
+        "--token-ids",
+        "1,999999999",
+        "--out",
+        tmp.resolve("o.npy").toString());
+    assertUserError(
+        List.of("--baseline", "positive"),
+        "roundtrip",
+        "--av",
+        av.toString(),
+        "--ar",
+        ar.toString(),
+        "--vectors",
+        vectors.toString(),
+        "--out",
+        tmp.resolve("rt-baseline").toString(),
+        "--baseline",
+        "-1");
   }
 
   @Test
