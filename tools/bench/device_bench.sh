@@ -10,7 +10,9 @@ mkdir -p /tmp/jre && tar xzf $stage/jre.tar.gz -C /tmp/jre
 java=/tmp/jre/jre/bin/java
 cp="$stage/lib/*"
 lscpu | grep -E 'Model name|^CPU\(s\)|Thread|NUMA node\(s\)' || true
-$java --add-modules=jdk.incubator.vector --enable-native-access=ALL-UNNAMED -XX:+UseParallelGC -Xmx8g -cp "$cp" \
+# A fixed 256 MB young generation: left to itself ParallelGC grows it to gigabytes under the engine's short-lived
+# activation arrays (peak RSS 2.8 GB vs 1.7 GB for a 1 GB model, same speed, measured on the 2-core box).
+$java --add-modules=jdk.incubator.vector --enable-native-access=ALL-UNNAMED -XX:+UseParallelGC -Xmx8g -Xmn256m -cp "$cp" \
   nla.cli.Main bench --shape "$shape" --threads "$threads" --batch "$batches" --prompt-len "$prompt" \
   --new-tokens "$new" --json 2>&1 >"$OUT/nla-bench.json" | grep -v 'incubator' || true
 cat "$OUT/nla-bench.json"

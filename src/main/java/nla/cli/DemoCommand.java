@@ -38,13 +38,13 @@ public final class DemoCommand implements Callable<Integer> {
       names = "--rows",
       paramLabel = "N",
       description = "Activations in the eval set (default: ${DEFAULT-VALUE}).")
-  int rows = 32;
+  int rows = 24;
 
   @Option(
       names = "--max-new-tokens",
       paramLabel = "N",
       description = "AV generation budget (default: ${DEFAULT-VALUE}).")
-  int maxNewTokens = 48;
+  int maxNewTokens = 32;
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 

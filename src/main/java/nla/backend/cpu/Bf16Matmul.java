@@ -31,6 +31,8 @@ final class Bf16Matmul {
   static final int SCRATCH = 16 * L;
   // Up to here a 4-token activation tile (16k bytes) fits in L1 beside the streaming weights.
   static final int TOKENS_OUTER_MAX_K = 2048;
+  // Activations up to this size stay in L1 anyway: then 4 weight rows in L1 serve every token.
+  static final int L1_ACTIVATION_BYTES = 32 * 1024;
   // Rows per block in that order: 64 rows of k <= 2048 bf16 weights (<= 256 KiB) stay in L2.
   static final int ROW_BLOCK = 64;
   private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
@@ -254,7 +256,7 @@ final class Bf16Matmul {
       int yStride,
       float[] scratch) {
     int r = r0;
-    if (n > 4 && k <= TOKENS_OUTER_MAX_K) {
+    if ((long) n * k * Float.BYTES > L1_ACTIVATION_BYTES && k <= TOKENS_OUTER_MAX_K) {
       // Four tokens' activations (16k bytes) stay in L1 while a block of weight rows (in L2)
       // streams past: half the L2 traffic of re-reading the activations for every 4 rows.
       int rEnd = r0 + (r1 - r0) / 4 * 4;

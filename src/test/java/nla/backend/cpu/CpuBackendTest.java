@@ -209,9 +209,14 @@ class CpuBackendTest {
 
   @Test
   void bf16ProductsMatchNaiveLoopsAcrossVectorBlocksTailsAndFusedCalls() {
-    // k spans several whole vector blocks plus a tail; 10 tokens = 4x4 tiles plus single tokens;
-    // 30 rows = 4-row tiles plus single rows.
-    int n = 10, k = 3 * 2 * Kernels.F.length() + 5, rows = 30;
+    // k spans several whole vector blocks plus a tail; 10 tokens = 4x4 tiles plus single tokens
+    // (rows outer), 90 tokens' activations outgrow L1 (tokens outer); 30 rows = 4-row tiles plus
+    // single rows.
+    for (int n : new int[] {10, 90}) bf16ProductsMatchNaiveLoops(n);
+  }
+
+  private void bf16ProductsMatchNaiveLoops(int n) {
+    int k = 3 * 2 * Kernels.F.length() + 5, rows = 30;
     StoredTensor a = stored(DType.BF16, new long[] {rows, k}, gaussian(rows * k));
     StoredTensor b = stored(DType.BF16, new long[] {rows, k}, gaussian(rows * k));
     StoredTensor bias = stored(DType.F32, new long[] {rows}, gaussian(rows));
@@ -242,7 +247,7 @@ class CpuBackendTest {
   void bf16ProductOfATokenIsBitIdenticalWhateverElseIsInTheBatch() {
     int k = 4 * 2 * Kernels.F.length() + 3, rows = 13;
     Weight w = be.weight(stored(DType.BF16, new long[] {rows, k}, gaussian(rows * k)));
-    float[][] x = rows(9, k);
+    float[][] x = rows(90, k); // 90 × k floats outgrow L1: the batch takes the tokens-outer order
     Tensor all = be.matmul(tensor(x), w, null);
     Tensor allGated = be.gatedMatmul(tensor(x), w, w, Activation.GELU_TANH);
     for (int t = 0; t < x.length; t++) {
