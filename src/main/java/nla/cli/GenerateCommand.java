@@ -89,6 +89,8 @@ public final class GenerateCommand implements Callable<Integer> {
         new SamplingParams(temperature, topP, topK, seed, maxNewTokens, ignoreEos, Map.of());
     Generation g;
     try (LanguageModel lm = LanguageModel.load(dir)) {
+      if (input.tokenIds != null)
+        Args.requireInVocabulary(prompt, lm.config().vocabSize(), "--token-ids");
       g = lm.generate(List.of(new GenerationRequest(SequenceInput.ofIds(prompt), params))).get(0);
     }
     ObjectMapper mapper = new ObjectMapper();

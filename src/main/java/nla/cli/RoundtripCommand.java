@@ -125,6 +125,8 @@ final class RoundtripCommand implements Callable<Integer> {
     if (baseline == null) return null;
     try {
       return Metrics.Denominator.given(Double.parseDouble(baseline));
+    } catch (UserError notPositive) {
+      throw new UserError("--baseline: " + notPositive.getMessage(), notPositive);
     } catch (NumberFormatException notANumber) {
       Path file = Path.of(baseline);
       if (!Files.isRegularFile(file)) {
