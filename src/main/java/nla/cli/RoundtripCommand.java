@@ -117,6 +117,9 @@ final class RoundtripCommand implements Callable<Integer> {
               this::writeDecodes);
       write(result);
       printSummary(out, result.summary());
+      out.printf(
+          "%-22s %d AV + %d AR prompt tokens (shared prefixes computed once per batch)%n",
+          "prefill reused", verbalizer.prefillTokensSaved(), reconstructor.prefillTokensSaved());
       return result.rowErrors().isEmpty() ? 0 : Main.EXIT_USER_ERROR;
     }
   }
