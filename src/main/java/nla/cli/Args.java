@@ -16,6 +16,28 @@ final class Args {
     }
   }
 
+  /** Ids given on the command line, checked against the model's vocabulary under their flag. */
+  static void requireInVocabulary(int[] ids, int vocabSize, String flag) {
+    for (int id : ids)
+      if (id < 0 || id >= vocabSize)
+        throw new UserError(
+            flag + ": id " + id + " is out of the vocabulary (0.." + (vocabSize - 1) + ")");
+  }
+
+  /**
+   * An output file that can be written: not a folder, and under a folder (not a plain file).
+   * Commands check it before computing, so a bad path never costs the computed result.
+   */
+  static void requireOutputFile(java.nio.file.Path file, String flag) {
+    if (java.nio.file.Files.isDirectory(file))
+      throw new UserError(flag + ": " + file + " is a directory; give the file to write");
+    for (java.nio.file.Path p = file.toAbsolutePath().getParent(); p != null; p = p.getParent()) {
+      if (java.nio.file.Files.isDirectory(p)) return;
+      if (java.nio.file.Files.exists(p))
+        throw new UserError(flag + ": " + file + ": " + p + " is a file, not a folder");
+    }
+  }
+
   static int[] tokenIds(String text, String flag) {
     String[] parts = text.strip().split("\\s*,\\s*");
     if (text.isBlank()) throw new UserError(flag + ": no token ids given");

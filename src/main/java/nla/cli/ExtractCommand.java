@@ -66,6 +66,13 @@ public final class ExtractCommand implements Callable<Integer> {
     int[] ids = promptIds(dir);
     int[] blocks = layers.stream().mapToInt(Integer::intValue).distinct().toArray();
     try (LanguageModel lm = LanguageModel.load(dir)) {
+      int numLayers = lm.config().numLayers();
+      for (int b : blocks)
+        if (b < 0 || b >= numLayers)
+          throw new UserError(
+              "--layer " + b + " out of range: the model has blocks 0.." + (numLayers - 1));
+      if (input.tokenIds != null)
+        Args.requireInVocabulary(ids, lm.config().vocabSize(), "--token-ids");
       float[][][] states = lm.hiddenStates(List.of(SequenceInput.ofIds(ids)), blocks).get(0);
       if (blocks.length == 1) {
         Npy.write(out, states[0]);

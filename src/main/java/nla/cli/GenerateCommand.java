@@ -70,6 +70,8 @@ public final class GenerateCommand implements Callable<Integer> {
     SamplingParams params = decoding.params();
     Generation g;
     try (LanguageModel lm = LanguageModel.load(dir)) {
+      if (input.tokenIds != null)
+        Args.requireInVocabulary(prompt, lm.config().vocabSize(), "--token-ids");
       g = lm.generate(List.of(new GenerationRequest(SequenceInput.ofIds(prompt), params))).get(0);
     }
     ObjectMapper mapper = new ObjectMapper();

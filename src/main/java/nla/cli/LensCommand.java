@@ -113,9 +113,12 @@ final class LensCommand implements Callable<Integer> {
           "--samples: the lens shows one decode per position; use roundtrip for more");
     }
     // Checked before the models run: a bad --html path should not cost the whole lens.
-    if (html != null && Files.isDirectory(html))
-      throw new UserError("--html: " + html + " is a directory; give the .html file to write");
+    if (html != null) Args.requireOutputFile(html, "--html");
     Lens.Source src = source();
+    if (src.text().isEmpty()) {
+      String flag = source.text != null ? "--text" : source.chat != null ? "--chat" : "--text-file";
+      throw new UserError(flag + ": the text is empty: nothing to look at");
+    }
     Path baseDir = ModelPaths.resolve(base);
     Path avDir = ModelPaths.resolve(av);
     Path arDir = ar == null ? null : ModelPaths.resolve(ar);

@@ -77,8 +77,7 @@ final class ReconstructCommand implements Callable<Integer> {
   public Integer call() {
     List<String> explanations = readTexts(texts);
     // Checked before the AR runs, so a bad --out never costs the computed predictions.
-    if (Files.isDirectory(outFile))
-      throw new UserError("--out: " + outFile + " is a directory; give the .npy file to write");
+    Args.requireOutputFile(outFile, "--out");
     float[][] goldRows = gold == null ? null : Npy.read(gold);
     if (goldRows != null && goldRows.length != explanations.size()) {
       throw new UserError(

@@ -118,6 +118,9 @@ final class RoundtripCommand implements Callable<Integer> {
               this::writeDecodes);
       write(result);
       printSummary(out, result.summary());
+      out.printf(
+          "%-22s %d AV + %d AR prompt tokens (shared prefixes computed once per batch)%n",
+          "prefill reused", verbalizer.prefillTokensSaved(), reconstructor.prefillTokensSaved());
       return result.rowErrors().isEmpty() ? 0 : Main.EXIT_USER_ERROR;
     }
   }
@@ -130,6 +133,8 @@ final class RoundtripCommand implements Callable<Integer> {
     if (baseline == null) return null;
     try {
       return Metrics.Denominator.given(Double.parseDouble(baseline));
+    } catch (UserError notPositive) {
+      throw new UserError("--baseline: " + notPositive.getMessage(), notPositive);
     } catch (NumberFormatException notANumber) {
       Path file = Path.of(baseline);
       if (!Files.isRegularFile(file)) {

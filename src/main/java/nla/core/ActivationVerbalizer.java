@@ -114,6 +114,14 @@ public final class ActivationVerbalizer implements Verbalizer, AutoCloseable {
     return banned.bannedIds(chars);
   }
 
+  /**
+   * Prompt tokens whose keys and values were reused from the prefix the prompts share (computed
+   * once per batch instead of once per prompt), over this instance's life.
+   */
+  public long prefillTokensSaved() {
+    return model.prefillTokensSaved();
+  }
+
   @Override
   public int dModel() {
     return sidecar.dModel();

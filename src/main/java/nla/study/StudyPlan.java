@@ -273,6 +273,7 @@ public final class StudyPlan {
                             + ")");
                   return ActivationSets.load(path(str(all, n, "activations", null))).head(limit);
                 });
+    requireInputFiles();
     Map<String, Object> studies = studies();
     long seed = seed();
     int batch = batch();
@@ -421,6 +422,30 @@ public final class StudyPlan {
     Path html = runDir.resolve("report.html");
     Report.write(runDir, prereg(), html);
     return html;
+  }
+
+  /**
+   * Every activation file the plan names exists, checked before the first study runs: a typo in the
+   * last study's path should not surface only after hours of the first one (whose results the run
+   * directory would keep, but the user would still wait for nothing).
+   */
+  @SuppressWarnings("unchecked")
+  private void requireInputFiles() {
+    Map<String, String> files = new LinkedHashMap<>();
+    map(root, "activations", false)
+        .forEach((k, v) -> files.put("activations." + k, String.valueOf(v)));
+    Map<String, Object> studies = studies();
+    if (studies.get("layers") instanceof Map<?, ?> layers
+        && layers.get("neighbours") instanceof Map<?, ?> neighbours)
+      neighbours.forEach((k, v) -> files.put("studies.layers.neighbours." + k, String.valueOf(v)));
+    if (studies.get("ridge") instanceof Map<?, ?> ridge
+        && ridge.get("train") instanceof Map<?, ?> train)
+      train.forEach((k, v) -> files.put("studies.ridge.train." + k, String.valueOf(v)));
+    files.forEach(
+        (field, p) -> {
+          if (!Files.isRegularFile(path(p)))
+            throw new UserError(file + ": " + field + ": no such file " + path(p));
+        });
   }
 
   private List<String> list(Map<String, Object> m, String field, String where) {

@@ -153,6 +153,12 @@ class CoreCommandsTest {
     assertEquals(3, summary.get("missing_tags").asInt());
     assertEquals(3, Npy.read(run.resolve("predictions.npy")).length);
     assertEquals(3, Files.readAllLines(run.resolve("verbalizations.jsonl")).size());
+    // The three AV prompts share every row before the injected one: computed once, reused twice.
+    int p;
+    try (var verbalizer = nla.core.ActivationVerbalizer.open(av)) {
+      p = verbalizer.canonicalPrompt().injectionPosition();
+    }
+    assertTrue(r[1].contains("prefill reused         " + (2 * p) + " AV + "), r[1]);
 
     r =
         BaselineCommandTest.run(
