@@ -10,7 +10,7 @@ import java.util.List;
 import nla.GoldenFixtures;
 import nla.GoldenFixtures.NdArray;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * Parity with Hugging Face transformers 5.17 in fp32 (references made by {@code
@@ -34,9 +34,9 @@ class HuggingFaceParityTest {
     return GoldenFixtures.npy("engine/" + model + "/" + file);
   }
 
-  @ParameterizedTest
-  @ValueSource(
-      strings = {
+  /** Every golden engine model (tools/golden/README.md). */
+  static List<String> goldenModels() {
+    return List.of(
         "qwen2",
         "qwen2-tied",
         "llama3",
@@ -45,8 +45,11 @@ class HuggingFaceParityTest {
         "gemma3-text-v4",
         "gemma3-mm",
         "gemma3-mm-v4",
-        "gemma3-text-softcap"
-      })
+        "gemma3-text-softcap");
+  }
+
+  @ParameterizedTest
+  @MethodSource("goldenModels")
   void configMatchesTheReference(String model) {
     JsonNode ref = reference(model);
     try (LanguageModel lm = LanguageModel.load(GoldenFixtures.modelDir(model))) {
@@ -56,18 +59,7 @@ class HuggingFaceParityTest {
   }
 
   @ParameterizedTest
-  @ValueSource(
-      strings = {
-        "qwen2",
-        "qwen2-tied",
-        "llama3",
-        "llama3-v4",
-        "gemma3-text",
-        "gemma3-text-v4",
-        "gemma3-mm",
-        "gemma3-mm-v4",
-        "gemma3-text-softcap"
-      })
+  @MethodSource("goldenModels")
   void everyBlockOutputAndLogitsMatchHuggingFace(String model) {
     JsonNode ref = reference(model);
     int[] sampleIds = GoldenFixtures.ints(ref.get("logit_sample_ids"));
@@ -118,18 +110,7 @@ class HuggingFaceParityTest {
   }
 
   @ParameterizedTest
-  @ValueSource(
-      strings = {
-        "qwen2",
-        "qwen2-tied",
-        "llama3",
-        "llama3-v4",
-        "gemma3-text",
-        "gemma3-text-v4",
-        "gemma3-mm",
-        "gemma3-mm-v4",
-        "gemma3-text-softcap"
-      })
+  @MethodSource("goldenModels")
   void greedyContinuationsMatchHuggingFace(String model) {
     JsonNode ref = reference(model);
     try (LanguageModel lm = LanguageModel.load(GoldenFixtures.modelDir(model))) {
@@ -147,18 +128,7 @@ class HuggingFaceParityTest {
   }
 
   @ParameterizedTest
-  @ValueSource(
-      strings = {
-        "qwen2",
-        "qwen2-tied",
-        "llama3",
-        "llama3-v4",
-        "gemma3-text",
-        "gemma3-text-v4",
-        "gemma3-mm",
-        "gemma3-mm-v4",
-        "gemma3-text-softcap"
-      })
+  @MethodSource("goldenModels")
   void inputEmbeddingsForwardAndGenerationMatchHuggingFace(String model) {
     JsonNode e = reference(model).get("embeds_generation");
     try (LanguageModel lm = LanguageModel.load(GoldenFixtures.modelDir(model))) {
