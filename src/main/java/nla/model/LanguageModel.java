@@ -145,6 +145,7 @@ public final class LanguageModel implements AutoCloseable {
     for (int j = 0; j < pending.size(); j++) {
       int i = pending.get(j);
       caches[i] = shared == null ? transformer.newCache() : shared.cache().copy();
+      caches[i].reserve(pendingPrompts.get(j).length() + batch.get(i).params().maxNewTokens());
       prompts[i] = shared == null ? pendingPrompts.get(j) : shared.suffix(pendingPrompts.get(j));
     }
     // Prefill in groups bounded by tokens; each gives its last token's logits.

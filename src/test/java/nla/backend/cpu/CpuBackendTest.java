@@ -2,6 +2,8 @@ package nla.backend.cpu;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.lang.foreign.Arena;
 import java.nio.file.Path;
@@ -192,6 +194,29 @@ class CpuBackendTest {
       float[] a = be.readRow(one, 0), b = be.readRow(whole, t);
       for (int e = 0; e < a.length; e++) assertEquals(b[e], a[e], 1e-6);
     }
+  }
+
+  @Test
+  void reservedCacheIsSizedOnceAndStillGrowsPastTheReservation() {
+    int heads = 2, kvHeads = 1, hd = 4;
+    AttentionParams p = new AttentionParams(0, heads, kvHeads, hd, 0.5f, 0, 0f);
+    CpuKvCache cache = (CpuKvCache) be.newCache(1, kvHeads, hd);
+    Tensor prompt = tensor(rows(3, kvHeads * hd));
+    be.attention(
+        tensor(rows(3, heads * hd)), prompt, prompt, List.of(new AttentionSlice(cache, 0, 3)), p);
+    cache.advance(3);
+    cache.reserve(37); // a 3-token prompt plus 34 new tokens
+    float[] keysAtReserve = cache.keys[0];
+    assertEquals(37 * kvHeads * hd, keysAtReserve.length);
+    for (int t = 3; t < 38; t++) {
+      Tensor kv = tensor(rows(1, kvHeads * hd));
+      be.attention(
+          tensor(rows(1, heads * hd)), kv, kv, List.of(new AttentionSlice(cache, 0, 1)), p);
+      cache.advance(1);
+      if (t < 37)
+        assertSame(keysAtReserve, cache.keys[0], "no reallocation within the reservation");
+    }
+    assertTrue(cache.keys[0].length >= 38 * kvHeads * hd, "grows past the reservation");
   }
 
   @Test
