@@ -43,9 +43,23 @@ public final class LanguageModel implements AutoCloseable {
   }
 
   public static LanguageModel load(Path dir, int threads) {
+    return load(dir, threads, false);
+  }
+
+  /**
+   * With {@code bf16Activations}, the CPU backend's opt-in reduced-precision mode (activations
+   * rounded to bf16, products on AMX tiles; see {@link CpuBackend#CpuBackend(int, boolean)}).
+   */
+  public static LanguageModel load(Path dir, int threads, boolean bf16Activations) {
     ModelConfig config = ModelConfig.load(dir);
     ModelWeights weights = ModelWeights.open(dir);
-    Backend backend = new CpuBackend(threads);
+    Backend backend;
+    try {
+      backend = new CpuBackend(threads, bf16Activations);
+    } catch (RuntimeException e) {
+      weights.close();
+      throw e;
+    }
     try {
       return new LanguageModel(dir, config, weights, backend);
     } catch (RuntimeException e) {

@@ -34,6 +34,7 @@ public final class Benchmark {
       int promptLength,
       int newTokens,
       int threads,
+      boolean bf16Activations,
       long bandwidthBufferBytes,
       Consumer<String> log) {}
 
@@ -62,7 +63,8 @@ public final class Benchmark {
     // The probe's buffer and the random model's creation are not the engine's memory: peak RSS is
     // measured from here on where Linux lets the high-water mark be reset.
     out.put("peak_rss_scope", resetPeakRss() ? "engine" : "process");
-    try (LanguageModel model = LanguageModel.load(dir, plan.threads())) {
+    out.put("precision", plan.bf16Activations() ? "bf16 activations (AMX)" : "fp32");
+    try (LanguageModel model = LanguageModel.load(dir, plan.threads(), plan.bf16Activations())) {
       var cfg = model.config();
       long weightBytes = 2L * matmulParams(cfg); // bf16 weights
       out.put("model", plan.modelDir() != null ? dir.toString() : plan.shape().name());
