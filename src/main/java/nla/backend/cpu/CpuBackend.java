@@ -45,6 +45,11 @@ public final class CpuBackend implements Backend {
     this.bf16Activations = bf16Activations;
   }
 
+  /** Null when the opt-in bf16 mode can run on this machine, else why not (one line). */
+  public static String bf16Unavailable() {
+    return Amx.unavailableReason();
+  }
+
   public int threads() {
     return threads;
   }

@@ -165,6 +165,12 @@ public final class Benchmark {
         String.format(
             "creating a random %s model (%.2f GB) in %s ...",
             shape.name(), 2.0 * shape.storedParams() / 1e9, dir));
+    return writeRandomModel(shape, dir);
+  }
+
+  /** A random bf16 model of the shape written into {@code dir} (config.json, model.safetensors). */
+  public static Path writeRandomModel(BenchShape shape, Path dir) {
+    Path weights = dir.resolve("model.safetensors");
     try {
       Files.createDirectories(dir);
       SafeTensorsWriter w = new SafeTensorsWriter();
