@@ -10,6 +10,7 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import nla.io.ModelPaths;
 import nla.io.UserError;
+import nla.model.LanguageModel;
 import nla.model.bench.BenchShape;
 import nla.model.bench.Benchmark;
 import picocli.CommandLine.Command;
@@ -83,13 +84,6 @@ public final class BenchCommand implements Callable<Integer> {
   @Option(names = "--json", description = "Print the result as one JSON object.")
   boolean json;
 
-  @Option(
-      names = "--bf16",
-      description =
-          "Opt-in reduced precision: activations rounded to bf16 and multiplied on the CPU's AMX"
-              + " tiles (fp32 accumulation). Needs an AMX CPU and the native kernels (built with gcc).")
-  boolean bf16;
-
   static final class Shapes implements Iterable<String> {
     @Override
     public java.util.Iterator<String> iterator() {
@@ -111,7 +105,7 @@ public final class BenchCommand implements Callable<Integer> {
             promptLength,
             newTokens,
             threads,
-            bf16,
+            LanguageModel.bf16ByDefault(),
             (long) bandwidthBufferMb << 20,
             json ? s -> System.err.println(s) : s -> System.out.println(s));
     Map<String, Object> result = Benchmark.run(plan);
@@ -124,7 +118,7 @@ public final class BenchCommand implements Callable<Integer> {
               LocalDate.now()
                   + "-"
                   + result.get("model").toString().replaceAll("[^A-Za-z0-9._-]", "_")
-                  + (bf16 ? "-bf16" : "")
+                  + (LanguageModel.bf16ByDefault() ? "-bf16" : "")
                   + ".json");
       mapper.enable(SerializationFeature.INDENT_OUTPUT).writeValue(file.toFile(), result);
       (json ? System.err : System.out).println("saved " + file);

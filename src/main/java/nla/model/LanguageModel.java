@@ -43,7 +43,19 @@ public final class LanguageModel implements AutoCloseable {
   }
 
   public static LanguageModel load(Path dir, int threads) {
-    return load(dir, threads, false);
+    return load(dir, threads, bf16ByDefault);
+  }
+
+  // The CLI's global --bf16: every model a command loads takes the opt-in bf16 mode.
+  private static volatile boolean bf16ByDefault;
+
+  /** Whether {@link #load(Path)} and {@link #load(Path, int)} take the opt-in bf16 mode. */
+  public static void setBf16ByDefault(boolean on) {
+    bf16ByDefault = on;
+  }
+
+  public static boolean bf16ByDefault() {
+    return bf16ByDefault;
   }
 
   /**

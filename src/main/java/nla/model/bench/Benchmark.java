@@ -83,7 +83,7 @@ public final class Benchmark {
       plan.log()
           .accept(
               String.format(
-                  "prefill: %.1f tokens/s (%.0f%% of peak FMA)",
+                  "prefill: %.1f tokens/s (%.0f%% of the fp32 FMA peak)",
                   prefillTps, 100 * prefillGflops / peak));
 
       double roofline = bandwidth * 1e9 / weightBytes;
