@@ -11,6 +11,6 @@ tmp=$(mktemp -d)
   --strip-debug --no-man-pages --no-header-files --compress=zip-9 --output "$tmp/jre" 2>/dev/null
 tar czf "$stage/jre.tar.gz" -C "$tmp" jre
 cp "$root/target/nla.jar" "$root"/target/lib/{picocli,jackson,snakeyaml}*.jar "$stage/lib/"
-# Found by the jar as ../native/libnla_amx.so (nla --bf16); absent when this machine could not build it.
-if [ -f "$root/target/native/libnla_amx.so" ]; then mkdir -p "$stage/native"; cp "$root/target/native/libnla_amx.so" "$stage/native/"; fi
+# Found beside the jar as native/libnla_amx.so (nla --bf16); absent when this machine could not build it.
+if [ -f "$root/target/native/libnla_amx.so" ]; then mkdir -p "$stage/lib/native"; cp "$root/target/native/libnla_amx.so" "$stage/lib/native/"; fi
 du -sh "$stage"

@@ -429,11 +429,16 @@ public final class CpuBackend implements Backend {
                 scores[j] = (float) Math.exp(scores[j] - max);
                 sum += scores[j];
               }
-              int oOff = row * out.cols() + h * hd;
-              for (int j = 0; j < n; j++) {
-                Kernels.axpy(
-                    scores[j] / sum, values, (lo + j) * kvDim + kvh * hd, out.data(), oOff, hd);
-              }
+              for (int j = 0; j < n; j++) scores[j] /= sum;
+              Kernels.weightedRows(
+                  scores,
+                  n,
+                  values,
+                  lo * kvDim + kvh * hd,
+                  kvDim,
+                  out.data(),
+                  row * out.cols() + h * hd,
+                  hd);
             }
           }
         });

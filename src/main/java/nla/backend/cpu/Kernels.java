@@ -153,16 +153,52 @@ final class Kernels {
     }
   }
 
-  /** {@code y[yOff, +n) += alpha · x[xOff, +n)}. */
-  static void axpy(float alpha, float[] x, int xOff, float[] y, int yOff, int n) {
-    FloatVector va = FloatVector.broadcast(F, alpha);
-    int i = 0;
-    for (int upper = F.loopBound(n); i < upper; i += F.length()) {
-      FloatVector.fromArray(F, x, xOff + i)
-          .fma(va, FloatVector.fromArray(F, y, yOff + i))
-          .intoArray(y, yOff + i);
+  /**
+   * {@code out[outOff + e] = Σ_j weights[j] · rows[rowsOff + j·stride + e]} for e < width, each
+   * element summed over j in order, one fused multiply-add per term. The sums stay in registers,
+   * four vectors at a time, instead of going through memory once per row: attention's weighted sum
+   * of values.
+   */
+  static void weightedRows(
+      float[] weights,
+      int n,
+      float[] rows,
+      int rowsOff,
+      int stride,
+      float[] out,
+      int outOff,
+      int width) {
+    int L = F.length();
+    int e = 0;
+    for (; e + 4 * L <= width; e += 4 * L) {
+      FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+      for (int j = 0; j < n; j++) {
+        FloatVector w = FloatVector.broadcast(F, weights[j]);
+        int r = rowsOff + j * stride + e;
+        a0 = FloatVector.fromArray(F, rows, r).fma(w, a0);
+        a1 = FloatVector.fromArray(F, rows, r + L).fma(w, a1);
+        a2 = FloatVector.fromArray(F, rows, r + 2 * L).fma(w, a2);
+        a3 = FloatVector.fromArray(F, rows, r + 3 * L).fma(w, a3);
+      }
+      a0.intoArray(out, outOff + e);
+      a1.intoArray(out, outOff + e + L);
+      a2.intoArray(out, outOff + e + 2 * L);
+      a3.intoArray(out, outOff + e + 3 * L);
     }
-    for (; i < n; i++) y[yOff + i] += alpha * x[xOff + i];
+    for (; e + L <= width; e += L) {
+      FloatVector a = FloatVector.zero(F);
+      for (int j = 0; j < n; j++) {
+        a =
+            FloatVector.fromArray(F, rows, rowsOff + j * stride + e)
+                .fma(FloatVector.broadcast(F, weights[j]), a);
+      }
+      a.intoArray(out, outOff + e);
+    }
+    for (; e < width; e++) {
+      float a = 0;
+      for (int j = 0; j < n; j++) a += weights[j] * rows[rowsOff + j * stride + e];
+      out[outOff + e] = a;
+    }
   }
 
   static void add(float[] acc, float[] x, int from, int to) {
