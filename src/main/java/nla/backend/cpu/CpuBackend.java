@@ -218,13 +218,7 @@ public final class CpuBackend implements Backend {
           float[] us = new float[n * m];
           xp.rows(g, r0, r1, gs, 0, m);
           xp.rows(u, r0, r1, us, 0, m);
-          for (int t = 0; t < n; t++) {
-            for (int r = 0; r < m; r++) {
-              float gv = gs[t * m + r];
-              float a = act == Activation.SILU ? Kernels.silu(gv) : Kernels.geluTanh(gv);
-              od[t * ff + r0 + r] = a * us[t * m + r];
-            }
-          }
+          for (int t = 0; t < n; t++) Kernels.gated(act, gs, t * m, us, t * m, od, t * ff + r0, m);
         });
     return out;
   }
@@ -456,12 +450,7 @@ public final class CpuBackend implements Backend {
     parallelChunks(
         gd.length,
         gd.length,
-        (from, to) -> {
-          for (int i = from; i < to; i++) {
-            float a = act == Activation.SILU ? Kernels.silu(gd[i]) : Kernels.geluTanh(gd[i]);
-            od[i] = a * ud[i];
-          }
-        });
+        (from, to) -> Kernels.gated(act, gd, from, ud, from, od, from, to - from));
     return out;
   }
 

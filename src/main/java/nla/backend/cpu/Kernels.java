@@ -2,13 +2,16 @@ package nla.backend.cpu;
 
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
+import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
+import nla.backend.Activation;
 import nla.io.DType;
 import nla.io.Layouts;
 
@@ -222,12 +225,31 @@ final class Kernels {
     }
   }
 
-  static float silu(float x) {
-    return (float) (x / (1.0 + Math.exp(-x)));
-  }
+  private static final VectorSpecies<Float> F8 = FloatVector.SPECIES_256;
+  private static final VectorSpecies<Double> D8 = DoubleVector.SPECIES_512;
 
-  static float geluTanh(float x) {
-    double inner = Math.sqrt(2.0 / Math.PI) * (x + 0.044715 * x * x * x);
-    return (float) (0.5 * x * (1.0 + Math.tanh(inner)));
+  /**
+   * {@code out[outOff + i] = act(g[gOff + i]) · u[uOff + i]} for i < n: the gated MLP's elementwise
+   * step, eight lanes at a time in double precision like {@link #silu} and {@link #geluTanh}. The
+   * last partial group is masked rather than left to a scalar loop, so every element takes the same
+   * path whatever range a thread is given.
+   */
+  static void gated(
+      Activation act, float[] g, int gOff, float[] u, int uOff, float[] out, int outOff, int n) {
+    for (int i = 0; i < n; i += 8) {
+      VectorMask<Float> m = F8.indexInRange(i, n);
+      DoubleVector x =
+          (DoubleVector)
+              FloatVector.fromArray(F8, g, gOff + i, m).convertShape(VectorOperators.F2D, D8, 0);
+      DoubleVector a;
+      if (act == Activation.SILU) {
+        a = x.div(x.neg().lanewise(VectorOperators.EXP).add(1.0));
+      } else {
+        DoubleVector inner = x.mul(x).mul(x).mul(0.044715).add(x).mul(Math.sqrt(2.0 / Math.PI));
+        a = x.mul(0.5).mul(inner.lanewise(VectorOperators.TANH).add(1.0));
+      }
+      FloatVector af = (FloatVector) a.convertShape(VectorOperators.D2F, F8, 0);
+      af.mul(FloatVector.fromArray(F8, u, uOff + i, m)).intoArray(out, outOff + i, m);
+    }
   }
 }
