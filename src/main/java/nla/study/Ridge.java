@@ -24,9 +24,9 @@ import org.ejml.interfaces.linsol.LinearSolverDense;
  * <p>Kernel ridge solves (K + λI)α = Y − ȳ with a blocked, multi-threaded Cholesky on the n×n
  * kernel built in place in block layout, so memory is one n×n double matrix (3.2 GB at n = 20,000)
  * plus the data. The linear kernel uses the primal form (d×d) when n > d: same predictions, less
- * work. The kernel and the prediction's cross-kernel are dot products of rows ({@link
- * DotProducts}: Vector API, all cores, one triangle of the symmetric kernel); the prediction's
- * triangular solves run one range of right-hand-side columns per core ({@link #solveInPlace}).
+ * work. The kernel and the prediction's cross-kernel are dot products of rows ({@link DotProducts}:
+ * Vector API, all cores, one triangle of the symmetric kernel); the prediction's triangular solves
+ * run one range of right-hand-side columns per core ({@link #solveInPlace}).
  */
 public final class Ridge {
   private Ridge() {}
