@@ -244,7 +244,10 @@ public final class Studies {
 
   // ---------------------------------------------------------------- §4
 
-  /** §4: span statistics of the greedy decodes, and FVE per redaction condition. */
+  /**
+   * §4: span statistics of the greedy decodes, and FVE per redaction condition with its 95%
+   * percentile bootstrap CI over items ({@code seed} drives the resampling, as in §1 and §2).
+   */
   public static ObjectNode redact(
       RunDir run,
       Nla nla,
@@ -252,6 +255,7 @@ public final class Studies {
       VerbalizeOptions greedy,
       List<Redaction> conditions,
       String filler,
+      long seed,
       int batch) {
     Decode[][] d = Steps.decodes(run, REDACT, "greedy", nla, acts, greedy, batch);
     Metrics.Denominator den = Steps.denominator(acts, nla.mseScale());
@@ -277,9 +281,14 @@ public final class Studies {
               acts.vectors(),
               den,
               batch);
+      Stats.Interval ci =
+          Stats.bootstrapMeanCi(
+              Steps.column(s, Scored::fve), 0.95, EvalSummary.BOOTSTRAP_RESAMPLES, seed);
       ObjectNode row = obj();
       row.put("condition", c.id());
-      row.put("mean_fve", Stats.mean(Steps.column(s, Scored::fve)));
+      row.put("mean_fve", ci.estimate());
+      row.put("fve_ci_low", ci.low());
+      row.put("fve_ci_high", ci.high());
       rows.add(row);
     }
     ObjectNode out = obj();

@@ -325,6 +325,7 @@ public final class StudyPlan {
                       greedy,
                       List.of(Redaction.values()),
                       str(s, "filler", where, "[…]"),
+                      seed,
                       batch);
               default -> {
                 VerbalizeOptions t =

@@ -82,6 +82,7 @@ class StudiesTest {
               VerbalizeOptions.greedy(),
               List.of(Redaction.values()),
               "[X]",
+              1,
               5);
     }
     // Every decode has one span; prose-only and filler lose the numbers: the AR returns zero,
@@ -92,6 +93,10 @@ class StudiesTest {
       String id = c.get("condition").asText();
       double expected = id.equals("prose-only") || id.equals("filler") ? 1 - 1 / var : 1.0;
       assertEquals(expected, c.get("mean_fve").asDouble(), 1e-5, id);
+      // Every item scores the same here, so every bootstrap resample's mean is that score too:
+      // the 95% interval collapses onto it.
+      assertEquals(expected, c.get("fve_ci_low").asDouble(), 1e-5, id);
+      assertEquals(expected, c.get("fve_ci_high").asDouble(), 1e-5, id);
     }
   }
 
@@ -202,7 +207,7 @@ class StudiesTest {
     try (RunDir run = open(tmp, Studies.EVAL)) {
       Studies.eval(run, nla, acts, VerbalizeOptions.greedy(), Double.NaN, 1, 4);
       Studies.redact(
-          run, nla, acts, VerbalizeOptions.greedy(), List.of(Redaction.ORIGINAL), "_", 4);
+          run, nla, acts, VerbalizeOptions.greedy(), List.of(Redaction.ORIGINAL), "_", 1, 4);
       Studies.quoteBan(
           run,
           nla,
