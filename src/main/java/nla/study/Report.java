@@ -519,10 +519,35 @@ public final class Report {
       List<String> head = new ArrayList<>(List.of(""));
       for (String f : fam) head.add("→ AR " + f);
       table(head, rows);
+      JsonNode al = c.get("alignment");
+      if (al != null) alignment(al);
       fig(
           Charts.svg(Charts.heatmap(fam, fve, nul), "fig-cross"),
           "Transfer matrix, FVE per cell with shuffled-pair nulls.");
       b.append("</section>");
+    }
+
+    /**
+     * §7's token alignment: how far apart the two tokenizers' aligned tokens end. Rows only for the
+     * fields the summary has (the seed publishes only the mean).
+     */
+    void alignment(JsonNode al) {
+      List<List<String>> rows = new ArrayList<>();
+      if (al.has("report")) rows.add(List.of("alignment report", al.get("report").asText()));
+      if (al.has("pairs")) rows.add(List.of("aligned pairs scored", al.get("pairs").asText()));
+      rows.add(
+          List.of(
+              "mean alignment error (characters between token ends)",
+              f3(num(al, "mean_error_chars"))));
+      if (al.has("max_error_chars"))
+        rows.add(
+            List.of("largest alignment error (characters)", al.get("max_error_chars").asText()));
+      if (al.has("report_pairs"))
+        rows.add(
+            List.of(
+                "whole report: pairs, mean error (characters)",
+                al.get("report_pairs").asText() + ", " + f3(num(al, "report_mean_error_chars"))));
+      table(List.of("token alignment", "value"), rows);
     }
 
     void ridge(JsonNode r) {

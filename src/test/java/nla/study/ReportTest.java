@@ -75,6 +75,10 @@ class ReportTest {
     assertTrue(h.contains("0.775") && h.contains("95.8%") && h.contains("0.0579")); // §1
     assertTrue(h.contains("0.9971") && h.contains("0.0187")); // §6
     assertTrue(h.contains("78.7% of ceiling") && h.contains("68.2% of ceiling")); // §7
+    // §7's token alignment: the seed publishes only the mean error, 0.3 characters.
+    assertTrue(
+        h.contains("<td>mean alignment error (characters between token ends)</td><td>0.300"));
+    assertTrue(!h.contains("aligned pairs scored"), "no row for a field the summary lacks");
     assertTrue(h.contains("1.1e+05")); // §8 crossover
   }
 
