@@ -146,8 +146,7 @@ public final class Ridge {
       DMatrixRMaj z = MatrixOps_DDRB.convert(rhs, (DMatrixRMaj) null);
       phase("solved for " + xNew.numRows + " query rows");
       // Zᵀ(Y − 1ȳᵀ) + ȳ = ZᵀY − (Zᵀ1)ȳᵀ + ȳ, without a centred copy of Y.
-      DMatrixRMaj out = new DMatrixRMaj(xNew.numRows, y.numCols);
-      CommonOps_MT_DDRM.multTransA(z, y, out);
+      DMatrixRMaj out = DotProducts.multTransA(z, y);
       DMatrixRMaj zSum = new DMatrixRMaj(1, z.numCols);
       CommonOps_DDRM.sumCols(z, zSum);
       for (int i = 0; i < out.numRows; i++) {

@@ -9,12 +9,13 @@ import org.ejml.dense.block.MatrixOps_MT_DDRB;
 import org.ejml.dense.row.CommonOps_MT_DDRM;
 
 /**
- * Times the kernel ridge fit's two big products — the Gram matrix X·Xᵀ (n×n, block layout) and the
- * cross-kernel X·Qᵀ (n×m) — by {@link DotProducts} and by the EJML calls Ridge used before
- * (MatrixOps_MT_DDRB.multTransB on a block copy; CommonOps_MT_DDRM.multTransB row-major). Run:
- * {@code java --add-modules=jdk.incubator.vector -cp target/classes:target/test-classes:CP
- * nla.study.DotProductsBenchmark 4000 896 1000}. Prints seconds and GFLOP/s (multiply-adds × 2; the
- * symmetric Gram counts its full n²d, so "GFLOP/s" there is the effective rate).
+ * Times the kernel ridge fit's big products — the Gram matrix X·Xᵀ (n×n, block layout) and the
+ * cross-kernel X·Qᵀ (n×m), and the prediction's ZᵀY (m×d) — by {@link DotProducts} and by the EJML
+ * calls Ridge used before (MatrixOps_MT_DDRB.multTransB on a block copy;
+ * CommonOps_MT_DDRM.multTransB row-major). Run: {@code java --add-modules=jdk.incubator.vector -cp
+ * target/classes:target/test-classes:CP nla.study.DotProductsBenchmark 4000 896 1000}. Prints
+ * seconds and GFLOP/s (multiply-adds × 2; the symmetric Gram counts its full n²d, so "GFLOP/s"
+ * there is the effective rate).
  */
 public final class DotProductsBenchmark {
   public static void main(String[] args) {
@@ -50,6 +51,16 @@ public final class DotProductsBenchmark {
       t0 = System.nanoTime();
       DotProducts.multTransBBlock(x, q, block);
       report("DotProducts cross", t0, crossFlops);
+      // The prediction's ZᵀY: Z is n×m, Y n×d (here X stands in for Y).
+      DMatrixRMaj z = new DMatrixRMaj(n, m);
+      for (int i = 0; i < z.data.length; i++) z.data[i] = x.data[i % x.data.length];
+      t0 = System.nanoTime();
+      DMatrixRMaj out = new DMatrixRMaj(m, d);
+      CommonOps_MT_DDRM.multTransA(z, x, out);
+      report("EJML ZᵀY (row MT)", t0, crossFlops);
+      t0 = System.nanoTime();
+      DotProducts.multTransA(z, x);
+      report("DotProducts ZᵀY", t0, crossFlops);
     }
   }
 

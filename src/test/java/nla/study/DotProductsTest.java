@@ -68,6 +68,22 @@ class DotProductsTest {
   }
 
   @Test
+  void multTransAMatchesEjml() {
+    Random rng = new Random(5);
+    // (n, m, d): widths below, at and across the 512-column chunks of B.
+    for (int[] s : new int[][] {{1, 1, 1}, {37, 5, 9}, {130, 70, 512}, {90, 66, 1100}}) {
+      DMatrixRMaj a = random(s[0], s[1], rng);
+      DMatrixRMaj b = random(s[0], s[2], rng);
+      DMatrixRMaj expected = new DMatrixRMaj(s[1], s[2]);
+      CommonOps_DDRM.multTransA(a, b, expected);
+      DMatrixRMaj got = DotProducts.multTransA(a, b);
+      DMatrixRMaj at = CommonOps_DDRM.transpose(a, null);
+      DMatrixRMaj bt = CommonOps_DDRM.transpose(b, null);
+      assertMatches(expected, at, bt, got::get);
+    }
+  }
+
+  @Test
   void blockLayoutProductsMatchEjml() {
     Random rng = new Random(4);
     for (int[] s : SHAPES)
