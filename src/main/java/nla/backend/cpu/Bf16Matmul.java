@@ -39,6 +39,36 @@ final class Bf16Matmul {
 
   private Bf16Matmul() {}
 
+  // Where the bytes read ahead by Prefetch go, so the compiler cannot drop the reads.
+  @SuppressWarnings("unused")
+  private static int touched;
+
+  /**
+   * Reads the weight rows the next tiles will need, one byte per cache line, a slice before each
+   * tile: the lines are on their way from memory while the current tile computes. Java has no
+   * prefetch instruction, and the hardware prefetcher ramps up too slowly on a tile's short row
+   * streams, so without this the first pass over each block waits on memory with the FMA units
+   * idle.
+   */
+  private static final class Prefetch {
+    private final long to;
+    private final long step;
+    private long at;
+
+    Prefetch(long from, long to, int slices) {
+      this.at = from;
+      this.to = to;
+      this.step = slices <= 0 ? 0 : ((to - from + slices - 1) / slices + 63) / 64 * 64;
+    }
+
+    int step(MemorySegment w) {
+      int s = 0;
+      long end = Math.min(to, at + step);
+      for (; at < end; at += 64) s += w.get(java.lang.foreign.ValueLayout.JAVA_BYTE, at);
+      return s;
+    }
+  }
+
   /**
    * {@code n} rows of length {@code k}, each block of {@link #BLOCK} split into evens then odds.
    */
@@ -256,15 +286,24 @@ final class Bf16Matmul {
       int yStride,
       float[] scratch) {
     int r = r0;
+    int quadEnd = r0 + (r1 - r0) / 4 * 4;
+    long rowBytes = 2L * k;
+    int groups = n / 4;
+    int sink = 0;
     if ((long) n * k * Float.BYTES > L1_ACTIVATION_BYTES && k <= TOKENS_OUTER_MAX_K) {
       // Four tokens' activations (16k bytes) stay in L1 while a block of weight rows (in L2)
       // streams past: half the L2 traffic of re-reading the activations for every 4 rows.
-      int rEnd = r0 + (r1 - r0) / 4 * 4;
-      for (int b0 = r0; b0 < rEnd; b0 += ROW_BLOCK) {
-        int b1 = Math.min(rEnd, b0 + ROW_BLOCK);
+      for (int b0 = r0; b0 < quadEnd; b0 += ROW_BLOCK) {
+        int b1 = Math.min(quadEnd, b0 + ROW_BLOCK);
+        Prefetch next =
+            new Prefetch(
+                b1 * rowBytes,
+                Math.min(quadEnd, b1 + ROW_BLOCK) * rowBytes,
+                groups * ((b1 - b0) / 4));
         int t = 0;
         for (; t + 4 <= n; t += 4) {
           for (int rr = b0; rr < b1; rr += 4) {
+            sink += next.step(w);
             tile4x4(w, rr, xp, t, k, scratch, y, t * yStride + yOff + rr - r0, yStride);
           }
         }
@@ -274,15 +313,18 @@ final class Bf16Matmul {
           }
         }
       }
-      r = rEnd;
+      r = quadEnd;
     }
     for (; r + 4 <= r1; r += 4) {
+      Prefetch next = new Prefetch((r + 4) * rowBytes, Math.min(quadEnd, r + 8) * rowBytes, groups);
       int t = 0;
       for (; t + 4 <= n; t += 4) {
+        sink += next.step(w);
         tile4x4(w, r, xp, t, k, scratch, y, t * yStride + yOff + r - r0, yStride);
       }
       for (; t < n; t++) tile4x1(w, r, xp, t, k, y, t * yStride + yOff + r - r0, 1);
     }
+    touched += sink;
     for (; r < r1; r++) {
       for (int t = 0; t < n; t++) y[t * yStride + yOff + r - r0] = dot(w, r, xp, t, k);
     }
