@@ -2,7 +2,8 @@
 # Runs `nla bench` and Hugging Face transformers side by side on the GPU machine's CPU (same shape, batch sizes,
 # prompt and new-token counts, thread count). Prepared here by tools/bench/stage_device.sh; run there as
 #   bash tools/bench/device_bench.sh SHAPE THREADS BATCHES PROMPT_LEN NEW_TOKENS
-# Results: $OUT/nla-bench.json, $OUT/hf-float32.json, $OUT/hf-bfloat16.json.
+# Results: $OUT/nla-bench.json, $OUT/nla-bench-bf16.json (the opt-in bf16 mode), $OUT/hf-float32.json,
+# $OUT/hf-bfloat16.json.
 set -euo pipefail
 shape=${1:-qwen2.5-0.5b}; threads=${2:-16}; batches=${3:-1,8,32}; prompt=${4:-64}; new=${5:-16}
 stage=.device/bench
@@ -16,6 +17,10 @@ $java --add-modules=jdk.incubator.vector --enable-native-access=ALL-UNNAMED -XX:
   nla.cli.Main bench --shape "$shape" --threads "$threads" --batch "$batches" --prompt-len "$prompt" \
   --new-tokens "$new" --json 2>&1 >"$OUT/nla-bench.json" | grep -v 'incubator' || true
 cat "$OUT/nla-bench.json"
+$java --add-modules=jdk.incubator.vector --enable-native-access=ALL-UNNAMED -XX:+UseParallelGC -Xmx8g -Xmn256m -cp "$cp" \
+  nla.cli.Main bench --bf16 --shape "$shape" --threads "$threads" --batch "$batches" --prompt-len "$prompt" \
+  --new-tokens "$new" --json 2>&1 >"$OUT/nla-bench-bf16.json" | grep -v 'incubator' || true
+cat "$OUT/nla-bench-bf16.json"
 model="$HOME/.cache/nla/bench/$shape"
 for dtype in float32 bfloat16; do
   python3 tools/bench/hf_cpu_bench.py --model "$model" --threads "$threads" --batch "$batches" \

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Stages what tools/bench/device_bench.sh needs on the GPU machine into .device/bench (git-ignored):
-# a jlink'd Java runtime (that machine has no Java) and the runtime jars the bench uses.
+# a jlink'd Java runtime (that machine has no Java), the runtime jars the bench uses and the native AMX kernels.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 . "$root/scripts/find-java.sh"; nla_find_java
@@ -11,4 +11,6 @@ tmp=$(mktemp -d)
   --strip-debug --no-man-pages --no-header-files --compress=zip-9 --output "$tmp/jre" 2>/dev/null
 tar czf "$stage/jre.tar.gz" -C "$tmp" jre
 cp "$root/target/nla.jar" "$root"/target/lib/{picocli,jackson,snakeyaml}*.jar "$stage/lib/"
+# Found by the jar as ../native/libnla_amx.so (nla --bf16); absent when this machine could not build it.
+if [ -f "$root/target/native/libnla_amx.so" ]; then mkdir -p "$stage/native"; cp "$root/target/native/libnla_amx.so" "$stage/native/"; fi
 du -sh "$stage"

@@ -15,4 +15,11 @@ public interface KvCache {
    * and continued by several sequences).
    */
   KvCache copy();
+
+  /**
+   * Room for {@code positions} in all, known up front (prompt plus new tokens): the cache is sized
+   * once instead of growing by doubling, which would leave up to twice the memory and the copies
+   * behind.
+   */
+  void reserve(int positions);
 }

@@ -10,6 +10,7 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import nla.io.ModelPaths;
 import nla.io.UserError;
+import nla.model.LanguageModel;
 import nla.model.bench.BenchShape;
 import nla.model.bench.Benchmark;
 import picocli.CommandLine.Command;
@@ -104,6 +105,7 @@ public final class BenchCommand implements Callable<Integer> {
             promptLength,
             newTokens,
             threads,
+            LanguageModel.bf16ByDefault(),
             (long) bandwidthBufferMb << 20,
             json ? s -> System.err.println(s) : s -> System.out.println(s));
     Map<String, Object> result = Benchmark.run(plan);
@@ -116,6 +118,7 @@ public final class BenchCommand implements Callable<Integer> {
               LocalDate.now()
                   + "-"
                   + result.get("model").toString().replaceAll("[^A-Za-z0-9._-]", "_")
+                  + (LanguageModel.bf16ByDefault() ? "-bf16" : "")
                   + ".json");
       mapper.enable(SerializationFeature.INDENT_OUTPUT).writeValue(file.toFile(), result);
       (json ? System.err : System.out).println("saved " + file);

@@ -43,9 +43,35 @@ public final class LanguageModel implements AutoCloseable {
   }
 
   public static LanguageModel load(Path dir, int threads) {
+    return load(dir, threads, bf16ByDefault);
+  }
+
+  // The CLI's global --bf16: every model a command loads takes the opt-in bf16 mode.
+  private static volatile boolean bf16ByDefault;
+
+  /** Whether {@link #load(Path)} and {@link #load(Path, int)} take the opt-in bf16 mode. */
+  public static void setBf16ByDefault(boolean on) {
+    bf16ByDefault = on;
+  }
+
+  public static boolean bf16ByDefault() {
+    return bf16ByDefault;
+  }
+
+  /**
+   * With {@code bf16Activations}, the CPU backend's opt-in reduced-precision mode (activations
+   * rounded to bf16, products on AMX tiles; see {@link CpuBackend#CpuBackend(int, boolean)}).
+   */
+  public static LanguageModel load(Path dir, int threads, boolean bf16Activations) {
     ModelConfig config = ModelConfig.load(dir);
     ModelWeights weights = ModelWeights.open(dir);
-    Backend backend = new CpuBackend(threads);
+    Backend backend;
+    try {
+      backend = new CpuBackend(threads, bf16Activations);
+    } catch (RuntimeException e) {
+      weights.close();
+      throw e;
+    }
     try {
       return new LanguageModel(dir, config, weights, backend);
     } catch (RuntimeException e) {
@@ -145,6 +171,7 @@ public final class LanguageModel implements AutoCloseable {
     for (int j = 0; j < pending.size(); j++) {
       int i = pending.get(j);
       caches[i] = shared == null ? transformer.newCache() : shared.cache().copy();
+      caches[i].reserve(pendingPrompts.get(j).length() + batch.get(i).params().maxNewTokens());
       prompts[i] = shared == null ? pendingPrompts.get(j) : shared.suffix(pendingPrompts.get(j));
     }
     // Prefill in groups bounded by tokens; each gives its last token's logits.

@@ -10,6 +10,7 @@ import nla.backend.Tensor;
 import nla.backend.Weight;
 import nla.io.DType;
 import nla.io.StoredTensor;
+import nla.io.UserError;
 
 /**
  * The CPU backend: Vector API kernels on a fixed pool of threads. Matrix products read each weight
@@ -19,14 +20,34 @@ import nla.io.StoredTensor;
 public final class CpuBackend implements Backend {
   private final int threads;
   private final WorkerPool pool;
+  private final boolean bf16Activations;
 
   public CpuBackend() {
     this(Runtime.getRuntime().availableProcessors());
   }
 
   public CpuBackend(int threads) {
+    this(threads, false);
+  }
+
+  /**
+   * With {@code bf16Activations}, the opt-in reduced-precision mode: bf16 weight products take
+   * their activations rounded to bf16 and run on the CPU's AMX tiles ({@link Amx}), accumulating in
+   * fp32. It is several times faster on many tokens at once and no longer matches transformers'
+   * fp32 results bit for bit (its bound is in {@code CpuBackendTest}).
+   */
+  public CpuBackend(int threads, boolean bf16Activations) {
+    if (bf16Activations && Amx.unavailableReason() != null) {
+      throw new UserError("bf16 mode is unavailable: " + Amx.unavailableReason());
+    }
     this.threads = Math.max(1, threads);
     this.pool = new WorkerPool(this.threads);
+    this.bf16Activations = bf16Activations;
+  }
+
+  /** Null when the opt-in bf16 mode can run on this machine, else why not (one line). */
+  public static String bf16Unavailable() {
+    return Amx.unavailableReason();
   }
 
   public int threads() {
@@ -137,13 +158,12 @@ public final class CpuBackend implements Backend {
       }
     }
     int n = in.rows();
-    int k = in.cols();
-    float[] xp = pairLayout(in);
+    Prepared xp = prepare(in, ws);
     CpuTensor[] outs = new CpuTensor[ws.length];
     RowTasks tasks = new RowTasks();
     for (int i = 0; i < ws.length; i++) {
       outs[i] = new CpuTensor(n, ws[i].rows());
-      tasks.add(i, ws[i].rows());
+      tasks.add(i, ws[i].rows(), xp.granule());
     }
     pool.run(
         tasks.count,
@@ -153,7 +173,7 @@ public final class CpuBackend implements Backend {
           int r0 = tasks.from[task];
           int r1 = tasks.to[task];
           float[] y = outs[i].data();
-          Bf16Matmul.rows(wt.data, r0, r1, xp, n, k, y, r0, wt.rows, new float[Bf16Matmul.SCRATCH]);
+          xp.rows(wt, r0, r1, y, r0, wt.rows);
           if (biases[i] != null) {
             float[] b = ((CpuWeight) biases[i]).vector;
             for (int t = 0; t < n; t++) {
@@ -182,13 +202,12 @@ public final class CpuBackend implements Backend {
       return Backend.super.gatedMatmul(x, gate, up, act);
     }
     int n = in.rows();
-    int k = in.cols();
     int ff = g.rows;
-    float[] xp = pairLayout(in);
+    Prepared xp = prepare(in, gate, up);
     CpuTensor out = new CpuTensor(n, ff);
     float[] od = out.data();
     RowTasks tasks = new RowTasks();
-    tasks.add(0, ff);
+    tasks.add(0, ff, xp.granule());
     pool.run(
         tasks.count,
         task -> {
@@ -197,9 +216,8 @@ public final class CpuBackend implements Backend {
           int m = r1 - r0;
           float[] gs = new float[n * m];
           float[] us = new float[n * m];
-          float[] scratch = new float[Bf16Matmul.SCRATCH];
-          Bf16Matmul.rows(g.data, r0, r1, xp, n, k, gs, 0, m, scratch);
-          Bf16Matmul.rows(u.data, r0, r1, xp, n, k, us, 0, m, scratch);
+          xp.rows(g, r0, r1, gs, 0, m);
+          xp.rows(u, r0, r1, us, 0, m);
           for (int t = 0; t < n; t++) {
             for (int r = 0; r < m; r++) {
               float gv = gs[t * m + r];
@@ -209,6 +227,52 @@ public final class CpuBackend implements Backend {
           }
         });
     return out;
+  }
+
+  /** One call's activations, laid out once for the kernel that multiplies them. */
+  private interface Prepared {
+    /** Rows {@code [r0, r1)} of {@code x·wᵀ} into {@code y[t·yStride + yOff + (r - r0)]}. */
+    void rows(CpuWeight w, int r0, int r1, float[] y, int yOff, int yStride);
+
+    /** Row ranges handed to {@link #rows} start at multiples of this. */
+    int granule();
+  }
+
+  /**
+   * The AMX tiles in bf16 mode when every weight fits them, else {@link Bf16Matmul}'s pair layout.
+   * bf16 mode takes the tiles for one token as for many, so a token's result still does not depend
+   * on the batch.
+   */
+  private Prepared prepare(CpuTensor in, Weight... ws) {
+    int n = in.rows(), k = in.cols();
+    boolean tiles = bf16Activations;
+    for (Weight w : ws) tiles &= Amx.fits(w.rows(), k);
+    if (tiles) {
+      short[] packed = Amx.pack(in.data(), n, k);
+      return new Prepared() {
+        @Override
+        public void rows(CpuWeight w, int r0, int r1, float[] y, int yOff, int yStride) {
+          Amx.rows(w.data, r0, r1, k, packed, n, y, yOff, yStride);
+        }
+
+        @Override
+        public int granule() {
+          return 32;
+        }
+      };
+    }
+    float[] xp = pairLayout(in);
+    return new Prepared() {
+      @Override
+      public void rows(CpuWeight w, int r0, int r1, float[] y, int yOff, int yStride) {
+        Bf16Matmul.rows(w.data, r0, r1, xp, n, k, y, yOff, yStride, new float[Bf16Matmul.SCRATCH]);
+      }
+
+      @Override
+      public int granule() {
+        return 4;
+      }
+    };
   }
 
   /** {@link Bf16Matmul#pairLayout} spread over the pool: at prefill it is megabytes of copying. */
@@ -222,15 +286,17 @@ public final class CpuBackend implements Backend {
     return p;
   }
 
-  /** Contiguous row ranges of several weights, in multiples of 4 rows, a few per thread. */
+  /**
+   * Contiguous row ranges of several weights, in multiples of a granule of rows, a few per thread.
+   */
   private final class RowTasks {
     int count;
     int[] weight = new int[16];
     int[] from = new int[16];
     int[] to = new int[16];
 
-    void add(int w, int rows) {
-      int groups = (rows + 3) / 4;
+    void add(int w, int rows, int granule) {
+      int groups = (rows + granule - 1) / granule;
       // About 4 tasks per thread over the whole call, so uneven finishing times even out.
       int chunks = Math.max(1, Math.min(groups, threads * 4));
       for (int c = 0; c < chunks; c++) {
@@ -242,8 +308,8 @@ public final class CpuBackend implements Backend {
           to = java.util.Arrays.copyOf(to, 2 * count);
         }
         weight[count] = w;
-        from[count] = 4 * g0;
-        to[count] = Math.min(rows, 4 * g1);
+        from[count] = granule * g0;
+        to[count] = Math.min(rows, granule * g1);
         count++;
       }
     }

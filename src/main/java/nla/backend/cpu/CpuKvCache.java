@@ -12,6 +12,7 @@ final class CpuKvCache implements KvCache {
   final float[][] keys;
   final float[][] values;
   private int length;
+  private int reserved;
 
   CpuKvCache(int layers, int kvHeads, int headDim) {
     this.kvDim = kvHeads * headDim;
@@ -42,14 +43,21 @@ final class CpuKvCache implements KvCache {
     return c;
   }
 
+  @Override
+  public synchronized void reserve(int positions) {
+    reserved = positions;
+    for (int l = 0; l < keys.length; l++) if (keys[l].length > 0) ensureCapacity(l, positions);
+  }
+
   /**
-   * Makes room for {@code positions} at {@code layer}. Layers are sized on first use, so a forward
-   * that runs only the first K+1 blocks holds keys and values for those alone.
+   * Makes room for {@code positions} at {@code layer}: the reserved size if it is enough, else
+   * double. Layers are sized on first use, so a forward that runs only the first K+1 blocks holds
+   * keys and values for those alone.
    */
   synchronized void ensureCapacity(int layer, int positions) {
     int capacity = keys[layer].length / kvDim;
     if (positions <= capacity) return;
-    int cap = Math.max(positions, Math.max(16, capacity * 2));
+    int cap = positions <= reserved ? reserved : Math.max(positions, Math.max(16, capacity * 2));
     keys[layer] = Arrays.copyOf(keys[layer], cap * kvDim);
     values[layer] = Arrays.copyOf(values[layer], cap * kvDim);
   }

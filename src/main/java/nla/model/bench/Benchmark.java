@@ -34,6 +34,7 @@ public final class Benchmark {
       int promptLength,
       int newTokens,
       int threads,
+      boolean bf16Activations,
       long bandwidthBufferBytes,
       Consumer<String> log) {}
 
@@ -62,7 +63,8 @@ public final class Benchmark {
     // The probe's buffer and the random model's creation are not the engine's memory: peak RSS is
     // measured from here on where Linux lets the high-water mark be reset.
     out.put("peak_rss_scope", resetPeakRss() ? "engine" : "process");
-    try (LanguageModel model = LanguageModel.load(dir, plan.threads())) {
+    out.put("precision", plan.bf16Activations() ? "bf16 activations (AMX)" : "fp32");
+    try (LanguageModel model = LanguageModel.load(dir, plan.threads(), plan.bf16Activations())) {
       var cfg = model.config();
       long weightBytes = 2L * matmulParams(cfg); // bf16 weights
       out.put("model", plan.modelDir() != null ? dir.toString() : plan.shape().name());
@@ -81,7 +83,7 @@ public final class Benchmark {
       plan.log()
           .accept(
               String.format(
-                  "prefill: %.1f tokens/s (%.0f%% of peak FMA)",
+                  "prefill: %.1f tokens/s (%.0f%% of the fp32 FMA peak)",
                   prefillTps, 100 * prefillGflops / peak));
 
       double roofline = bandwidth * 1e9 / weightBytes;
@@ -163,6 +165,12 @@ public final class Benchmark {
         String.format(
             "creating a random %s model (%.2f GB) in %s ...",
             shape.name(), 2.0 * shape.storedParams() / 1e9, dir));
+    return writeRandomModel(shape, dir);
+  }
+
+  /** A random bf16 model of the shape written into {@code dir} (config.json, model.safetensors). */
+  public static Path writeRandomModel(BenchShape shape, Path dir) {
+    Path weights = dir.resolve("model.safetensors");
     try {
       Files.createDirectories(dir);
       SafeTensorsWriter w = new SafeTensorsWriter();

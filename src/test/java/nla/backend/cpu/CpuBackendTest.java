@@ -2,6 +2,9 @@ package nla.backend.cpu;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.lang.foreign.Arena;
 import java.nio.file.Path;
@@ -18,6 +21,7 @@ import nla.io.DType;
 import nla.io.SafeTensors;
 import nla.io.SafeTensorsWriter;
 import nla.io.StoredTensor;
+import nla.io.UserError;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -195,6 +199,29 @@ class CpuBackendTest {
   }
 
   @Test
+  void reservedCacheIsSizedOnceAndStillGrowsPastTheReservation() {
+    int heads = 2, kvHeads = 1, hd = 4;
+    AttentionParams p = new AttentionParams(0, heads, kvHeads, hd, 0.5f, 0, 0f);
+    CpuKvCache cache = (CpuKvCache) be.newCache(1, kvHeads, hd);
+    Tensor prompt = tensor(rows(3, kvHeads * hd));
+    be.attention(
+        tensor(rows(3, heads * hd)), prompt, prompt, List.of(new AttentionSlice(cache, 0, 3)), p);
+    cache.advance(3);
+    cache.reserve(37); // a 3-token prompt plus 34 new tokens
+    float[] keysAtReserve = cache.keys[0];
+    assertEquals(37 * kvHeads * hd, keysAtReserve.length);
+    for (int t = 3; t < 38; t++) {
+      Tensor kv = tensor(rows(1, kvHeads * hd));
+      be.attention(
+          tensor(rows(1, heads * hd)), kv, kv, List.of(new AttentionSlice(cache, 0, 1)), p);
+      cache.advance(1);
+      if (t < 37)
+        assertSame(keysAtReserve, cache.keys[0], "no reallocation within the reservation");
+    }
+    assertTrue(cache.keys[0].length >= 38 * kvHeads * hd, "grows past the reservation");
+  }
+
+  @Test
   void gatedActivationsMatchTheirFormulas() {
     float[][] g = {gaussian(9)}, u = {gaussian(9)};
     Tensor silu = be.gatedActivation(tensor(g), tensor(u), Activation.SILU);
@@ -256,6 +283,67 @@ class CpuBackendTest {
       assertArrayEquals(be.readRow(all, t), be.readRow(alone, 0), "token " + t);
       assertArrayEquals(be.readRow(allGated, t), be.readRow(aloneGated, 0), "token " + t);
     }
+  }
+
+  @Test
+  void bf16ModeMultipliesBf16RoundedActivationsExactlyAndIndependentlyOfTheBatch() {
+    if (Amx.unavailableReason() != null) {
+      // Without AMX (or without the native kernels) asking for the mode is a user error that says
+      // why, and nothing else changes.
+      UserError e = assertThrows(UserError.class, () -> new CpuBackend(2, true));
+      assertTrue(e.getMessage().startsWith("bf16 mode is unavailable: "), e.getMessage());
+      return;
+    }
+    // k = three 32-wide tile blocks; 48 rows = a 32-row block plus a 16-row one; 37 tokens = two
+    // 32-token blocks' worth of 16-token tiles, the last one partial.
+    int k = 96, rows = 48;
+    try (CpuBackend bf16 = new CpuBackend(3, true)) {
+      StoredTensor a = stored(DType.BF16, new long[] {rows, k}, gaussian(rows * k));
+      StoredTensor b = stored(DType.BF16, new long[] {rows, k}, gaussian(rows * k));
+      StoredTensor bias = stored(DType.F32, new long[] {rows}, gaussian(rows));
+      for (int n : new int[] {1, 5, 37}) {
+        float[][] x = rows(n, k);
+        Tensor[] both =
+            bf16.matmuls(
+                tensor(x),
+                new Weight[] {bf16.weight(a), bf16.weight(b)},
+                new Weight[] {bf16.weight(bias), null});
+        Tensor gated = bf16.gatedMatmul(tensor(x), bf16.weight(a), bf16.weight(b), Activation.SILU);
+        for (int t = 0; t < n; t++) {
+          for (int o = 0; o < rows; o++) {
+            // bf16 × bf16 products are exact in fp32: only the fp32 sum may round.
+            double ra = 0, rb = 0, magnitude = 0;
+            for (int i = 0; i < k; i++) {
+              double xi = roundToBf16(x[t][i]);
+              ra += xi * a.get((long) o * k + i);
+              rb += xi * b.get((long) o * k + i);
+              magnitude += Math.abs(xi * a.get((long) o * k + i));
+            }
+            double tolerance = 1e-6 * (1 + magnitude);
+            assertEquals(ra + bias.get(o), bf16.readRow(both[0], t)[o], tolerance);
+            assertEquals(rb, bf16.readRow(both[1], t)[o], 1e-6 * (1 + Math.abs(rb) + magnitude));
+            double g = ra / (1 + Math.exp(-ra)) * rb;
+            assertEquals(g, bf16.readRow(gated, t)[o], 1e-5 * (1 + Math.abs(g) + magnitude));
+          }
+        }
+        if (n > 1) {
+          for (int t = 0; t < n; t++) {
+            Tensor alone = bf16.matmul(tensor(new float[][] {x[t]}), bf16.weight(a), null);
+            Tensor inBatch = bf16.matmul(tensor(x), bf16.weight(a), null);
+            assertArrayEquals(bf16.readRow(inBatch, t), bf16.readRow(alone, 0), "token " + t);
+          }
+        }
+      }
+    }
+  }
+
+  /** Round to nearest even at bf16, written from the definition (the low 16 bits decide). */
+  private static float roundToBf16(float f) {
+    int bits = Float.floatToRawIntBits(f);
+    int low = bits & 0xffff;
+    int high = bits >>> 16;
+    if (low > 0x8000 || (low == 0x8000 && (high & 1) == 1)) high++;
+    return Float.intBitsToFloat(high << 16);
   }
 
   private StoredTensor stored(DType dtype, long[] shape, float[] values) {
