@@ -1,9 +1,6 @@
 package nla.cli;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -152,19 +149,6 @@ public final class AlignCommand implements Callable<Integer> {
 
   /** The mean per-row alignment error of a report. */
   public static double meanError(Path report) {
-    ObjectMapper json = new ObjectMapper();
-    double sum = 0;
-    long n = 0;
-    try {
-      for (String line : Files.readAllLines(report)) {
-        if (line.isBlank()) continue;
-        JsonNode node = json.readTree(line);
-        sum += node.get("error_chars").asDouble();
-        n++;
-      }
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-    return n == 0 ? 0 : sum / n;
+    return CrossModelAligner.meanErrorChars(CrossModelAligner.readReport(report));
   }
 }

@@ -406,6 +406,13 @@ final class StudyCommand implements Runnable {
             "One family: its AV and AR directories and its activations at the shared positions (give two or more).")
     Map<String, String> families;
 
+    @Option(
+        names = "--alignment",
+        paramLabel = "FILE",
+        description =
+            "The alignment report (alignment.jsonl) of the nla align run the two families' activations come from: adds the alignment's mean character error to the summary and report.")
+    String alignment;
+
     @Spec CommandSpec spec;
 
     @Override
@@ -423,8 +430,10 @@ final class StudyCommand implements Runnable {
       }
       root.put("nlas", nlas);
       root.put("activations", acts);
-      return runPlan(
-          spec, common, "cross", root, Map.of("families", List.copyOf(families.keySet())));
+      Map<String, Object> settings = new LinkedHashMap<>();
+      settings.put("families", List.copyOf(families.keySet()));
+      if (alignment != null) settings.put("alignment", alignment);
+      return runPlan(spec, common, "cross", root, settings);
     }
   }
 

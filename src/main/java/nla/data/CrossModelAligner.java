@@ -1,12 +1,17 @@
 package nla.data;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.IntPredicate;
+import nla.io.UserError;
 import nla.model.LanguageModel;
 import nla.text.Encoding;
 import nla.text.Tokenizer;
@@ -74,13 +79,101 @@ public final class CrossModelAligner {
     return best;
   }
 
-  record Pair(
+  /**
+   * One aligned pair: model A's token at {@code positionA} and model B's at {@code positionB} of
+   * one document, with their end offsets in code points. One line of the alignment report.
+   */
+  public record AlignedPair(
+      String docId, int positionA, int positionB, int endCharA, int endCharB) {
+    /** How far apart, in characters, the two tokens end: the alignment's error for this pair. */
+    public int errorChars() {
+      return Math.abs(endCharB - endCharA);
+    }
+  }
+
+  /**
+   * Maps each sampled A position to the B token ending nearest it ({@link #nearestByEnd}); a
+   * position with no candidate in B is dropped.
+   */
+  public static List<AlignedPair> align(
       String docId,
-      int[] idsA,
+      int[][] offsetsA,
+      List<Integer> positionsA,
+      int[][] offsetsB,
       int[] idsB,
-      List<Integer> posA,
-      List<Integer> posB,
-      List<int[]> ends) {}
+      IntPredicate isSpecialB) {
+    List<AlignedPair> out = new ArrayList<>();
+    for (int p : positionsA) {
+      int end = offsetsA[p][1];
+      int j = nearestByEnd(offsetsB, idsB, isSpecialB, end);
+      if (j >= 0) out.add(new AlignedPair(docId, p, j, end, offsetsB[j][1]));
+    }
+    return out;
+  }
+
+  /** The mean of {@link AlignedPair#errorChars} (0 for no pairs). */
+  public static double meanErrorChars(List<AlignedPair> pairs) {
+    double sum = 0;
+    for (AlignedPair p : pairs) sum += p.errorChars();
+    return pairs.isEmpty() ? 0 : sum / pairs.size();
+  }
+
+  /** One report line ({@code OUT/alignment.jsonl}). */
+  static String reportLine(AlignedPair p) {
+    ObjectNode line = JSON.createObjectNode();
+    line.put("doc_id", p.docId());
+    line.put("position_a", p.positionA());
+    line.put("position_b", p.positionB());
+    line.put("end_char_a", p.endCharA());
+    line.put("end_char_b", p.endCharB());
+    line.put("error_chars", p.errorChars());
+    return line.toString();
+  }
+
+  /**
+   * Reads an alignment report written by {@code nla align}. A file that is not one (a line that is
+   * not JSON, or lacks a field) is a user error naming the file and line.
+   */
+  public static List<AlignedPair> readReport(Path report) {
+    List<String> lines;
+    try {
+      lines = Files.readAllLines(report);
+    } catch (IOException e) {
+      throw new UserError("cannot read alignment report " + report + ": " + e.getMessage());
+    }
+    List<AlignedPair> out = new ArrayList<>();
+    for (int i = 0; i < lines.size(); i++) {
+      if (lines.get(i).isBlank()) continue;
+      String where = report + " line " + (i + 1);
+      JsonNode n;
+      try {
+        n = JSON.readTree(lines.get(i));
+      } catch (IOException e) {
+        throw new UserError(where + ": not JSON");
+      }
+      for (String f : List.of("doc_id", "position_a", "position_b", "end_char_a", "end_char_b"))
+        if (n == null || !n.hasNonNull(f))
+          throw new UserError(where + ": missing field '" + f + "' (not an nla align report)");
+      out.add(
+          new AlignedPair(
+              n.get("doc_id").asText(),
+              n.get("position_a").asInt(),
+              n.get("position_b").asInt(),
+              n.get("end_char_a").asInt(),
+              n.get("end_char_b").asInt()));
+    }
+    return out;
+  }
+
+  record Pair(String docId, int[] idsA, int[] idsB, List<AlignedPair> aligned) {
+    List<Integer> posA() {
+      return aligned.stream().map(AlignedPair::positionA).toList();
+    }
+
+    List<Integer> posB() {
+      return aligned.stream().map(AlignedPair::positionB).toList();
+    }
+  }
 
   public ChunkResult extract(List<Document> docs) {
     IntPredicate specialA = Extractor.referenceSpecialIds(a.tokenizer());
@@ -95,18 +188,10 @@ public final class CrossModelAligner {
       int[] idsA = Extractor.truncate(encA.ids(), maxLength);
       int[] idsB = Extractor.truncate(encB.ids(), maxLength);
       List<Integer> posA = sampler.sample(docId, idsA, specialA);
-      List<Integer> posB = new ArrayList<>();
-      List<int[]> ends = new ArrayList<>();
-      for (int p : posA) {
-        int end = encA.offsets()[p][1];
-        int j = nearestByEnd(encB.offsets(), idsB, specialB, end);
-        if (j < 0) continue;
-        posB.add(j);
-        ends.add(new int[] {p, end, encB.offsets()[j][1]});
-      }
-      if (!tally.keeps(posB.size(), sampler.positionsPerDoc())) continue;
-      List<Integer> keptA = ends.stream().map(e -> e[0]).toList();
-      pairs.add(new Pair(docId, idsA, idsB, keptA, posB, ends));
+      List<AlignedPair> aligned =
+          align(docId, encA.offsets(), posA, encB.offsets(), idsB, specialB);
+      if (!tally.keeps(aligned.size(), sampler.positionsPerDoc())) continue;
+      pairs.add(new Pair(docId, idsA, idsB, aligned));
     }
     Map<String, List<ActivationRow>> rows = new LinkedHashMap<>();
     for (int k : a.layers()) rows.put(outputName("A", k), new ArrayList<>());
@@ -125,20 +210,10 @@ public final class CrossModelAligner {
       List<float[][][]> statesB = Extractor.hiddenStates(b.model(), sb, b.layers());
       for (int i = 0; i < batch.size(); i++) {
         Pair p = batch.get(i);
-        for (int r = 0; r < p.posA().size(); r++) {
-          int pa = p.posA().get(r);
-          int pb = p.posB().get(r);
-          addRows(rows, "A", a, sa.get(i), pa, statesA.get(i));
-          addRows(rows, "B", b, sb.get(i), pb, statesB.get(i));
-          int[] e = p.ends().get(r);
-          ObjectNode line = JSON.createObjectNode();
-          line.put("doc_id", p.docId());
-          line.put("position_a", pa);
-          line.put("position_b", pb);
-          line.put("end_char_a", e[1]);
-          line.put("end_char_b", e[2]);
-          line.put("error_chars", Math.abs(e[2] - e[1]));
-          report.add(line.toString());
+        for (AlignedPair pair : p.aligned()) {
+          addRows(rows, "A", a, sa.get(i), pair.positionA(), statesA.get(i));
+          addRows(rows, "B", b, sb.get(i), pair.positionB(), statesB.get(i));
+          report.add(reportLine(pair));
           rowCount++;
         }
       }

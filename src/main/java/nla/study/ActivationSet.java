@@ -8,12 +8,27 @@ import java.util.List;
  * @param contexts each row's {@code detokenized_text_truncated} (the text up to and including the
  *     position), for §3
  * @param hash the input file's SHA-256, for the manifest
+ * @param positions each row's token position in its document ({@code n_raw_tokens − 1}), which with
+ *     the doc id identifies the row in an alignment report (§7); null when unknown (.npy)
  */
 public record ActivationSet(
-    String name, List<float[]> vectors, List<String> contexts, List<String> docIds, String hash) {
+    String name,
+    List<float[]> vectors,
+    List<String> contexts,
+    List<String> docIds,
+    String hash,
+    List<Integer> positions) {
   public ActivationSet {
     if (contexts != null && contexts.size() != vectors.size())
       throw new IllegalArgumentException(name + ": contexts and vectors differ in count");
+    if (positions != null && positions.size() != vectors.size())
+      throw new IllegalArgumentException(name + ": positions and vectors differ in count");
+  }
+
+  /** A set without token positions. */
+  public ActivationSet(
+      String name, List<float[]> vectors, List<String> contexts, List<String> docIds, String hash) {
+    this(name, vectors, contexts, docIds, hash, null);
   }
 
   public int size() {
@@ -28,6 +43,7 @@ public record ActivationSet(
         vectors.subList(0, n),
         contexts == null ? null : contexts.subList(0, n),
         docIds == null ? null : docIds.subList(0, n),
-        hash + "[:" + n + "]");
+        hash + "[:" + n + "]",
+        positions == null ? null : positions.subList(0, n));
   }
 }

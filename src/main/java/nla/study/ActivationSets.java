@@ -24,12 +24,14 @@ public final class ActivationSets {
       List<float[]> v = new ArrayList<>();
       List<String> ctx = new ArrayList<>();
       List<String> ids = new ArrayList<>();
+      List<Integer> positions = new ArrayList<>();
       for (ActivationRow r : rows) {
         v.add(r.activationVector());
         ctx.add(r.detokenizedTextTruncated());
         ids.add(r.docId());
+        positions.add(r.position());
       }
-      return new ActivationSet(name, v, ctx, ids, hash);
+      return new ActivationSet(name, v, ctx, ids, hash, positions);
     }
     if (name.endsWith(".npy")) {
       float[][] m = Npy.read(file);

@@ -3,25 +3,33 @@ package nla.study;
 import java.awt.BasicStroke;
 import java.awt.Color;
 import java.awt.Font;
+import java.awt.Graphics2D;
 import java.awt.Rectangle;
+import java.awt.geom.Line2D;
+import java.awt.geom.Rectangle2D;
 import java.util.List;
 import java.util.Map;
 import org.jfree.chart.ChartFactory;
 import org.jfree.chart.JFreeChart;
 import org.jfree.chart.annotations.XYTextAnnotation;
+import org.jfree.chart.axis.CategoryAxis;
 import org.jfree.chart.axis.LogAxis;
 import org.jfree.chart.axis.NumberAxis;
 import org.jfree.chart.axis.SymbolAxis;
+import org.jfree.chart.axis.ValueAxis;
 import org.jfree.chart.plot.CategoryPlot;
 import org.jfree.chart.plot.PlotOrientation;
 import org.jfree.chart.plot.ValueMarker;
 import org.jfree.chart.plot.XYPlot;
 import org.jfree.chart.renderer.LookupPaintScale;
 import org.jfree.chart.renderer.category.BarRenderer;
+import org.jfree.chart.renderer.category.CategoryItemRendererState;
 import org.jfree.chart.renderer.category.StandardBarPainter;
 import org.jfree.chart.renderer.xy.XYBlockRenderer;
 import org.jfree.chart.renderer.xy.XYLineAndShapeRenderer;
 import org.jfree.chart.ui.RectangleAnchor;
+import org.jfree.data.Range;
+import org.jfree.data.category.CategoryDataset;
 import org.jfree.data.category.DefaultCategoryDataset;
 import org.jfree.data.xy.DefaultXYZDataset;
 import org.jfree.data.xy.XYSeries;
@@ -57,25 +65,90 @@ final class Charts {
     return g.getSVGElement(id);
   }
 
-  /** A bar per category (e.g. FVE by ban or redaction condition). */
-  static JFreeChart bars(String valueLabel, Map<String, Double> values) {
+  /** One bar of {@link #barsWithIntervals}: its value and its interval (NaN bounds: none known). */
+  record Bar(String label, double value, double low, double high) {
+    boolean hasInterval() {
+      return !Double.isNaN(low) && !Double.isNaN(high);
+    }
+  }
+
+  /**
+   * A bar per category with a whisker from each bar's interval low to high (asymmetric intervals,
+   * e.g. percentile bootstrap, are drawn as they are). The value and interval are printed under the
+   * category name rather than above the bar, where the whisker would cross them.
+   */
+  static JFreeChart barsWithIntervals(String valueLabel, List<Bar> bars) {
     DefaultCategoryDataset ds = new DefaultCategoryDataset();
-    values.forEach((k, v) -> ds.addValue(v, valueLabel, k));
+    for (Bar bar : bars) {
+      String numbers =
+          bar.hasInterval()
+              ? String.format(
+                  java.util.Locale.ROOT, "%.3f\n[%.3f, %.3f]", bar.value(), bar.low(), bar.high())
+              : String.format(java.util.Locale.ROOT, "%.3f", bar.value());
+      ds.addValue(bar.value(), valueLabel, bar.label() + "\n" + numbers);
+    }
     JFreeChart c =
         ChartFactory.createBarChart(
             null, null, valueLabel, ds, PlotOrientation.VERTICAL, false, false, false);
     CategoryPlot p = c.getCategoryPlot();
-    p.getDomainAxis().setMaximumCategoryLabelLines(3);
+    p.getDomainAxis().setMaximumCategoryLabelLines(5);
     p.setBackgroundPaint(Color.WHITE);
     p.setRangeGridlinePaint(Color.LIGHT_GRAY);
-    BarRenderer r = (BarRenderer) p.getRenderer();
+    WhiskerBarRenderer r = new WhiskerBarRenderer(bars);
     r.setBarPainter(new StandardBarPainter());
+    r.setShadowVisible(false);
     r.setSeriesPaint(0, PALETTE[0]);
-    r.setDefaultItemLabelsVisible(true);
-    r.setDefaultItemLabelGenerator(
-        new org.jfree.chart.labels.StandardCategoryItemLabelGenerator(
-            "{2}", new java.text.DecimalFormat("0.000")));
+    p.setRenderer(r);
     return c;
+  }
+
+  /** A bar renderer that also draws each bar's interval as a capped vertical whisker. */
+  private static final class WhiskerBarRenderer extends BarRenderer {
+    private final List<Bar> bars;
+
+    WhiskerBarRenderer(List<Bar> bars) {
+      this.bars = List.copyOf(bars);
+    }
+
+    @Override
+    public void drawItem(
+        Graphics2D g2,
+        CategoryItemRendererState state,
+        Rectangle2D dataArea,
+        CategoryPlot plot,
+        CategoryAxis domainAxis,
+        ValueAxis rangeAxis,
+        CategoryDataset dataset,
+        int row,
+        int column,
+        int pass) {
+      super.drawItem(g2, state, dataArea, plot, domainAxis, rangeAxis, dataset, row, column, pass);
+      Bar bar = bars.get(column);
+      if (!bar.hasInterval()) return;
+      double x =
+          domainAxis.getCategoryMiddle(
+              column, getColumnCount(), dataArea, plot.getDomainAxisEdge());
+      double yLow = rangeAxis.valueToJava2D(bar.low(), dataArea, plot.getRangeAxisEdge());
+      double yHigh = rangeAxis.valueToJava2D(bar.high(), dataArea, plot.getRangeAxisEdge());
+      double cap = state.getBarWidth() / 4;
+      g2.setPaint(Color.BLACK);
+      g2.setStroke(new BasicStroke(1.5f));
+      g2.draw(new Line2D.Double(x, yLow, x, yHigh));
+      g2.draw(new Line2D.Double(x - cap, yLow, x + cap, yLow));
+      g2.draw(new Line2D.Double(x - cap, yHigh, x + cap, yHigh));
+    }
+
+    /** The axis must hold the whiskers, not only the bars, or their ends would be clipped. */
+    @Override
+    public Range findRangeBounds(CategoryDataset dataset, boolean includeInterval) {
+      Range range = super.findRangeBounds(dataset, includeInterval);
+      for (Bar bar : bars)
+        if (bar.hasInterval()) {
+          range = Range.expandToInclude(range, bar.low());
+          range = Range.expandToInclude(range, bar.high());
+        }
+      return range;
+    }
   }
 
   /**

@@ -344,10 +344,10 @@ public final class Report {
           "§2",
           "Quote ablation at generation time",
           "Every token containing a banned character gets logit −1e9.");
-      Map<String, Double> fve = new LinkedHashMap<>();
+      List<Charts.Bar> fve = new ArrayList<>();
       List<List<String>> rows = new ArrayList<>();
       for (JsonNode c : q.get("conditions")) {
-        fve.put(c.get("condition").asText(), num(c, "mean_fve"));
+        fve.add(bar(c));
         JsonNode r = c.get("substitute_rates");
         List<String> row =
             new ArrayList<>(
@@ -360,8 +360,8 @@ public final class Report {
         rows.add(row);
       }
       fig(
-          Charts.svg(Charts.bars("mean FVE", fve), "fig-ban"),
-          "FVE by generation-time ban condition.");
+          Charts.svg(Charts.barsWithIntervals("mean FVE", fve), "fig-ban"),
+          "FVE by generation-time ban condition. " + whiskers(fve));
       List<String> head = new ArrayList<>(List.of("ban", "FVE", "95% CI"));
       head.addAll(QuoteBan.SUBSTITUTE_KINDS);
       head.add("any substitute");
@@ -408,13 +408,39 @@ public final class Report {
               num(r, "mean_span_count"),
               100 * num(r, "mean_char_fraction"),
               r.path("filler").asText()));
-      Map<String, Double> fve = new LinkedHashMap<>();
-      for (JsonNode c : r.get("conditions"))
-        fve.put(c.get("condition").asText(), num(c, "mean_fve"));
+      List<Charts.Bar> fve = new ArrayList<>();
+      for (JsonNode c : r.get("conditions")) fve.add(bar(c));
       fig(
-          Charts.svg(Charts.bars("mean FVE", fve), "fig-redact"),
-          "FVE after post-hoc surgery on the explanation (edited rows are AR-OOD: lower bounds).");
+          Charts.svg(Charts.barsWithIntervals("mean FVE", fve), "fig-redact"),
+          "FVE after post-hoc surgery on the explanation (edited rows are AR-OOD: lower bounds). "
+              + whiskers(fve));
       b.append("</section>");
+    }
+
+    /** A condition's bar: mean FVE and, where the summary has it, its 95% CI. */
+    static Charts.Bar bar(JsonNode condition) {
+      return new Charts.Bar(
+          condition.get("condition").asText(),
+          num(condition, "mean_fve"),
+          num(condition, "fve_ci_low"),
+          num(condition, "fve_ci_high"));
+    }
+
+    /**
+     * The caption's account of the whiskers. The mean of per-item FVE is skewed by a long lower
+     * tail (one missing-tag decode can score far below 0), so the interval is a percentile
+     * bootstrap over items, not a normal one; summaries written before intervals were recorded have
+     * none, and the caption says so.
+     */
+    static String whiskers(List<Charts.Bar> bars) {
+      long with = bars.stream().filter(Charts.Bar::hasInterval).count();
+      String method =
+          "Whiskers: 95% percentile bootstrap CI of the mean over items ("
+              + String.format(Locale.ROOT, "%,d", EvalSummary.BOOTSTRAP_RESAMPLES)
+              + " resamples, seeded by the run's seed).";
+      if (with == bars.size()) return method;
+      if (with == 0) return "No confidence intervals recorded in this run's summary.";
+      return method + " Conditions without one have no interval recorded.";
     }
 
     void bestOfN(JsonNode n) {
@@ -493,10 +519,35 @@ public final class Report {
       List<String> head = new ArrayList<>(List.of(""));
       for (String f : fam) head.add("→ AR " + f);
       table(head, rows);
+      JsonNode al = c.get("alignment");
+      if (al != null) alignment(al);
       fig(
           Charts.svg(Charts.heatmap(fam, fve, nul), "fig-cross"),
           "Transfer matrix, FVE per cell with shuffled-pair nulls.");
       b.append("</section>");
+    }
+
+    /**
+     * §7's token alignment: how far apart the two tokenizers' aligned tokens end. Rows only for the
+     * fields the summary has (the seed publishes only the mean).
+     */
+    void alignment(JsonNode al) {
+      List<List<String>> rows = new ArrayList<>();
+      if (al.has("report")) rows.add(List.of("alignment report", al.get("report").asText()));
+      if (al.has("pairs")) rows.add(List.of("aligned pairs scored", al.get("pairs").asText()));
+      rows.add(
+          List.of(
+              "mean alignment error (characters between token ends)",
+              f3(num(al, "mean_error_chars"))));
+      if (al.has("max_error_chars"))
+        rows.add(
+            List.of("largest alignment error (characters)", al.get("max_error_chars").asText()));
+      if (al.has("report_pairs"))
+        rows.add(
+            List.of(
+                "whole report: pairs, mean error (characters)",
+                al.get("report_pairs").asText() + ", " + f3(num(al, "report_mean_error_chars"))));
+      table(List.of("token alignment", "value"), rows);
     }
 
     void ridge(JsonNode r) {

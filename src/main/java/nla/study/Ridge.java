@@ -3,11 +3,13 @@ package nla.study;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
+import java.util.stream.IntStream;
 import org.ejml.EjmlParameters;
 import org.ejml.data.DMatrixRBlock;
 import org.ejml.data.DMatrixRMaj;
+import org.ejml.data.DSubmatrixD1;
 import org.ejml.dense.block.MatrixOps_DDRB;
-import org.ejml.dense.block.MatrixOps_MT_DDRB;
+import org.ejml.dense.block.TriangularSolver_DDRB;
 import org.ejml.dense.block.linsol.chol.CholeskyOuterSolver_MT_DDRB;
 import org.ejml.dense.row.CommonOps_DDRM;
 import org.ejml.dense.row.CommonOps_MT_DDRM;
@@ -22,7 +24,9 @@ import org.ejml.interfaces.linsol.LinearSolverDense;
  * <p>Kernel ridge solves (K + λI)α = Y − ȳ with a blocked, multi-threaded Cholesky on the n×n
  * kernel built in place in block layout, so memory is one n×n double matrix (3.2 GB at n = 20,000)
  * plus the data. The linear kernel uses the primal form (d×d) when n > d: same predictions, less
- * work.
+ * work. The kernel and the prediction's cross-kernel are dot products of rows ({@link DotProducts}:
+ * Vector API, all cores, one triangle of the symmetric kernel); the prediction's triangular solves
+ * run one range of right-hand-side columns per core ({@link #solveInPlace}).
  */
 public final class Ridge {
   private Ridge() {}
@@ -123,31 +127,26 @@ public final class Ridge {
     DMatrixRMaj xMean = p.kernel == Kernel.LINEAR ? columnMeans(x) : null;
     DMatrixRMaj xTrain = xMean == null ? x : minusRow(x, xMean);
     int block = EjmlParameters.BLOCK_WIDTH;
-    DMatrixRBlock k;
-    {
-      DMatrixRBlock xb = MatrixOps_DDRB.convert(xTrain, block);
-      k = new DMatrixRBlock(x.numRows, x.numRows, block);
-      MatrixOps_MT_DDRB.multTransB(xb, xb, k);
-    } // the block copy of X is garbage before the factorisation
+    // Built straight into the solver's block layout, one triangle then mirrored (DotProducts).
+    DMatrixRBlock k = DotProducts.gramBlock(xTrain, block);
     if (p.kernel == Kernel.RBF) rbfFromDots(k.data, 1.0, 1.0, p.gamma);
     for (int i = 0; i < x.numRows; i++) k.set(i, i, k.get(i, i) + p.lambda);
     phase("kernel built");
     CholeskyOuterSolver_MT_DDRB solver = new CholeskyOuterSolver_MT_DDRB();
     if (!solver.setA(k)) throw new IllegalStateException("kernel matrix is not positive definite");
+    DMatrixRBlock factor = solver.getDecomposition().getT(null); // L, lower triangle, LLᵀ = K + λI
     phase("kernel factored");
     return xNew -> {
-      DMatrixRMaj kt = new DMatrixRMaj(xNew.numRows, xTrain.numRows);
-      CommonOps_MT_DDRM.multTransB(xMean == null ? xNew : minusRow(xNew, xMean), xTrain, kt);
-      if (p.kernel == Kernel.RBF) rbfFromDots(kt.data, 1.0, 1.0, p.gamma);
-      DMatrixRBlock rhs = new DMatrixRBlock(xTrain.numRows, xNew.numRows, block);
-      MatrixOps_DDRB.convertTranSrc(kt, rhs);
-      DMatrixRBlock zb = new DMatrixRBlock(xTrain.numRows, xNew.numRows, block);
-      solver.solve(rhs, zb);
-      DMatrixRMaj z = MatrixOps_DDRB.convert(zb, (DMatrixRMaj) null);
+      // k(X, x)ᵀ = X·xᵀ: the n×m right-hand sides, built straight into block layout.
+      DMatrixRBlock rhs =
+          DotProducts.multTransBBlock(xTrain, xMean == null ? xNew : minusRow(xNew, xMean), block);
+      if (p.kernel == Kernel.RBF) rbfFromDots(rhs.data, 1.0, 1.0, p.gamma);
+      phase("cross kernel built");
+      solveInPlace(factor, rhs);
+      DMatrixRMaj z = MatrixOps_DDRB.convert(rhs, (DMatrixRMaj) null);
       phase("solved for " + xNew.numRows + " query rows");
       // Zᵀ(Y − 1ȳᵀ) + ȳ = ZᵀY − (Zᵀ1)ȳᵀ + ȳ, without a centred copy of Y.
-      DMatrixRMaj out = new DMatrixRMaj(xNew.numRows, y.numCols);
-      CommonOps_MT_DDRM.multTransA(z, y, out);
+      DMatrixRMaj out = DotProducts.multTransA(z, y);
       DMatrixRMaj zSum = new DMatrixRMaj(1, z.numCols);
       CommonOps_DDRM.sumCols(z, zSum);
       for (int i = 0; i < out.numRows; i++) {
@@ -156,6 +155,31 @@ public final class Ridge {
       }
       return out;
     };
+  }
+
+  /**
+   * B ← (LLᵀ)⁻¹B for the factor L, splitting B's columns into one block-aligned range per core. The
+   * columns are independent systems. EJML's multi-threaded triangular solve (what {@code
+   * CholeskyOuterSolver_MT_DDRB.solve} runs) parallelises only within one block row × block column
+   * update at a time, which at n in the thousands kept one core busy; a range per core keeps all
+   * busy and reads L once per range.
+   */
+  static void solveInPlace(DMatrixRBlock factor, DMatrixRBlock b) {
+    int bw = b.blockLength;
+    int n = b.numRows;
+    int colBlocks = (b.numCols + bw - 1) / bw;
+    int ranges = Math.max(1, Math.min(colBlocks, Runtime.getRuntime().availableProcessors()));
+    IntStream.range(0, ranges)
+        .parallel()
+        .forEach(
+            r -> {
+              int col0 = colBlocks * r / ranges * bw;
+              int col1 = Math.min(b.numCols, colBlocks * (r + 1) / ranges * bw);
+              DSubmatrixD1 l = new DSubmatrixD1(factor, 0, n, 0, n);
+              DSubmatrixD1 cols = new DSubmatrixD1(b, 0, n, col0, col1);
+              TriangularSolver_DDRB.solve(bw, false, l, cols, false); // L y = b
+              TriangularSolver_DDRB.solve(bw, false, l, cols, true); // Lᵀ z = y
+            });
   }
 
   /** Receives phase names of long kernel fits (the benchmark times them); null = silent. */

@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.Map;
 import nla.core.Metrics;
 import nla.core.VerbalizeOptions;
+import nla.data.CrossModelAligner;
 import nla.io.UserError;
 import nla.study.Steps.Decode;
 import nla.study.Steps.Scored;
@@ -244,7 +245,10 @@ public final class Studies {
 
   // ---------------------------------------------------------------- §4
 
-  /** §4: span statistics of the greedy decodes, and FVE per redaction condition. */
+  /**
+   * §4: span statistics of the greedy decodes, and FVE per redaction condition with its 95%
+   * percentile bootstrap CI over items ({@code seed} drives the resampling, as in §1 and §2).
+   */
   public static ObjectNode redact(
       RunDir run,
       Nla nla,
@@ -252,6 +256,7 @@ public final class Studies {
       VerbalizeOptions greedy,
       List<Redaction> conditions,
       String filler,
+      long seed,
       int batch) {
     Decode[][] d = Steps.decodes(run, REDACT, "greedy", nla, acts, greedy, batch);
     Metrics.Denominator den = Steps.denominator(acts, nla.mseScale());
@@ -277,9 +282,14 @@ public final class Studies {
               acts.vectors(),
               den,
               batch);
+      Stats.Interval ci =
+          Stats.bootstrapMeanCi(
+              Steps.column(s, Scored::fve), 0.95, EvalSummary.BOOTSTRAP_RESAMPLES, seed);
       ObjectNode row = obj();
       row.put("condition", c.id());
-      row.put("mean_fve", Stats.mean(Steps.column(s, Scored::fve)));
+      row.put("mean_fve", ci.estimate());
+      row.put("fve_ci_low", ci.low());
+      row.put("fve_ci_high", ci.high());
       rows.add(row);
     }
     ObjectNode out = obj();
@@ -424,7 +434,34 @@ public final class Studies {
       VerbalizeOptions greedy,
       long seed,
       int batch) {
+    return cross(run, families, vectors, null, greedy, seed, batch);
+  }
+
+  /**
+   * §7 as {@link #cross(RunDir, List, List, VerbalizeOptions, long, int)}, plus, when {@code
+   * alignment} (the {@code nla align} report the two families' sets come from) is given, the
+   * alignment's character error over the scored rows ({@link CrossAlignment}).
+   */
+  public static ObjectNode cross(
+      RunDir run,
+      List<Nla> families,
+      List<ActivationSet> vectors,
+      Path alignment,
+      VerbalizeOptions greedy,
+      long seed,
+      int batch) {
     int f = families.size();
+    CrossAlignment aligned = null;
+    if (alignment != null) {
+      if (f != 2)
+        throw new UserError("cross: an alignment report pairs two families; this study has " + f);
+      aligned =
+          CrossAlignment.of(
+              alignment.getFileName().toString(),
+              CrossModelAligner.readReport(alignment),
+              vectors.get(0),
+              vectors.get(1));
+    }
     int n = vectors.get(0).size();
     for (ActivationSet a : vectors)
       if (a.size() != n) throw new UserError("cross: activation sets differ in row count");
@@ -467,6 +504,15 @@ public final class Studies {
     out.put("n", n);
     out.set("families", RunDir.JSON.valueToTree(names));
     out.set("cells", cells);
+    if (aligned != null) {
+      ObjectNode al = out.putObject("alignment");
+      al.put("report", aligned.report());
+      al.put("pairs", aligned.pairs());
+      al.put("mean_error_chars", aligned.meanErrorChars());
+      al.put("max_error_chars", aligned.maxErrorChars());
+      al.put("report_pairs", aligned.reportPairs());
+      al.put("report_mean_error_chars", aligned.reportMeanErrorChars());
+    }
     run.writeSummary(CROSS, out);
     return out;
   }

@@ -38,7 +38,7 @@ import org.yaml.snakeyaml.constructor.SafeConstructor;
  *   redact:    {nla: gemma, filler: "[…]"}
  *   best-of-n: {nla: gemma, samples: 10, temperature: 1.0}
  *   layers:    {nla: gemma, trained: L41, neighbours: {L40: acts/gemma-L40.parquet, L42: acts/gemma-L42.parquet}}
- *   cross:     {families: [gemma, qwen]}
+ *   cross:     {families: [gemma, qwen], alignment: aligned/alignment.jsonl}   # alignment optional
  *   ridge:     {a: gemma, b: qwen, train: {gemma: acts/gemma-train.parquet, qwen: acts/qwen-train.parquet},
  *               ns: [250, 1000, 5000, 20000], kernels: [linear, rbf], folds: 5, cv_max_rows: 2000}
  * prereg: predictions.yaml        # optional
@@ -102,7 +102,7 @@ public final class StudyPlan {
           "redact", List.of("nla", "activations", "filler"),
           "best-of-n", List.of("nla", "activations", "samples", "temperature"),
           "layers", List.of("nla", "activations", "neighbours", "trained"),
-          "cross", List.of("families"),
+          "cross", List.of("families", "alignment"),
           "ridge",
               List.of(
                   "a",
@@ -325,6 +325,7 @@ public final class StudyPlan {
                       greedy,
                       List.of(Redaction.values()),
                       str(s, "filler", where, "[…]"),
+                      seed,
                       batch);
               default -> {
                 VerbalizeOptions t =
@@ -375,9 +376,12 @@ public final class StudyPlan {
             inputs.put("nla:" + f, n.hash());
             inputs.put("activations:" + f, a.hash());
           }
+          // The nla align report the sets come from: the study reports its character error.
+          Path alignment = s.get("alignment") == null ? null : path(s.get("alignment").toString());
+          if (alignment != null) inputs.put("alignment", RunDir.sha256(alignment));
           try (RunDir run =
               RunDir.open(runDir, new RunDir.Identity(study, seed, engine, params, inputs))) {
-            Studies.cross(run, fams, sets, greedy, seed, batch);
+            Studies.cross(run, fams, sets, alignment, greedy, seed, batch);
           }
         }
         case Studies.RIDGE -> {
@@ -441,6 +445,8 @@ public final class StudyPlan {
     if (studies.get("ridge") instanceof Map<?, ?> ridge
         && ridge.get("train") instanceof Map<?, ?> train)
       train.forEach((k, v) -> files.put("studies.ridge.train." + k, String.valueOf(v)));
+    if (studies.get("cross") instanceof Map<?, ?> cross && cross.get("alignment") != null)
+      files.put("studies.cross.alignment", String.valueOf(cross.get("alignment")));
     files.forEach(
         (field, p) -> {
           if (!Files.isRegularFile(path(p)))

@@ -6,7 +6,8 @@ import org.ejml.data.DMatrixRMaj;
 /**
  * Times one kernel-ridge fit (n×n RBF kernel build + blocked Cholesky solve + prediction) at the §8
  * scale. Run: {@code java -Xmx8g -cp target/classes:target/test-classes:target/lib/*
- * nla.study.KernelSolveBenchmark 20000 5376 1000}. Prints seconds and heap used.
+ * nla.study.KernelSolveBenchmark 20000 5376 1000 [blockWidth]}. Prints each phase's wall and
+ * process CPU seconds (CPU ≈ wall × cores when all cores work) and heap used.
  */
 public final class KernelSolveBenchmark {
   private static void unitInPlace(DMatrixRMaj m) {
@@ -23,6 +24,8 @@ public final class KernelSolveBenchmark {
     int n = Integer.parseInt(args[0]);
     int d = Integer.parseInt(args[1]);
     int m = Integer.parseInt(args[2]);
+    // Optional: EJML's block width (the Cholesky's and the solves' tile), default 60.
+    if (args.length > 3) org.ejml.EjmlParameters.BLOCK_WIDTH = Integer.parseInt(args[3]);
     Random rng = new Random(1);
     DMatrixRMaj x = new DMatrixRMaj(n, d);
     DMatrixRMaj y = new DMatrixRMaj(n, d);

@@ -75,7 +75,72 @@ class ReportTest {
     assertTrue(h.contains("0.775") && h.contains("95.8%") && h.contains("0.0579")); // §1
     assertTrue(h.contains("0.9971") && h.contains("0.0187")); // §6
     assertTrue(h.contains("78.7% of ceiling") && h.contains("68.2% of ceiling")); // §7
+    // §7's token alignment: the seed publishes only the mean error, 0.3 characters.
+    assertTrue(
+        h.contains("<td>mean alignment error (characters between token ends)</td><td>0.300"));
+    assertTrue(!h.contains("aligned pairs scored"), "no row for a field the summary lacks");
     assertTrue(h.contains("1.1e+05")); // §8 crossover
+  }
+
+  /**
+   * The text of a figure (its SVG's text elements and its caption) without markup or whitespace:
+   * the category axis wraps long labels over several text elements.
+   */
+  static String figureText(String html, int number) {
+    int start = html.indexOf("<figure class=\"fig\" id=\"fig-" + number + "\">");
+    String markup = html.substring(start, html.indexOf("</figcaption>", start));
+    return markup.replaceAll("<[^>]*>", "").replaceAll("\\s+", "");
+  }
+
+  /**
+   * Fig. 1 and Fig. 2 draw each condition's 95% CI as a whisker and print it under the bar; the
+   * fixture's quote-ban summary has the seed's published intervals, its redaction summary none (the
+   * seed gives none), and the captions say which.
+   */
+  @Test
+  void fig1AndFig2ShowTheConfidenceIntervalsTheSummariesHold() throws Exception {
+    String h = Report.build(FIXTURE.resolve("run"), null).html();
+    String fig1 = figureText(h, 1);
+    assertTrue(h.contains("<figure class=\"fig\" id=\"fig-1\"><svg id='fig-ban'"));
+    assertTrue(fig1.contains("0.775[0.766,0.783]") && fig1.contains("0.616[0.603,0.629]"));
+    assertTrue(fig1.contains("95%percentilebootstrapCIofthemeanoveritems"));
+    String fig2 = figureText(h, 2);
+    assertTrue(h.contains("<figure class=\"fig\" id=\"fig-2\"><svg id='fig-redact'"));
+    assertTrue(fig2.contains("Noconfidenceintervalsrecorded"));
+
+    // A run whose redaction summary has intervals (as Studies.redact now writes them).
+    Path run = tmp.resolve("run");
+    copyTree(FIXTURE.resolve("run"), run);
+    Path redact = run.resolve("redact").resolve("summary.json");
+    var summary =
+        (com.fasterxml.jackson.databind.node.ObjectNode) RunDir.JSON.readTree(redact.toFile());
+    double[][] ci = {{0.765, 0.785}, {0.49, 0.522}, {0.18, 0.21}, {-0.11, -0.07}, {-0.23, -0.19}};
+    for (int i = 0; i < ci.length; i++) {
+      var c = (com.fasterxml.jackson.databind.node.ObjectNode) summary.get("conditions").get(i);
+      c.put("fve_ci_low", ci[i][0]);
+      c.put("fve_ci_high", ci[i][1]);
+    }
+    Files.write(redact, RunDir.JSON.writeValueAsBytes(summary));
+    Report.Built b = Report.write(run, null, tmp.resolve("out").resolve("report.html"));
+    fig2 = figureText(b.html(), 2);
+    assertTrue(fig2.contains("0.506[0.490,0.522]") && fig2.contains("-0.210[-0.230,-0.190]"));
+    assertTrue(fig2.contains("95%percentilebootstrapCIofthemeanoveritems"));
+    JsonNode r = RunDir.JSON.readTree(tmp.resolve("out").resolve("results.json").toFile());
+    assertEquals(
+        0.49,
+        Report.resolve(
+                r.get("studies").get("redact"), "conditions[condition=spans-with-marks].fve_ci_low")
+            .asDouble());
+  }
+
+  static void copyTree(Path from, Path to) throws java.io.IOException {
+    try (var paths = Files.walk(from)) {
+      for (Path p : paths.toList()) {
+        Path target = to.resolve(from.relativize(p).toString());
+        if (Files.isDirectory(p)) Files.createDirectories(target);
+        else Files.copy(p, target);
+      }
+    }
   }
 
   /** SVG carries xmlns URIs, which are names, not fetches; nothing else may mention http. */

@@ -53,6 +53,44 @@ class RidgeTest {
     assertEquals(0.8, Ridge.fve(dual.predict(test[0]), test[1]), 0.04);
   }
 
+  /**
+   * The column-split solve against EJML's own multi-threaded Cholesky solve, on an SPD system whose
+   * right-hand sides span several block columns (so several ranges run in parallel) and end in a
+   * partial block.
+   */
+  @Test
+  void columnSplitCholeskySolveMatchesEjmlsSolver() {
+    Random rng = new Random(8);
+    int n = 150;
+    int m = 250;
+    int block = 60;
+    DMatrixRMaj g = new DMatrixRMaj(n, n + 10);
+    for (int i = 0; i < g.data.length; i++) g.data[i] = rng.nextGaussian();
+    DMatrixRMaj a = new DMatrixRMaj(n, n);
+    CommonOps_DDRM.multTransB(g, g, a); // SPD
+    DMatrixRMaj b = new DMatrixRMaj(n, m);
+    for (int i = 0; i < b.data.length; i++) b.data[i] = rng.nextGaussian();
+
+    var ejml = new org.ejml.dense.block.linsol.chol.CholeskyOuterSolver_MT_DDRB();
+    assertTrue(ejml.setA(org.ejml.dense.block.MatrixOps_DDRB.convert(a, block)));
+    var expected = new org.ejml.data.DMatrixRBlock(n, m, block);
+    ejml.solve(org.ejml.dense.block.MatrixOps_DDRB.convert(b, block), expected);
+
+    var solver = new org.ejml.dense.block.linsol.chol.CholeskyOuterSolver_MT_DDRB();
+    assertTrue(solver.setA(org.ejml.dense.block.MatrixOps_DDRB.convert(a, block)));
+    var got = org.ejml.dense.block.MatrixOps_DDRB.convert(b, block);
+    Ridge.solveInPlace(solver.getDecomposition().getT(null), got);
+    for (int i = 0; i < n; i++)
+      for (int j = 0; j < m; j++)
+        assertEquals(
+            expected.get(i, j), got.get(i, j), 1e-9 * Math.abs(expected.get(i, j)) + 1e-12);
+    // And it solves the system: A·Z = B.
+    DMatrixRMaj z = org.ejml.dense.block.MatrixOps_DDRB.convert(got, (DMatrixRMaj) null);
+    DMatrixRMaj az = new DMatrixRMaj(n, m);
+    CommonOps_DDRM.mult(a, z, az);
+    for (int i = 0; i < b.data.length; i++) assertEquals(b.data[i], az.data[i], 1e-8);
+  }
+
   @Test
   void primalAndDualLinearRidgeAgree() {
     Random rng = new Random(5);

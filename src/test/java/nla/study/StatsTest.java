@@ -70,6 +70,28 @@ class StatsTest {
     assertTrue(coverage > 0.90 && coverage < 0.99, "coverage " + coverage);
   }
 
+  /**
+   * The interval of Fig. 1 and Fig. 2 on a sample small enough to work out by hand. For x = {0, 0,
+   * 0, 1} a resample's mean is k/4 with k ~ Binomial(4, 1/4): P(0) = 81/256 = .316, P(1/4) = .422,
+   * P(1/2) = .211, P(3/4) = .047, P(1) = .004, so the CDF is .316, .738, .949, .996, 1. The 2.5%
+   * quantile of the resample means is therefore 0 and the 97.5% one 3/4 (the CDF passes .975 only
+   * at 3/4). Both margins, .316 − .025 and .975 − .949 = .026, are more than ten standard errors of
+   * an empirical CDF from 10,000 resamples (√(.05·.95/10⁴) = .0022), so any seed gives these.
+   * Likewise for x = {0, 1}: means 0, 1/2, 1 with P = 1/4, 1/2, 1/4 give [0, 1].
+   */
+  @Test
+  void bootstrapCiOfTinySamplesMatchesTheBinomialQuantilesWorkedOutByHand() {
+    for (long seed : new long[] {1, 2, 42}) {
+      Stats.Interval four = Stats.bootstrapMeanCi(new double[] {0, 0, 0, 1}, 0.95, 10_000, seed);
+      assertEquals(0.25, four.estimate(), 0.0);
+      assertEquals(0.0, four.low(), 0.0);
+      assertEquals(0.75, four.high(), 0.0);
+      Stats.Interval two = Stats.bootstrapMeanCi(new double[] {0, 1}, 0.95, 10_000, seed);
+      assertEquals(0.0, two.low(), 0.0);
+      assertEquals(1.0, two.high(), 0.0);
+    }
+  }
+
   @Test
   void bootstrapCiWidthMatchesTheStandardError() {
     // For n = 400 draws with sd 1, the 95% interval is about ±1.96/20 = ±0.098 wide each side.

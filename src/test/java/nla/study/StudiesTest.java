@@ -6,12 +6,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import nla.core.Metrics;
 import nla.core.VerbalizeOptions;
+import nla.data.CrossModelAligner;
 import nla.io.UserError;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -82,6 +84,7 @@ class StudiesTest {
               VerbalizeOptions.greedy(),
               List.of(Redaction.values()),
               "[X]",
+              1,
               5);
     }
     // Every decode has one span; prose-only and filler lose the numbers: the AR returns zero,
@@ -92,6 +95,10 @@ class StudiesTest {
       String id = c.get("condition").asText();
       double expected = id.equals("prose-only") || id.equals("filler") ? 1 - 1 / var : 1.0;
       assertEquals(expected, c.get("mean_fve").asDouble(), 1e-5, id);
+      // Every item scores the same here, so every bootstrap resample's mean is that score too:
+      // the 95% interval collapses onto it.
+      assertEquals(expected, c.get("fve_ci_low").asDouble(), 1e-5, id);
+      assertEquals(expected, c.get("fve_ci_high").asDouble(), 1e-5, id);
     }
   }
 
@@ -177,6 +184,61 @@ class StudiesTest {
         1e-12);
   }
 
+  /** The same vectors with token positions, as a parquet from nla align would carry them. */
+  private static ActivationSet withPositions(ActivationSet s, int firstPosition) {
+    List<Integer> positions = new ArrayList<>();
+    for (int i = 0; i < s.size(); i++) positions.add(firstPosition + i);
+    return new ActivationSet(s.name(), s.vectors(), s.contexts(), s.docIds(), s.hash(), positions);
+  }
+
+  /**
+   * An alignment report written by hand: row i (doc fake:i) pairs A's token 60 + i with B's token
+   * 50 + i, their ends i % 3 characters apart, so over the 15 rows the errors are 0, 1, 2 five
+   * times each: mean 1.0, max 2. One more pair (another document, 9 apart) is in the report but not
+   * in the eval set: the whole report's mean is (15 + 9) / 16 = 1.5.
+   */
+  @Test
+  void crossFamilyReportsTheAlignmentsMeanCharacterError() throws Exception {
+    ActivationSet a = withPositions(Fakes.vectors("A", 15, D, 6), 60);
+    ActivationSet b = withPositions(Fakes.vectors("B", 15, D, 7), 50);
+    List<String> lines = new ArrayList<>();
+    for (int i = 0; i < 15; i++)
+      lines.add(
+          String.format(
+              "{\"doc_id\":\"fake:%d\",\"position_a\":%d,\"position_b\":%d,"
+                  + "\"end_char_a\":%d,\"end_char_b\":%d,\"error_chars\":%d}",
+              i, 60 + i, 50 + i, 300 + 5 * i, 300 + 5 * i + i % 3, i % 3));
+    lines.add(
+        "{\"doc_id\":\"fake:99\",\"position_a\":70,\"position_b\":66,"
+            + "\"end_char_a\":400,\"end_char_b\":391,\"error_chars\":9}");
+    Path report = tmp.resolve("alignment.jsonl");
+    Files.write(report, lines);
+    List<Nla> fams = List.of(Fakes.nla("a", D, 0), Fakes.nla("b", D, 0));
+    ObjectNode s;
+    try (RunDir run = open(tmp, Studies.CROSS)) {
+      s = Studies.cross(run, fams, List.of(a, b), report, VerbalizeOptions.greedy(), 3, 5);
+    }
+    JsonNode al = s.get("alignment");
+    assertEquals("alignment.jsonl", al.get("report").asText());
+    assertEquals(15, al.get("pairs").asInt());
+    assertEquals(1.0, al.get("mean_error_chars").asDouble(), 1e-12);
+    assertEquals(2, al.get("max_error_chars").asInt());
+    assertEquals(16, al.get("report_pairs").asInt());
+    assertEquals(1.5, al.get("report_mean_error_chars").asDouble(), 1e-12);
+
+    // Either family may be model A's side of the report.
+    CrossAlignment swapped = CrossAlignment.of("r", CrossModelAligner.readReport(report), b, a);
+    assertEquals(1.0, swapped.meanErrorChars(), 1e-12);
+    // Sets the report does not hold (positions off by one) are a user error naming the row.
+    UserError e =
+        assertThrows(
+            UserError.class,
+            () ->
+                CrossAlignment.of(
+                    "r", CrossModelAligner.readReport(report), withPositions(a, 61), b));
+    assertTrue(e.getMessage().contains("row 0"), e.getMessage());
+  }
+
   @Test
   void confabReadsEveryDecodeSetOfTheRun() {
     ActivationSet acts = Fakes.vectors("a", 10, D, 8);
@@ -202,7 +264,7 @@ class StudiesTest {
     try (RunDir run = open(tmp, Studies.EVAL)) {
       Studies.eval(run, nla, acts, VerbalizeOptions.greedy(), Double.NaN, 1, 4);
       Studies.redact(
-          run, nla, acts, VerbalizeOptions.greedy(), List.of(Redaction.ORIGINAL), "_", 4);
+          run, nla, acts, VerbalizeOptions.greedy(), List.of(Redaction.ORIGINAL), "_", 1, 4);
       Studies.quoteBan(
           run,
           nla,

@@ -7,6 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Random;
 import nla.io.Npy;
 import nla.io.UserError;
@@ -100,6 +102,62 @@ class StudyPlanTest {
             },
             "fake");
     assertEquals(0, avs[0].decodes.get());
+  }
+
+  /**
+   * The cross study of a plan reads the alignment report its parquet sets came from: rows at token
+   * positions 60 + i (A) and 50 + i (B) of doc d:i, their ends i % 2 characters apart in the
+   * report, so the mean error over the 6 rows is 3/6 = 0.5 characters.
+   */
+  @Test
+  void crossStudyOfAPlanReportsTheAlignmentError() throws Exception {
+    Random r = new Random(3);
+    for (String side : List.of("A", "B")) {
+      List<nla.data.ActivationRow> rows = new ArrayList<>();
+      for (int i = 0; i < 6; i++) {
+        float[] v = new float[D];
+        for (int k = 0; k < D; k++) v[k] = (float) (0.5 + r.nextGaussian());
+        int position = (side.equals("A") ? 60 : 50) + i;
+        rows.add(new nla.data.ActivationRow(position + 1, "text " + i, v, 3, "d:" + i));
+      }
+      nla.data.ActivationParquet.write(tmp.resolve(side + ".parquet"), D, rows);
+    }
+    List<String> report = new ArrayList<>();
+    for (int i = 0; i < 6; i++)
+      report.add(
+          String.format(
+              "{\"doc_id\":\"d:%d\",\"position_a\":%d,\"position_b\":%d,"
+                  + "\"end_char_a\":%d,\"end_char_b\":%d,\"error_chars\":%d}",
+              i, 60 + i, 50 + i, 200 + i, 200 + i + i % 2, i % 2));
+    Files.write(tmp.resolve("alignment.jsonl"), report);
+    String plan =
+        """
+        nlas:
+          a: {av: a-av, ar: a-ar}
+          b: {av: b-av, ar: b-ar}
+        activations:
+          a: A.parquet
+          b: B.parquet
+        studies:
+          cross: {families: [a, b], alignment: alignment.jsonl}
+        """;
+    Files.writeString(tmp.resolve("plan.yaml"), plan);
+    StudyPlan.load(tmp.resolve("plan.yaml"))
+        .run(tmp.resolve("run"), (n, a, b) -> Fakes.nla(n, D, 0), "fake");
+    JsonNode results = RunDir.JSON.readTree(tmp.resolve("run").resolve("results.json").toFile());
+    JsonNode al = results.get("studies").get("cross").get("alignment");
+    assertEquals(6, al.get("pairs").asInt());
+    assertEquals(0.5, al.get("mean_error_chars").asDouble(), 1e-12);
+    assertTrue(Files.readString(tmp.resolve("run").resolve("report.html")).contains("0.500"));
+
+    Files.writeString(tmp.resolve("p2.yaml"), plan.replace("alignment.jsonl", "missing.jsonl"));
+    UserError e =
+        assertThrows(
+            UserError.class,
+            () ->
+                StudyPlan.load(tmp.resolve("p2.yaml"))
+                    .run(tmp.resolve("run2"), (n, a, b) -> Fakes.nla(n, D, 0), "fake"));
+    assertTrue(e.getMessage().contains("studies.cross.alignment"), e.getMessage());
   }
 
   @Test
