@@ -9,7 +9,7 @@ def decode(d, batch):
 
 runs = {}
 for path in sorted(glob.glob(os.path.join(os.path.dirname(__file__), "../../bench/results/*.json"))):
-    m = re.match(r"(\d{4}-\d\d-\d\d)_(.+?)_(nla|hf-float32|hf-bfloat16)_(\w+)\.json", os.path.basename(path))
+    m = re.match(r"(\d{4}-\d\d-\d\d)_(.+?)_(nla-bf16|nla|hf-float32|hf-bfloat16)_(\w+)\.json", os.path.basename(path))
     if m:
         runs.setdefault((m.group(1), m.group(2), m.group(4)), {})[m.group(3)] = json.load(open(path))
 tags = sys.argv[1:]
@@ -19,7 +19,8 @@ for (date, shape, tag), engines in runs.items():
     if tags and tag not in tags:
         continue
     ref = engines.get("hf-float32")
-    for name, label in (("nla", "nla (bf16 weights, fp32 math)"), ("hf-float32", "HF fp32"), ("hf-bfloat16", "HF bf16")):
+    for name, label in (("nla", "nla (bf16 weights, fp32 math)"), ("nla-bf16", "nla --bf16 (bf16 activations, AMX)"),
+                        ("hf-float32", "HF fp32"), ("hf-bfloat16", "HF bf16")):
         d = engines.get(name)
         if d is None:
             continue
