@@ -76,12 +76,22 @@ public final class Main implements Runnable {
 
   /** Runs the CLI and returns the exit code; tests call this directly. */
   public static int execute(String... args) {
-    LanguageModel.setBf16ByDefault(false); // a flag of an earlier run in this JVM does not linger
     return commandLine().execute(args);
   }
 
   public static CommandLine commandLine() {
+    // --bf16 is process-wide state for the models a command loads: it lives from parsing to the end
+    // of this command line's execution, never into a later one in the same JVM (tests run many).
+    LanguageModel.setBf16ByDefault(false);
     CommandLine cl = new CommandLine(new Main());
+    cl.setExecutionStrategy(
+        parseResult -> {
+          try {
+            return new CommandLine.RunLast().execute(parseResult);
+          } finally {
+            LanguageModel.setBf16ByDefault(false);
+          }
+        });
     cl.setExecutionExceptionHandler(
         (ex, commandLine, parseResult) -> {
           Throwable cause = ex;

@@ -3,16 +3,20 @@ package nla.cli;
 import static nla.cli.CliRun.run;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.nio.file.Path;
 import java.util.List;
+import nla.backend.cpu.CpuBackend;
 import nla.io.Npy;
 import nla.model.CliFixtures;
 import nla.model.LanguageModel;
 import nla.model.SequenceInput;
+import nla.model.bench.BenchShape;
+import nla.model.bench.Benchmark;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -77,6 +81,45 @@ class EngineCommandsTest {
         assertArrayEquals(ref[1][t], Npy.read(many.resolve("L1.npy"))[t]);
       }
     }
+  }
+
+  @Test
+  void bf16FlagReachesTheModelsACommandLoadsAndEndsWithTheCommand() throws Exception {
+    // A model whose every product fits the AMX tiles, so the opt-in mode really changes numbers.
+    Path m =
+        Benchmark.writeRandomModel(
+            new BenchShape("tile-shaped", "qwen2", 128, 256, 2, 4, 2, 32, 512, true),
+            dir.resolve("t"));
+    String[] extract = {
+      "extract", "--model", m.toString(), "--token-ids", "1,2,3,4,5", "--layer", "1", "--out"
+    };
+    CliRun exact = run(concat(extract, dir.resolve("exact.npy").toString()));
+    assertEquals(0, exact.code(), exact.err());
+    CliRun bf16 =
+        run(concat(new String[] {"--bf16"}, concat(extract, dir.resolve("bf16.npy").toString())));
+    assertFalse(LanguageModel.bf16ByDefault(), "the flag must not outlive its command");
+    if (CpuBackend.bf16Unavailable() != null) {
+      assertEquals(2, bf16.code());
+      assertTrue(bf16.err().startsWith("nla: bf16 mode is unavailable: "), bf16.err());
+      return;
+    }
+    assertEquals(0, bf16.code(), bf16.err());
+    float[][] a = Npy.read(dir.resolve("exact.npy")), b = Npy.read(dir.resolve("bf16.npy"));
+    double range = 0, worst = 0;
+    for (int t = 0; t < a.length; t++) {
+      for (int i = 0; i < a[t].length; i++) {
+        range = Math.max(range, Math.abs(a[t][i]));
+        worst = Math.max(worst, Math.abs(a[t][i] - b[t][i]));
+      }
+    }
+    assertTrue(worst > 0, "--bf16 must change the arithmetic");
+    assertTrue(worst <= 1e-2 * range, worst + " vs " + range);
+  }
+
+  private static String[] concat(String[] a, String... b) {
+    String[] out = java.util.Arrays.copyOf(a, a.length + b.length);
+    System.arraycopy(b, 0, out, a.length, b.length);
+    return out;
   }
 
   @Test
