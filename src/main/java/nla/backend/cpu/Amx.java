@@ -126,8 +126,9 @@ final class Amx {
   }
 
   /**
-   * {@code -Dnla.native.lib=FILE}, else {@code native/libnla_amx.so} in the build directory the
-   * classes come from ({@code target/nla.jar} and {@code target/classes} both sit in it).
+   * {@code -Dnla.native.lib=FILE}, else {@code native/libnla_amx.so} beside the jar or class folder
+   * this class comes from ({@code target/nla.jar} and {@code target/classes} both give {@code
+   * target/native}).
    */
   private static Path library() {
     String explicit = System.getProperty("nla.native.lib");

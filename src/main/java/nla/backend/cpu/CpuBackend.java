@@ -33,8 +33,9 @@ public final class CpuBackend implements Backend {
   /**
    * With {@code bf16Activations}, the opt-in reduced-precision mode: bf16 weight products take
    * their activations rounded to bf16 and run on the CPU's AMX tiles ({@link Amx}), accumulating in
-   * fp32. It is several times faster on many tokens at once and no longer matches transformers'
-   * fp32 results bit for bit (its bound is in {@code CpuBackendTest}).
+   * fp32. It is two to three times faster on many tokens at once and no longer matches
+   * transformers' fp32 results bit for bit (its bounds: {@code CpuBackendTest}, {@code
+   * Bf16ModeTest}).
    */
   public CpuBackend(int threads, boolean bf16Activations) {
     if (bf16Activations && Amx.unavailableReason() != null) {
@@ -239,8 +240,8 @@ public final class CpuBackend implements Backend {
    */
   private Prepared prepare(CpuTensor in, Weight... ws) {
     int n = in.rows(), k = in.cols();
-    boolean tiles = bf16Activations;
-    for (Weight w : ws) tiles &= Amx.fits(w.rows(), k);
+    boolean tiles = bf16Activations; // Amx is not even loaded in the exact mode
+    for (int i = 0; tiles && i < ws.length; i++) tiles = Amx.fits(ws[i].rows(), k);
     if (tiles) {
       short[] packed = Amx.pack(in.data(), n, k);
       return new Prepared() {
