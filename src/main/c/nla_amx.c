@@ -51,27 +51,27 @@ static inline uint16_t to_bf16(float f) {
   return (uint16_t) ((bits + 0x7fffu + ((bits >> 16) & 1u)) >> 16);
 }
 
-// Floats in the packed x for n tokens of k (k a multiple of 32): whole tiles of 16 tokens.
-int64_t nla_amx_packed_length(int n, int k) {
-  return (int64_t) ((n + 15) / 16) * (k / 32) * 16 * 32;
-}
-
-// x [n, k] fp32 row-major -> B tiles: tile (token block tb, k block kb) at ((tb·(k/32) + kb)·512),
-// row p (k pair) holds for each token tt the pair (x[t][kb·32 + 2p], x[t][kb·32 + 2p + 1]).
-// Tokens past n are zero.
-void nla_amx_pack(const float* x, int n, int k, uint16_t* packed) {
+// x [n, k] fp32 row-major -> B tiles: tile (token block tb, k block kb) is tile number
+// tb·(k/32) + kb, at packed + 512·number; its row p (k pair) holds for each token tt the pair
+// (x[t][kb·32 + 2p], x[t][kb·32 + 2p + 1]). Tokens past n are zero. Tiles [tile_from, tile_to)
+// only, so that threads can share the work.
+void nla_amx_pack(const float* x, int n, int k, uint16_t* packed, int tile_from, int tile_to) {
   int kb_count = k / 32;
-  int tb_count = (n + 15) / 16;
-  for (int tb = 0; tb < tb_count; tb++) {
-    for (int kb = 0; kb < kb_count; kb++) {
-      uint16_t* tile = packed + ((int64_t) tb * kb_count + kb) * 512;
-      for (int tt = 0; tt < 16; tt++) {
-        int t = tb * 16 + tt;
-        const float* row = x + (int64_t) t * k + kb * 32;
-        for (int p = 0; p < 16; p++) {
-          tile[p * 32 + 2 * tt] = t < n ? to_bf16(row[2 * p]) : 0;
-          tile[p * 32 + 2 * tt + 1] = t < n ? to_bf16(row[2 * p + 1]) : 0;
-        }
+  for (int tile_no = tile_from; tile_no < tile_to; tile_no++) {
+    int tb = tile_no / kb_count, kb = tile_no % kb_count;
+    uint16_t* tile = packed + (int64_t) tile_no * 512;
+    int tokens = n - tb * 16 < 16 ? n - tb * 16 : 16;
+    for (int tt = 0; tt < tokens; tt++) {
+      const float* row = x + (int64_t) (tb * 16 + tt) * k + kb * 32;
+      for (int p = 0; p < 16; p++) {
+        tile[p * 32 + 2 * tt] = to_bf16(row[2 * p]);
+        tile[p * 32 + 2 * tt + 1] = to_bf16(row[2 * p + 1]);
+      }
+    }
+    for (int tt = tokens; tt < 16; tt++) {
+      for (int p = 0; p < 16; p++) {
+        tile[p * 32 + 2 * tt] = 0;
+        tile[p * 32 + 2 * tt + 1] = 0;
       }
     }
   }

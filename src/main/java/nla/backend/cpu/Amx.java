@@ -47,7 +47,9 @@ final class Amx {
                     ValueLayout.ADDRESS,
                     ValueLayout.JAVA_INT,
                     ValueLayout.JAVA_INT,
-                    ValueLayout.ADDRESS),
+                    ValueLayout.ADDRESS,
+                    ValueLayout.JAVA_INT,
+                    ValueLayout.JAVA_INT),
                 CRITICAL);
         rows =
             LINKER.downcallHandle(
@@ -87,20 +89,21 @@ final class Amx {
     return k % 32 == 0 && rows % 16 == 0;
   }
 
-  /** Shorts of packed activations for {@code n} tokens of width {@code k}. */
-  static int packedLength(int n, int k) {
-    return (n + 15) / 16 * (k / 32) * 512;
+  /** Tiles of packed activations for {@code n} tokens of width {@code k} (512 shorts each). */
+  static int tiles(int n, int k) {
+    return (n + 15) / 16 * (k / 32);
   }
 
-  /** Rows of [n, k] fp32 activations {@code x}, rounded to bf16 and packed into tiles. */
-  static short[] pack(float[] x, int n, int k) {
-    short[] packed = new short[packedLength(n, k)];
+  /**
+   * Tiles {@code [from, to)} of the [n, k] fp32 activations {@code x}, rounded to bf16 and packed
+   * into {@code packed} (which holds {@link #tiles} × 512 shorts).
+   */
+  static void pack(float[] x, int n, int k, short[] packed, int from, int to) {
     try {
-      PACK.invokeExact(MemorySegment.ofArray(x), n, k, MemorySegment.ofArray(packed));
+      PACK.invokeExact(MemorySegment.ofArray(x), n, k, MemorySegment.ofArray(packed), from, to);
     } catch (Throwable t) {
       throw new IllegalStateException(t);
     }
-    return packed;
   }
 
   /**

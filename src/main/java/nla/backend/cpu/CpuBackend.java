@@ -243,7 +243,10 @@ public final class CpuBackend implements Backend {
     boolean tiles = bf16Activations; // Amx is not even loaded in the exact mode
     for (int i = 0; tiles && i < ws.length; i++) tiles = Amx.fits(ws[i].rows(), k);
     if (tiles) {
-      short[] packed = Amx.pack(in.data(), n, k);
+      int count = Amx.tiles(n, k);
+      short[] packed = new short[count * 512];
+      parallelChunks(
+          count, (long) n * k, (from, to) -> Amx.pack(in.data(), n, k, packed, from, to));
       return new Prepared() {
         @Override
         public void rows(CpuWeight w, int r0, int r1, float[] y, int yOff, int yStride) {
