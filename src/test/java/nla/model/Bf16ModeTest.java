@@ -11,26 +11,34 @@ import java.util.List;
 import nla.io.UserError;
 import nla.model.bench.BenchShape;
 import nla.model.bench.Benchmark;
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * The opt-in bf16 mode's parity bound on a whole model: a small random Qwen2-shaped model whose
- * every product fits the AMX tiles, against the fp32 engine (which matches transformers' fp32 to
- * ~2e-6, HuggingFaceParityTest). Rounding each product's activations to bf16 (8 significant bits)
- * moves the logits by well under 2% of their range; and the mode stays batch-invariant.
+ * The opt-in bf16 mode's parity bound on a whole model: small random Qwen2, Llama and Gemma 3
+ * models whose every product fits the AMX tiles, against the fp32 engine (which matches
+ * transformers' fp32 to ~2e-6, HuggingFaceParityTest). Rounding each product's activations to bf16
+ * (8 significant bits) moves the logits by well under 2% of their range; and the mode stays
+ * batch-invariant.
  */
 class Bf16ModeTest {
-  private static final BenchShape TILE_SHAPED =
-      new BenchShape("tile-shaped", "qwen2", 128, 256, 3, 4, 2, 32, 512, true);
-
   @TempDir Path dir;
 
-  @Test
-  void logitsStayWithinTheBf16BoundAndGenerationIsBatchInvariant() {
-    Path model = Benchmark.writeRandomModel(TILE_SHAPED, dir.resolve("m"));
+  /** Small random models of each family whose every product fits the AMX tiles. */
+  static List<BenchShape> tileShaped() {
+    return List.of(
+        new BenchShape("qwen2-tiles", "qwen2", 128, 256, 3, 4, 2, 32, 512, true),
+        new BenchShape("llama-tiles", "llama", 128, 256, 3, 4, 2, 32, 512, false),
+        new BenchShape("gemma3-tiles", "gemma3_text", 128, 256, 3, 4, 2, 32, 512, true));
+  }
+
+  @ParameterizedTest
+  @MethodSource("tileShaped")
+  void logitsStayWithinTheBf16BoundAndGenerationIsBatchInvariant(BenchShape shape) {
+    Path model = Benchmark.writeRandomModel(shape, dir.resolve("m"));
     int[] prompt = new int[40];
-    for (int i = 0; i < prompt.length; i++) prompt[i] = (i * 37 + 11) % TILE_SHAPED.vocab();
+    for (int i = 0; i < prompt.length; i++) prompt[i] = (i * 37 + 11) % shape.vocab();
     LanguageModel fp32 = LanguageModel.load(model, 2);
     float[][] reference = fp32.logits(SequenceInput.ofIds(prompt));
     fp32.close();
@@ -54,7 +62,7 @@ class Bf16ModeTest {
       List<GenerationRequest> requests = new ArrayList<>();
       for (int r = 0; r < 3; r++) {
         int[] p = prompt.clone();
-        p[p.length - 1] = (p[p.length - 1] + r) % TILE_SHAPED.vocab();
+        p[p.length - 1] = (p[p.length - 1] + r) % shape.vocab();
         requests.add(
             new GenerationRequest(
                 SequenceInput.ofIds(p), SamplingParams.greedy().withMaxNewTokens(8)));
