@@ -6,6 +6,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
+import java.util.stream.IntStream;
 import nla.backend.Backend;
 import nla.backend.KvCache;
 import nla.backend.Sampler;
@@ -197,11 +198,13 @@ public final class LanguageModel implements AutoCloseable {
     }
     List<Integer> active = new ArrayList<>(pending);
     while (!active.isEmpty()) {
+      int[] chosen = chooseAll(active, batch, next, rngs);
       List<Integer> still = new ArrayList<>();
       List<Transformer.StepInput> steps = new ArrayList<>();
-      for (int i : active) {
+      for (int a = 0; a < active.size(); a++) {
+        int i = active.get(a);
         SamplingParams p = batch.get(i).params();
-        int token = choose(next[i], p, rngs[i]);
+        int token = chosen[a];
         outputs.get(i).add(token);
         if (!p.ignoreEos() && isEos(token)) finish[i] = "eos";
         else if (outputs.get(i).size() >= p.maxNewTokens()) finish[i] = "length";
@@ -297,6 +300,30 @@ public final class LanguageModel implements AutoCloseable {
         .forward(steps, config.numLayers(), new int[0], Transformer.LogitRows.LAST)
         .logits();
   }
+
+  /**
+   * The next token of every active request. Each request samples from its own logits with its own
+   * generator, so they are chosen side by side: a scan of the whole vocabulary per request is, at
+   * batch 32, the largest serial piece of a decode step.
+   */
+  private int[] chooseAll(
+      List<Integer> active,
+      List<GenerationRequest> batch,
+      float[][] next,
+      SplittableRandom[] rngs) {
+    int[] chosen = new int[active.size()];
+    IntStream requests = IntStream.range(0, active.size());
+    if (active.size() >= PARALLEL_CHOICE_MIN) requests = requests.parallel();
+    requests.forEach(
+        a -> {
+          int i = active.get(a);
+          chosen[a] = choose(next[i], batch.get(i).params(), rngs[i]);
+        });
+    return chosen;
+  }
+
+  // Below this many requests the choices cost less than handing them to other threads.
+  private static final int PARALLEL_CHOICE_MIN = 4;
 
   private int choose(float[] logits, SamplingParams p, SplittableRandom rng) {
     float[] biased = logits;
