@@ -22,6 +22,13 @@ public interface Backend extends AutoCloseable {
   /** Backend to host: one row. */
   float[] readRow(Tensor src, int row);
 
+  /** Backend to host: every row (a batch's logits: megabytes a step, which a backend may split). */
+  default float[][] readRows(Tensor src) {
+    float[][] out = new float[src.rows()][];
+    for (int r = 0; r < out.length; r++) out[r] = readRow(src, r);
+    return out;
+  }
+
   /** Rows {@code ids} of an embedding table times {@code scale} (fp32), into dst from firstRow. */
   void embed(Weight table, int[] ids, float scale, Tensor dst, int firstRow);
 

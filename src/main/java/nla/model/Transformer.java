@@ -251,12 +251,13 @@ final class Transformer {
     Tensor logits = backend.matmul(picked, lmHead, null);
     Double cap = config.finalLogitSoftcapping();
     if (cap != null) backend.softcapInPlace(logits, cap.floatValue());
+    float[][] rowsRead = backend.readRows(logits);
     float[][][] out = new float[slices.size()][][];
     int r = 0;
     for (int s = 0; s < slices.size(); s++) {
       int n = which == LogitRows.LAST ? 1 : slices.get(s).count();
       out[s] = new float[n][];
-      for (int i = 0; i < n; i++) out[s][i] = backend.readRow(logits, r++);
+      for (int i = 0; i < n; i++) out[s][i] = rowsRead[r++];
     }
     return out;
   }

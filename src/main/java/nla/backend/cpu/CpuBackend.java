@@ -82,6 +82,19 @@ public final class CpuBackend implements Backend {
   }
 
   @Override
+  public float[][] readRows(Tensor src) {
+    CpuTensor t = (CpuTensor) src;
+    float[][] out = new float[t.rows()][];
+    parallelChunks(
+        t.rows(),
+        (long) t.rows() * t.cols(),
+        (from, to) -> {
+          for (int r = from; r < to; r++) out[r] = readRow(src, r);
+        });
+    return out;
+  }
+
+  @Override
   public void embed(Weight table, int[] ids, float scale, Tensor dst, int firstRow) {
     CpuWeight w = (CpuWeight) table;
     CpuTensor out = (CpuTensor) dst;
