@@ -7,7 +7,7 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 stage="$root/.device/bench"; rm -rf "$stage"; mkdir -p "$stage/lib"
 (cd "$root" && JAVA_HOME="$NLA_JAVA_HOME" mvn -q -B -o -DskipTests package)
 tmp=$(mktemp -d)
-"$NLA_JAVA_HOME/bin/jlink" --add-modules java.base,jdk.incubator.vector,java.logging,java.sql,java.management,jdk.management,jdk.unsupported,java.xml,java.naming \
+"$NLA_JAVA_HOME/bin/jlink" --add-modules java.base,jdk.incubator.vector,java.logging,java.sql,java.management,jdk.management,jdk.unsupported,java.xml,java.naming,jdk.jfr \
   --strip-debug --no-man-pages --no-header-files --compress=zip-9 --output "$tmp/jre" 2>/dev/null
 tar czf "$stage/jre.tar.gz" -C "$tmp" jre
 cp "$root/target/nla.jar" "$root"/target/lib/{picocli,jackson,snakeyaml}*.jar "$stage/lib/"
