@@ -56,7 +56,7 @@ public final class Main implements Runnable {
       scope = CommandLine.ScopeType.INHERIT,
       description =
           "Opt-in reduced precision for every model the command runs: activations rounded to bf16"
-              + " and multiplied on the CPU's AMX tiles, fp32 accumulation (several times faster"
+              + " and multiplied on the CPU's AMX tiles, fp32 accumulation (about twice as fast"
               + " on many tokens at once; logits within 1%% of the fp32 engine's). Needs an AMX CPU"
               + " and the native kernels, which the build makes with gcc.")
   void bf16(boolean on) {

@@ -158,9 +158,9 @@ final class Kernels {
 
   /**
    * {@code out[outOff + e] = Σ_j weights[j] · rows[rowsOff + j·stride + e]} for e < width, each
-   * element summed over j in order, one fused multiply-add per term. The sums stay in registers,
-   * four vectors at a time, instead of going through memory once per row: attention's weighted sum
-   * of values.
+   * element summed over j in order (one fused multiply-add per term in the vector part). The sums
+   * stay in registers, four vectors at a time, instead of going through memory once per row:
+   * attention's weighted sum of values.
    */
   static void weightedRows(
       float[] weights,
@@ -230,9 +230,10 @@ final class Kernels {
 
   /**
    * {@code out[outOff + i] = act(g[gOff + i]) · u[uOff + i]} for i < n: the gated MLP's elementwise
-   * step, eight lanes at a time in double precision like {@link #silu} and {@link #geluTanh}. The
-   * last partial group is masked rather than left to a scalar loop, so every element takes the same
-   * path whatever range a thread is given.
+   * step, eight lanes at a time in double precision (silu {@code x / (1 + e^-x)}, gelu_pytorch_tanh
+   * {@code x/2 · (1 + tanh(√(2/π) · (x + 0.044715 x³)))}). The last partial group is masked rather
+   * than left to a scalar loop, so every element takes the same path whatever range a thread is
+   * given.
    */
   static void gated(
       Activation act, float[] g, int gOff, float[] u, int uOff, float[] out, int outOff, int n) {
