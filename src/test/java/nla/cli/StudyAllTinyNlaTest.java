@@ -71,4 +71,57 @@ class StudyAllTinyNlaTest {
     assertTrue(mf.get("studies").get("eval").get("inputs").get("nla:tiny").asText().contains("+"));
     assertTrue(Files.readString(run.resolve("report.html")).contains("<svg"));
   }
+
+  @Test
+  void crossStudyFromTheCommandLineReportsTheAlignmentsMeanCharacterError() throws Exception {
+    TinyNla.av(tmp.resolve("av"), "");
+    TinyNla.ar(tmp.resolve("ar"));
+    // Two families' activations at aligned positions (A's token i at 60 + i, B's at 50 + i) and
+    // the alignment report that pairs them, errors 0, 1, 0, 1: mean 0.5 characters.
+    Random r = new Random(4);
+    for (String side : new String[] {"A", "B"}) {
+      java.util.List<nla.data.ActivationRow> rows = new java.util.ArrayList<>();
+      for (int i = 0; i < 4; i++) {
+        float[] v = new float[TinyNla.HIDDEN];
+        for (int k = 0; k < v.length; k++) v[k] = (float) r.nextGaussian();
+        int position = (side.equals("A") ? 60 : 50) + i;
+        rows.add(new nla.data.ActivationRow(position + 1, "text " + i, v, 1, "d:" + i));
+      }
+      nla.data.ActivationParquet.write(tmp.resolve(side + ".parquet"), TinyNla.HIDDEN, rows);
+    }
+    StringBuilder report = new StringBuilder();
+    for (int i = 0; i < 4; i++) {
+      report.append(
+          String.format(
+              "{\"doc_id\":\"d:%d\",\"position_a\":%d,\"position_b\":%d,"
+                  + "\"end_char_a\":%d,\"end_char_b\":%d,\"error_chars\":%d}%n",
+              i, 60 + i, 50 + i, 100 + i, 100 + i + i % 2, i % 2));
+    }
+    Files.writeString(tmp.resolve("alignment.jsonl"), report);
+    Path av = tmp.resolve("av"), ar = tmp.resolve("ar");
+    Path run = tmp.resolve("run");
+    CliRun o =
+        CliRun.run(
+            "study",
+            "cross",
+            "--family",
+            "a=" + av + "," + ar + "," + tmp.resolve("A.parquet"),
+            "--family",
+            "b=" + av + "," + ar + "," + tmp.resolve("B.parquet"),
+            "--alignment",
+            tmp.resolve("alignment.jsonl").toString(),
+            "--max-new-tokens",
+            "4",
+            "--out",
+            run.toString());
+    assertEquals(0, o.code(), o.err());
+    JsonNode alignment =
+        JSON.readTree(run.resolve("results.json").toFile())
+            .get("studies")
+            .get("cross")
+            .get("alignment");
+    assertEquals(4, alignment.get("pairs").asInt());
+    assertEquals(0.5, alignment.get("mean_error_chars").asDouble(), 1e-12);
+    assertEquals(1, alignment.get("max_error_chars").asInt());
+  }
 }
