@@ -243,7 +243,7 @@ final class DotProducts {
    * is unspecified and may differ between interpreted and compiled code, which would make a fit
    * depend on JIT warm-up.
    */
-  private static double sumLanes(DoubleVector v) {
+  static double sumLanes(DoubleVector v) {
     for (VectorShuffle<Double> fold : FOLDS) v = v.add(v.rearrange(fold));
     return v.lane(0);
   }

@@ -10,7 +10,6 @@ import org.ejml.data.DMatrixRMaj;
 import org.ejml.data.DSubmatrixD1;
 import org.ejml.dense.block.MatrixOps_DDRB;
 import org.ejml.dense.block.TriangularSolver_DDRB;
-import org.ejml.dense.block.linsol.chol.CholeskyOuterSolver_MT_DDRB;
 import org.ejml.dense.row.CommonOps_DDRM;
 import org.ejml.dense.row.CommonOps_MT_DDRM;
 import org.ejml.dense.row.factory.LinearSolverFactory_DDRM;
@@ -132,9 +131,10 @@ public final class Ridge {
     if (p.kernel == Kernel.RBF) rbfFromDots(k.data, 1.0, 1.0, p.gamma);
     for (int i = 0; i < x.numRows; i++) k.set(i, i, k.get(i, i) + p.lambda);
     phase("kernel built");
-    CholeskyOuterSolver_MT_DDRB solver = new CholeskyOuterSolver_MT_DDRB();
-    if (!solver.setA(k)) throw new IllegalStateException("kernel matrix is not positive definite");
-    DMatrixRBlock factor = solver.getDecomposition().getT(null); // L, lower triangle, LLᵀ = K + λI
+    // In place: k becomes L, lower triangle, LLᵀ = K + λI.
+    if (!BlockCholesky.factorLower(k))
+      throw new IllegalStateException("kernel matrix is not positive definite");
+    DMatrixRBlock factor = k;
     phase("kernel factored");
     return xNew -> {
       // k(X, x)ᵀ = X·xᵀ: the n×m right-hand sides, built straight into block layout.
