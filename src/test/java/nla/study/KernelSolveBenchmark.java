@@ -24,8 +24,8 @@ public final class KernelSolveBenchmark {
     int n = Integer.parseInt(args[0]);
     int d = Integer.parseInt(args[1]);
     int m = Integer.parseInt(args[2]);
-    // Optional: EJML's block width (the Cholesky's and the solves' tile), default 60.
-    if (args.length > 3) org.ejml.EjmlParameters.BLOCK_WIDTH = Integer.parseInt(args[3]);
+    // Optional: the block width (the Cholesky's and the solves' tile), default 64.
+    if (args.length > 3) Ridge.kernelBlockWidth = Integer.parseInt(args[3]);
     Random rng = new Random(1);
     DMatrixRMaj x = new DMatrixRMaj(n, d);
     DMatrixRMaj y = new DMatrixRMaj(n, d);
