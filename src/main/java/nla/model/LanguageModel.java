@@ -23,6 +23,9 @@ public final class LanguageModel implements AutoCloseable {
   /** Prompts are prefilled in groups of at most this many tokens (bounds activation memory). */
   private static final int PREFILL_TOKEN_BUDGET = 4096;
 
+  // The CLI's global --bf16: every model a command loads takes the opt-in bf16 mode.
+  private static volatile boolean bf16ByDefault;
+
   private final ModelConfig config;
   private final ModelWeights weights;
   private final Backend backend;
@@ -46,9 +49,6 @@ public final class LanguageModel implements AutoCloseable {
   public static LanguageModel load(Path dir, int threads) {
     return load(dir, threads, bf16ByDefault);
   }
-
-  // The CLI's global --bf16: every model a command loads takes the opt-in bf16 mode.
-  private static volatile boolean bf16ByDefault;
 
   /** Whether {@link #load(Path)} and {@link #load(Path, int)} take the opt-in bf16 mode. */
   public static void setBf16ByDefault(boolean on) {
