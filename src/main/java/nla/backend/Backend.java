@@ -7,9 +7,43 @@ import nla.io.StoredTensor;
  * The operations a decoder-only transformer needs, on a batch of sequences of different lengths
  * (the rows of a {@link Tensor} are the batch's tokens, sequence after sequence). Weights are read
  * once per call for the whole batch. Activations and accumulation are fp32. The model code speaks
- * only this interface, so a CUDA backend can replace the CPU one without touching it.
+ * only this interface, so the CUDA backend replaces the CPU one without touching it.
+ *
+ * <p>Lifetimes: a tensor lives until the innermost {@link #openScope() scope} open at its
+ * allocation closes (the model opens one per step and one per layer); a KV cache until it is {@link
+ * KvCache#close() closed}. A backend on another device frees its memory then; the CPU backend
+ * leaves it to the garbage collector.
  */
 public interface Backend extends AutoCloseable {
+
+  /** Tensors allocated while this is open are freed when it closes. Scopes nest. */
+  interface Scope extends AutoCloseable {
+    @Override
+    void close();
+  }
+
+  /** Opens a scope for the tensors allocated from now until its close. */
+  default Scope openScope() {
+    return () -> {};
+  }
+
+  /** What this backend runs on, for the user and for manifests ("cpu (16 threads)", a GPU). */
+  String describe();
+
+  /**
+   * Called before a model's weights are handed over ({@code bytes} as this backend will hold them):
+   * a backend with its own memory refuses a model that does not fit, before loading any of it.
+   */
+  default void prepareWeights(long bytes, String model) {}
+
+  /** Every weight of the model has been handed over. */
+  default void weightsLoaded() {}
+
+  /**
+   * Called once per step, before its first layer, with the step's sequences: a backend may lay out
+   * each sequence's cache slots for the new tokens once for all layers.
+   */
+  default void prepareStep(List<AttentionSlice> batch) {}
 
   /** A stored weight, kept in its dtype (the CPU reads it in place from the memory map). */
   Weight weight(StoredTensor stored);
@@ -21,6 +55,11 @@ public interface Backend extends AutoCloseable {
 
   /** Backend to host: one row. */
   float[] readRow(Tensor src, int row);
+
+  /** Host to backend: {@code rows} into consecutive rows from {@code firstRow}, in one transfer. */
+  default void writeRows(Tensor dst, int firstRow, float[][] rows) {
+    for (int i = 0; i < rows.length; i++) writeRow(dst, firstRow + i, rows[i]);
+  }
 
   /** Backend to host: every row (a batch's logits: megabytes a step, which a backend may split). */
   default float[][] readRows(Tensor src) {

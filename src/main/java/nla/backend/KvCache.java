@@ -5,7 +5,7 @@ package nla.backend;
  * committed; a forward step writes its new tokens' keys and values behind them at every layer and
  * {@link #advance(int)}s once all layers ran.
  */
-public interface KvCache {
+public interface KvCache extends AutoCloseable {
   int length();
 
   void advance(int tokens);
@@ -22,4 +22,8 @@ public interface KvCache {
    * behind.
    */
   void reserve(int positions);
+
+  /** Gives the cache's memory back (a device backend's blocks); the cache is unusable after. */
+  @Override
+  default void close() {}
 }

@@ -4,6 +4,7 @@ import java.nio.file.AccessDeniedException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.FileSystemException;
 import java.nio.file.NoSuchFileException;
+import nla.backend.DeviceSpec;
 import nla.io.UserError;
 import nla.model.LanguageModel;
 import picocli.CommandLine;
@@ -63,6 +64,22 @@ public final class Main implements Runnable {
     LanguageModel.setBf16ByDefault(on);
   }
 
+  @Option(
+      names = "--device",
+      scope = CommandLine.ScopeType.INHERIT,
+      paramLabel = "DEVICE",
+      description =
+          "Where every model the command runs goes: auto (default: the first GPU when one is"
+              + " usable and the model fits, else the CPU), cpu, cuda, cuda:N. On a GPU weights and"
+              + " products are bf16 with fp32 accumulation, as transformers in bf16.")
+  void device(String device) {
+    try {
+      LanguageModel.setDefaultDevice(DeviceSpec.parse(device));
+    } catch (UserError e) {
+      throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+    }
+  }
+
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
   @Override
@@ -83,6 +100,7 @@ public final class Main implements Runnable {
     // --bf16 is process-wide state for the models a command loads: it lives from parsing to the end
     // of this command line's execution, never into a later one in the same JVM (tests run many).
     LanguageModel.setBf16ByDefault(false);
+    LanguageModel.setDefaultDevice(DeviceSpec.AUTO);
     CommandLine cl = new CommandLine(new Main());
     cl.setExecutionStrategy(
         parseResult -> {
@@ -90,6 +108,7 @@ public final class Main implements Runnable {
             return new CommandLine.RunLast().execute(parseResult);
           } finally {
             LanguageModel.setBf16ByDefault(false);
+            LanguageModel.setDefaultDevice(DeviceSpec.AUTO);
           }
         });
     cl.setExecutionExceptionHandler(

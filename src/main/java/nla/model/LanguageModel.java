@@ -8,10 +8,12 @@ import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.stream.IntStream;
 import nla.backend.Backend;
+import nla.backend.Backends;
+import nla.backend.DeviceSpec;
 import nla.backend.KvCache;
 import nla.backend.Sampler;
-import nla.backend.cpu.CpuBackend;
 import nla.io.ModelWeights;
+import nla.io.StoredTensor;
 import nla.io.UserError;
 
 /**
@@ -25,6 +27,8 @@ public final class LanguageModel implements AutoCloseable {
 
   // The CLI's global --bf16: every model a command loads takes the opt-in bf16 mode.
   private static volatile boolean bf16ByDefault;
+  // The CLI's global --device (and a study plan's device:): where every model a command loads runs.
+  private static volatile DeviceSpec defaultDevice = DeviceSpec.AUTO;
 
   private final ModelConfig config;
   private final ModelWeights weights;
@@ -59,27 +63,72 @@ public final class LanguageModel implements AutoCloseable {
     return bf16ByDefault;
   }
 
+  /** Where {@link #load(Path)} and its siblings put the models they load. */
+  public static void setDefaultDevice(DeviceSpec device) {
+    defaultDevice = device;
+  }
+
+  public static DeviceSpec defaultDevice() {
+    return defaultDevice;
+  }
+
+  /** The default device as this machine resolves it, with its precision (for manifests). */
+  public static String describeDefaultDevice() {
+    String where = Backends.describe(defaultDevice);
+    if (!where.startsWith("cpu")) return where + ", bf16 weights and products";
+    return where + (bf16ByDefault ? ", bf16 activations (AMX)" : ", fp32");
+  }
+
   /**
-   * With {@code bf16Activations}, the CPU backend's opt-in reduced-precision mode (activations
-   * rounded to bf16, products on AMX tiles; see {@link CpuBackend#CpuBackend(int, boolean)}).
+   * On the {@link #defaultDevice()}. With {@code bf16Activations}, the CPU backend's opt-in
+   * reduced-precision mode (activations rounded to bf16, products on AMX tiles); a GPU always
+   * multiplies in bf16.
    */
   public static LanguageModel load(Path dir, int threads, boolean bf16Activations) {
+    return load(dir, defaultDevice, threads, bf16Activations);
+  }
+
+  public static LanguageModel load(
+      Path dir, DeviceSpec device, int threads, boolean bf16Activations) {
     ModelConfig config = ModelConfig.load(dir);
     ModelWeights weights = ModelWeights.open(dir);
     Backend backend;
+    long bytes = textWeightBytes(weights);
     try {
-      backend = new CpuBackend(threads, bf16Activations);
+      backend = Backends.open(device, threads, bf16Activations, bytes, dir.toString());
     } catch (RuntimeException e) {
       weights.close();
       throw e;
     }
     try {
-      return new LanguageModel(dir, config, weights, backend);
+      backend.prepareWeights(bytes, dir.toString());
+      LanguageModel model = new LanguageModel(dir, config, weights, backend);
+      backend.weightsLoaded();
+      return model;
     } catch (RuntimeException e) {
       backend.close();
       weights.close();
       throw e;
     }
+  }
+
+  /**
+   * The bytes of the decoder's weights on a bf16 device (matrices bf16, vectors fp32): every stored
+   * tensor but a multimodal checkpoint's vision tower and projector, which the decoder never reads.
+   */
+  private static long textWeightBytes(ModelWeights weights) {
+    long n = 0;
+    for (StoredTensor t : weights.tensors().values()) {
+      String name = t.name();
+      if (name.contains("vision_tower") || name.contains("multi_modal_projector")) continue;
+      n += t.rank() == 2 ? 2L * t.elementCount() : 4L * t.elementCount();
+    }
+    return n;
+  }
+
+  /** What the model runs on ("cpu (16 threads, fp32)", a GPU's name and precision). */
+  public String device() {
+    return backend.describe();
   }
 
   public ModelConfig config() {
@@ -113,32 +162,42 @@ public final class LanguageModel implements AutoCloseable {
     }
     for (SequenceInput s : batch) validate(s);
     SharedPrefix shared = sharePrefix(batch, max + 1, blocks);
-    List<SequenceInput> rest = shared == null ? batch : shared.suffixes(batch);
-    List<float[][][]> out = new ArrayList<>(batch.size());
-    for (List<SequenceInput> group : prefillGroups(rest)) {
-      List<Transformer.StepInput> steps = new ArrayList<>();
-      for (SequenceInput s : group) {
-        KvCache cache = shared == null ? transformer.newCache() : shared.cache().copy();
-        steps.add(step(cache, s));
+    try {
+      List<SequenceInput> rest = shared == null ? batch : shared.suffixes(batch);
+      List<float[][][]> out = new ArrayList<>(batch.size());
+      for (List<SequenceInput> group : prefillGroups(rest)) {
+        List<Transformer.StepInput> steps = new ArrayList<>();
+        try {
+          for (SequenceInput s : group) {
+            KvCache cache = shared == null ? transformer.newCache() : shared.cache().copy();
+            steps.add(step(cache, s));
+          }
+          Transformer.StepOutput r =
+              transformer.forward(steps, max + 1, blocks, Transformer.LogitRows.NONE);
+          for (float[][][] captured : r.captured()) {
+            out.add(shared == null ? captured : shared.prepend(captured));
+          }
+        } finally {
+          for (Transformer.StepInput s : steps) s.cache().close();
+        }
       }
-      Transformer.StepOutput r =
-          transformer.forward(steps, max + 1, blocks, Transformer.LogitRows.NONE);
-      for (float[][][] captured : r.captured()) {
-        out.add(shared == null ? captured : shared.prepend(captured));
-      }
+      return out;
+    } finally {
+      if (shared != null) shared.cache().close();
     }
-    return out;
   }
 
   /** [T][vocab] logits of every position, after the full model. */
   public float[][] logits(SequenceInput input) {
-    Transformer.StepOutput r =
-        transformer.forward(
-            List.of(step(transformer.newCache(), input)),
-            config.numLayers(),
-            new int[0],
-            Transformer.LogitRows.ALL);
-    return r.logits()[0];
+    try (KvCache cache = transformer.newCache()) {
+      Transformer.StepOutput r =
+          transformer.forward(
+              List.of(step(cache, input)),
+              config.numLayers(),
+              new int[0],
+              Transformer.LogitRows.ALL);
+      return r.logits()[0];
+    }
   }
 
   /**
@@ -147,8 +206,16 @@ public final class LanguageModel implements AutoCloseable {
    * its own random generator seeded from its params, so its result does not depend on the batch.
    */
   public List<Generation> generate(List<GenerationRequest> batch) {
+    KvCache[] caches = new KvCache[batch.size()];
+    try {
+      return generate(batch, caches);
+    } finally {
+      for (KvCache c : caches) if (c != null) c.close();
+    }
+  }
+
+  private List<Generation> generate(List<GenerationRequest> batch, KvCache[] caches) {
     int n = batch.size();
-    KvCache[] caches = new KvCache[n];
     SplittableRandom[] rngs = new SplittableRandom[n];
     List<List<Integer>> outputs = new ArrayList<>();
     String[] finish = new String[n];
@@ -169,11 +236,15 @@ public final class LanguageModel implements AutoCloseable {
     List<SequenceInput> pendingPrompts = new ArrayList<>();
     for (int i : pending) pendingPrompts.add(batch.get(i).prompt());
     SharedPrefix shared = sharePrefix(pendingPrompts, config.numLayers(), new int[0]);
-    for (int j = 0; j < pending.size(); j++) {
-      int i = pending.get(j);
-      caches[i] = shared == null ? transformer.newCache() : shared.cache().copy();
-      caches[i].reserve(pendingPrompts.get(j).length() + batch.get(i).params().maxNewTokens());
-      prompts[i] = shared == null ? pendingPrompts.get(j) : shared.suffix(pendingPrompts.get(j));
+    try {
+      for (int j = 0; j < pending.size(); j++) {
+        int i = pending.get(j);
+        caches[i] = shared == null ? transformer.newCache() : shared.cache().copy();
+        caches[i].reserve(pendingPrompts.get(j).length() + batch.get(i).params().maxNewTokens());
+        prompts[i] = shared == null ? pendingPrompts.get(j) : shared.suffix(pendingPrompts.get(j));
+      }
+    } finally {
+      if (shared != null) shared.cache().close();
     }
     // Prefill in groups bounded by tokens; each gives its last token's logits.
     List<Integer> group = new ArrayList<>();
@@ -280,9 +351,15 @@ public final class LanguageModel implements AutoCloseable {
             ? SequenceInput.ofIds(Arrays.copyOf(first.ids(), length))
             : SequenceInput.ofEmbeddings(Arrays.copyOf(first.embeddings(), length));
     KvCache cache = transformer.newCache();
-    Transformer.StepOutput r =
-        transformer.forward(
-            List.of(step(cache, prefix)), numBlocks, capture, Transformer.LogitRows.NONE);
+    Transformer.StepOutput r;
+    try {
+      r =
+          transformer.forward(
+              List.of(step(cache, prefix)), numBlocks, capture, Transformer.LogitRows.NONE);
+    } catch (RuntimeException e) {
+      cache.close();
+      throw e;
+    }
     prefillTokensSaved.addAndGet((long) length * (inputs.size() - 1));
     return new SharedPrefix(length, cache, r.captured()[0]);
   }

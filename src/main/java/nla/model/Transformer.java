@@ -1,6 +1,7 @@
 package nla.model;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import nla.backend.Activation;
 import nla.backend.AttentionParams;
@@ -149,39 +150,43 @@ final class Transformer {
    */
   StepOutput forward(
       List<StepInput> batch, int numBlocks, int[] captureBlocks, LogitRows logitRows) {
+    if (logitRows != LogitRows.NONE && numBlocks != config.numLayers()) {
+      throw new IllegalStateException("logits need all blocks");
+    }
     int d = config.hiddenSize();
     int total = 0;
     for (StepInput s : batch) total += s.length();
     int[] positions = new int[total];
     List<AttentionSlice> slices = new ArrayList<>(batch.size());
-
-    Tensor hidden = backend.allocate(total, d);
-    int row = 0;
-    for (StepInput s : batch) {
-      slices.add(new AttentionSlice(s.cache(), row, s.length()));
-      for (int i = 0; i < s.length(); i++) positions[row + i] = s.cache().length() + i;
-      if (s.ids() != null) {
-        backend.embed(embedTokens, s.ids(), config.embedScale(), hidden, row);
-      } else {
-        for (int i = 0; i < s.length(); i++) backend.writeRow(hidden, row + i, s.embeddings()[i]);
-      }
-      row += s.length();
-    }
-
     float[][][][] captured = new float[batch.size()][captureBlocks.length][][];
-    for (int layer = 0; layer < numBlocks; layer++) {
-      decoderLayer(layer, hidden, positions, slices);
-      for (int c = 0; c < captureBlocks.length; c++) {
-        if (captureBlocks[c] == layer) capture(hidden, slices, c, captured);
-      }
-    }
-    for (StepInput s : batch) s.cache().advance(s.length());
-
     float[][][] logits = null;
-    if (logitRows != LogitRows.NONE) {
-      if (numBlocks != config.numLayers())
-        throw new IllegalStateException("logits need all blocks");
-      logits = logits(hidden, slices, logitRows);
+
+    try (Backend.Scope step = backend.openScope()) {
+      Tensor hidden = backend.allocate(total, d);
+      int row = 0;
+      for (StepInput s : batch) {
+        slices.add(new AttentionSlice(s.cache(), row, s.length()));
+        for (int i = 0; i < s.length(); i++) positions[row + i] = s.cache().length() + i;
+        if (s.ids() != null) {
+          backend.embed(embedTokens, s.ids(), config.embedScale(), hidden, row);
+        } else {
+          backend.writeRows(hidden, row, s.embeddings());
+        }
+        row += s.length();
+      }
+      backend.prepareStep(slices);
+
+      for (int layer = 0; layer < numBlocks; layer++) {
+        try (Backend.Scope layerScope = backend.openScope()) {
+          decoderLayer(layer, hidden, positions, slices);
+        }
+        for (int c = 0; c < captureBlocks.length; c++) {
+          if (captureBlocks[c] == layer) capture(hidden, slices, c, captured);
+        }
+      }
+      for (StepInput s : batch) s.cache().advance(s.length());
+
+      if (logitRows != LogitRows.NONE) logits = logits(hidden, slices, logitRows);
     }
     return new StepOutput(captured, logits);
   }
@@ -263,21 +268,20 @@ final class Transformer {
   }
 
   private void capture(Tensor hidden, List<AttentionSlice> slices, int c, float[][][][] captured) {
+    float[][] all = backend.readRows(hidden);
     for (int s = 0; s < slices.size(); s++) {
       AttentionSlice sl = slices.get(s);
-      float[][] rows = new float[sl.count()][];
-      for (int i = 0; i < sl.count(); i++) rows[i] = backend.readRow(hidden, sl.firstRow() + i);
-      captured[s][c] = rows;
+      captured[s][c] = Arrays.copyOfRange(all, sl.firstRow(), sl.firstRow() + sl.count());
     }
   }
 
   /** Embedding rows times the model's embed scale, as the model's own embedding module gives. */
   float[][] embed(int[] ids) {
-    Tensor t = backend.allocate(ids.length, config.hiddenSize());
-    backend.embed(embedTokens, ids, config.embedScale(), t, 0);
-    float[][] out = new float[ids.length][];
-    for (int i = 0; i < ids.length; i++) out[i] = backend.readRow(t, i);
-    return out;
+    try (Backend.Scope scope = backend.openScope()) {
+      Tensor t = backend.allocate(ids.length, config.hiddenSize());
+      backend.embed(embedTokens, ids, config.embedScale(), t, 0);
+      return backend.readRows(t);
+    }
   }
 
   private Tensor norm(Tensor x, Weight w) {

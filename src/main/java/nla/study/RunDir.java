@@ -21,6 +21,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
 import nla.io.UserError;
+import nla.model.LanguageModel;
 
 /**
  * A run directory: {@code manifest.json} (tool version, checkpoint and input hashes, every
@@ -82,6 +83,7 @@ public final class RunDir implements AutoCloseable {
     ObjectNode session = JSON.createObjectNode();
     session.put("study", id.study());
     session.put("started", Instant.now().toString());
+    session.put("device", LanguageModel.describeDefaultDevice());
     session.putNull("ended");
     ((ArrayNode) manifest.get("sessions")).add(session);
     RunDir run = new RunDir(dir, manifest, resumed);

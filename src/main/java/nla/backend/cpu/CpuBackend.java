@@ -56,6 +56,15 @@ public final class CpuBackend implements Backend {
   }
 
   @Override
+  public String describe() {
+    return "cpu ("
+        + threads
+        + " threads, "
+        + (bf16Activations ? "bf16 activations on AMX" : "fp32")
+        + ")";
+  }
+
+  @Override
   public Weight weight(StoredTensor stored) {
     return new CpuWeight(stored);
   }

@@ -1,0 +1,202 @@
+// The CUDA backend's own kernels (nla.backend.cuda.CudaBackend launches them by name through the driver API).
+// Activations are fp32 [rows, cols] row-major; weights bf16; the KV cache is paged bf16 [slot][kvDim] per layer.
+// Every reduction (norm sums, softmax) accumulates in fp32, as transformers does in bf16 mode.
+//
+// Built ahead of time by scripts/build-cuda.sh (sm_80 and sm_90 cubins plus PTX, packed in the jar).
+
+#include <cuda_bf16.h>
+#include <math.h>
+
+typedef __nv_bfloat16 bf16;
+
+#define FOR_EACH(i, n) \
+  for (long i = blockIdx.x * (long)blockDim.x + threadIdx.x; i < (n); i += (long)gridDim.x * blockDim.x)
+
+// Sum over the block; every thread gets the result. blockDim.x is a multiple of 32, at most 1024.
+__device__ float block_sum(float v) {
+  __shared__ float partial[32];
+  for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
+  int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
+  __syncthreads();  // partial may still be read by a previous call
+  if (lane == 0) partial[warp] = v;
+  __syncthreads();
+  int warps = blockDim.x / 32;
+  v = lane < warps ? partial[lane] : 0.f;
+  for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
+  return v;
+}
+
+// fp32 -> bf16, round to nearest even (the operand of every weight product).
+extern "C" __global__ void to_bf16(const float* __restrict__ x, bf16* __restrict__ y, long n) {
+  FOR_EACH(i, n) y[i] = __float2bfloat16_rn(x[i]);
+}
+
+// out[firstRow + r] = table[ids[r]] * scale. Grid: one block per row.
+extern "C" __global__ void embed_rows(const bf16* __restrict__ table, const int* __restrict__ ids, float scale,
+                                      float* __restrict__ out, int d) {
+  long src = (long)ids[blockIdx.x] * d;
+  long dst = (long)blockIdx.x * d;
+  for (int j = threadIdx.x; j < d; j += blockDim.x) out[dst + j] = __bfloat162float(table[src + j]) * scale;
+}
+
+// out[i] = x[rows[i]]. Grid: one block per output row.
+extern "C" __global__ void gather_rows(const float* __restrict__ x, const int* __restrict__ rows,
+                                       float* __restrict__ out, int cols) {
+  long src = (long)rows[blockIdx.x] * cols;
+  long dst = (long)blockIdx.x * cols;
+  for (int j = threadIdx.x; j < cols; j += blockDim.x) out[dst + j] = x[src + j];
+}
+
+// RMSNorm of each group of `group` values (a row, or one head): x / sqrt(mean(x^2) + eps) * w, or * (1 + w).
+// Grid: one block per group.
+extern "C" __global__ void rms_norm(const float* __restrict__ x, const float* __restrict__ w, float* __restrict__ y,
+                                    int group, float eps, int addOne) {
+  long base = (long)blockIdx.x * group;
+  float s = 0.f;
+  for (int j = threadIdx.x; j < group; j += blockDim.x) {
+    float v = x[base + j];
+    s += v * v;
+  }
+  float inv = rsqrtf(block_sum(s) / group + eps);
+  for (int j = threadIdx.x; j < group; j += blockDim.x) {
+    float wj = addOne ? 1.f + w[j] : w[j];
+    y[base + j] = x[base + j] * inv * wj;
+  }
+}
+
+// Rotary embedding in place, halves rotated (transformers' rotate_half): angle = position * invFreq[i] in fp32.
+// Grid: one block per row; threads over heads * headDim / 2 pairs.
+extern "C" __global__ void rope(float* __restrict__ x, const int* __restrict__ positions,
+                                const float* __restrict__ invFreq, int heads, int headDim) {
+  int half = headDim / 2;
+  long row = (long)blockIdx.x * heads * headDim;
+  float pos = (float)positions[blockIdx.x];
+  for (int p = threadIdx.x; p < heads * half; p += blockDim.x) {
+    int h = p / half, i = p % half;
+    float angle = pos * invFreq[i];
+    float c = cosf(angle), s = sinf(angle);
+    float* head = x + row + (long)h * headDim;
+    float x1 = head[i], x2 = head[i + half];
+    head[i] = x1 * c - x2 * s;
+    head[i + half] = x2 * c + x1 * s;
+  }
+}
+
+// act(gate) * up: act 0 = SiLU, 1 = GELU with the tanh approximation.
+extern "C" __global__ void gated_activation(const float* __restrict__ gate, const float* __restrict__ up,
+                                            float* __restrict__ out, long n, int act) {
+  FOR_EACH(i, n) {
+    float g = gate[i];
+    float a;
+    if (act == 0) {
+      a = g / (1.f + expf(-g));
+    } else {
+      const float k = 0.7978845608028654f;  // sqrt(2 / pi)
+      a = 0.5f * g * (1.f + tanhf(k * (g + 0.044715f * g * g * g)));
+    }
+    out[i] = a * up[i];
+  }
+}
+
+extern "C" __global__ void add_in_place(float* __restrict__ acc, const float* __restrict__ x, long n) {
+  FOR_EACH(i, n) acc[i] += x[i];
+}
+
+// y[r, c] += bias[c].
+extern "C" __global__ void add_bias(float* __restrict__ y, const float* __restrict__ bias, long n, int cols) {
+  FOR_EACH(i, n) y[i] += bias[i % cols];
+}
+
+extern "C" __global__ void softcap(float* __restrict__ x, float cap, long n) {
+  FOR_EACH(i, n) x[i] = cap * tanhf(x[i] / cap);
+}
+
+// Writes each new token's keys and values (fp32 rows) into its cache slot (bf16). Grid: one block per row.
+extern "C" __global__ void kv_store(const float* __restrict__ k, const float* __restrict__ v,
+                                    const int* __restrict__ slots, bf16* __restrict__ kPool, bf16* __restrict__ vPool,
+                                    int kvDim) {
+  long src = (long)blockIdx.x * kvDim;
+  long dst = (long)slots[blockIdx.x] * kvDim;
+  for (int j = threadIdx.x; j < kvDim; j += blockDim.x) {
+    kPool[dst + j] = __float2bfloat16_rn(k[src + j]);
+    vPool[dst + j] = __float2bfloat16_rn(v[src + j]);
+  }
+}
+
+#define ATTN_WARPS 4
+#define ATTN_MAX_PER_LANE 8  // head dimension up to 256
+
+// Causal attention of each new query row over its sequence's paged cache (which already holds the row's own key).
+// Grid: (rows, heads); block: ATTN_WARPS warps, each taking every ATTN_WARPS-th key with an online softmax (fp32),
+// merged at the end. Keys at positions in [pos - window + 1, pos] when window > 0, else [0, pos].
+// blockTables[seq * maxBlocks + b] is the physical block holding positions [b * blockSize, (b + 1) * blockSize).
+extern "C" __global__ void attention(const float* __restrict__ q, const bf16* __restrict__ kPool,
+                                     const bf16* __restrict__ vPool, const int* __restrict__ rowSeq,
+                                     const int* __restrict__ rowPos, const int* __restrict__ blockTables,
+                                     int maxBlocks, int blockSize, int numHeads, int numKvHeads, int headDim,
+                                     float scale, int window, float softcapValue, float* __restrict__ out) {
+  int row = blockIdx.x, head = blockIdx.y;
+  int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
+  int kvHead = head / (numHeads / numKvHeads);
+  int kvDim = numKvHeads * headDim;
+  const int* table = blockTables + (long)rowSeq[row] * maxBlocks;
+  int pos = rowPos[row];
+  int first = window > 0 ? max(0, pos - window + 1) : 0;
+
+  const float* qRow = q + ((long)row * numHeads + head) * headDim;
+  float qv[ATTN_MAX_PER_LANE], acc[ATTN_MAX_PER_LANE];
+#pragma unroll
+  for (int i = 0; i < ATTN_MAX_PER_LANE; i++) {
+    int d = lane + 32 * i;
+    qv[i] = d < headDim ? qRow[d] : 0.f;
+    acc[i] = 0.f;
+  }
+  float m = -INFINITY, l = 0.f;
+  for (int j = first + warp; j <= pos; j += ATTN_WARPS) {
+    long slot = (long)table[j / blockSize] * blockSize + j % blockSize;
+    const bf16* kRow = kPool + slot * kvDim + (long)kvHead * headDim;
+    const bf16* vRow = vPool + slot * kvDim + (long)kvHead * headDim;
+    float s = 0.f;
+#pragma unroll
+    for (int i = 0; i < ATTN_MAX_PER_LANE; i++) {
+      int d = lane + 32 * i;
+      if (d < headDim) s += qv[i] * __bfloat162float(kRow[d]);
+    }
+    for (int o = 16; o > 0; o >>= 1) s += __shfl_xor_sync(0xffffffffu, s, o);
+    s *= scale;
+    if (softcapValue > 0.f) s = softcapValue * tanhf(s / softcapValue);
+    float mNew = fmaxf(m, s);
+    float correction = expf(m - mNew);
+    float p = expf(s - mNew);
+    l = l * correction + p;
+#pragma unroll
+    for (int i = 0; i < ATTN_MAX_PER_LANE; i++) {
+      int d = lane + 32 * i;
+      float vd = d < headDim ? __bfloat162float(vRow[d]) : 0.f;
+      acc[i] = acc[i] * correction + p * vd;
+    }
+    m = mNew;
+  }
+
+  __shared__ float warpMax[ATTN_WARPS], warpSum[ATTN_WARPS];
+  __shared__ float warpAcc[ATTN_WARPS][32 * ATTN_MAX_PER_LANE];
+  if (lane == 0) {
+    warpMax[warp] = m;
+    warpSum[warp] = l;
+  }
+#pragma unroll
+  for (int i = 0; i < ATTN_MAX_PER_LANE; i++) warpAcc[warp][lane + 32 * i] = acc[i];
+  __syncthreads();
+  float total = -INFINITY;
+  for (int w = 0; w < ATTN_WARPS; w++) total = fmaxf(total, warpMax[w]);
+  float denom = 0.f;
+  for (int w = 0; w < ATTN_WARPS; w++) denom += warpSum[w] * (warpMax[w] == -INFINITY ? 0.f : expf(warpMax[w] - total));
+  float* outRow = out + ((long)row * numHeads + head) * headDim;
+  for (int d = threadIdx.x; d < headDim; d += blockDim.x) {
+    float sum = 0.f;
+    for (int w = 0; w < ATTN_WARPS; w++) {
+      if (warpMax[w] != -INFINITY) sum += warpAcc[w][d] * expf(warpMax[w] - total);
+    }
+    outRow[d] = sum / denom;
+  }
+}

@@ -1,0 +1,103 @@
+package nla.backend;
+
+import java.util.concurrent.atomic.AtomicBoolean;
+import nla.backend.cpu.CpuBackend;
+import nla.backend.cuda.CudaBackend;
+import nla.backend.cuda.GpuInfo;
+import nla.io.UserError;
+
+/**
+ * The one place a concrete backend is chosen: from a {@link DeviceSpec}, for a model of a given
+ * size. {@code auto} takes the first GPU when one is usable and the model fits in its free memory,
+ * else the CPU. The choice of a GPU (or why auto left one unused) is printed on stderr once per
+ * process.
+ */
+public final class Backends {
+  private static final AtomicBoolean announced = new AtomicBoolean();
+
+  private Backends() {}
+
+  /**
+   * A backend for a model whose weights take {@code weightBytes} on a GPU ({@code model} names it
+   * in messages); {@code threads} and {@code bf16Activations} configure the CPU backend.
+   */
+  public static Backend open(
+      DeviceSpec spec, int threads, boolean bf16Activations, long weightBytes, String model) {
+    return switch (spec.kind()) {
+      case CPU -> new CpuBackend(threads, bf16Activations);
+      case CUDA -> openGpu(spec);
+      case AUTO -> openAuto(threads, bf16Activations, weightBytes, model);
+    };
+  }
+
+  private static Backend openGpu(DeviceSpec spec) {
+    if (spec.gpus().length > 1) {
+      throw new UserError(
+          "--device "
+              + spec
+              + ": spreading one model over several GPUs is not available yet; name one GPU"
+              + " (cuda:N)");
+    }
+    CudaBackend gpu = new CudaBackend(spec.gpus()[0]);
+    announce("nla: running on " + gpu.describe());
+    return gpu;
+  }
+
+  private static Backend openAuto(
+      int threads, boolean bf16Activations, long weightBytes, String model) {
+    if (GpuInfo.count() == 0) return new CpuBackend(threads, bf16Activations);
+    CudaBackend gpu;
+    try {
+      gpu = new CudaBackend(0);
+    } catch (UserError e) {
+      announce("nla: running on the CPU; the GPU is not usable: " + e.getMessage());
+      return new CpuBackend(threads, bf16Activations);
+    }
+    long free = gpu.freeMemory();
+    if (weightBytes + CudaBackend.WORKSPACE_RESERVE > free) {
+      gpu.close();
+      announce(
+          "nla: running on the CPU; "
+              + model
+              + " does not fit the free memory of "
+              + gpu.info().label()
+              + " ("
+              + (weightBytes >> 20)
+              + " MiB of weights, "
+              + (free >> 20)
+              + " MiB free)");
+      return new CpuBackend(threads, bf16Activations);
+    }
+    announce("nla: running on " + gpu.describe());
+    return gpu;
+  }
+
+  /**
+   * What {@code spec} resolves to on this machine, without loading anything (for manifests): the
+   * GPU's description, or the CPU.
+   */
+  public static String describe(DeviceSpec spec) {
+    return switch (spec.kind()) {
+      case CPU -> "cpu";
+      case CUDA -> {
+        try {
+          yield GpuInfo.probe(spec.gpus()[0]).describe();
+        } catch (UserError e) {
+          yield spec + " (unavailable: " + e.getMessage() + ")";
+        }
+      }
+      case AUTO -> {
+        if (GpuInfo.count() == 0) yield "cpu (auto: no GPU)";
+        try {
+          yield "auto: " + GpuInfo.probe(0).describe();
+        } catch (UserError e) {
+          yield "cpu (auto: " + e.getMessage() + ")";
+        }
+      }
+    };
+  }
+
+  private static void announce(String line) {
+    if (announced.compareAndSet(false, true)) System.err.println(line);
+  }
+}

@@ -1,0 +1,162 @@
+package nla.backend.cuda;
+
+import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.SymbolLookup;
+import java.lang.invoke.MethodHandle;
+import nla.io.UserError;
+
+/**
+ * cuBLAS through FFM: the weight products, {@code Y[n, out] = X[n, in] · W[out, in]ᵀ} with bf16
+ * operands, fp32 accumulation and an fp32 result (transformers' bf16 linear layers accumulate in
+ * fp32 too).
+ */
+final class Cublas implements AutoCloseable {
+  private static final int CUBLAS_OP_N = 0;
+  private static final int CUBLAS_OP_T = 1;
+  private static final int CUDA_R_32F = 0;
+  private static final int CUDA_R_16BF = 14;
+  private static final int CUBLAS_COMPUTE_32F = 68;
+  private static final int CUBLAS_GEMM_DEFAULT = -1;
+
+  private static volatile SymbolLookup library;
+
+  private final MethodHandle gemmEx;
+  private final MethodHandle destroy;
+  private final MemorySegment handle;
+  private final Arena arena = Arena.ofShared();
+  private final MemorySegment one;
+  private final MemorySegment zero;
+
+  Cublas() {
+    SymbolLookup lib = library();
+    Linker linker = Linker.nativeLinker();
+    MethodHandle create =
+        linker.downcallHandle(
+            lib.find("cublasCreate_v2").orElseThrow(), FunctionDescriptor.of(JAVA_INT, ADDRESS));
+    destroy =
+        linker.downcallHandle(
+            lib.find("cublasDestroy_v2").orElseThrow(), FunctionDescriptor.of(JAVA_INT, ADDRESS));
+    gemmEx =
+        linker.downcallHandle(
+            lib.find("cublasGemmEx").orElseThrow(),
+            FunctionDescriptor.of(
+                JAVA_INT, ADDRESS, // handle
+                JAVA_INT, // transa
+                JAVA_INT, // transb
+                JAVA_INT, // m
+                JAVA_INT, // n
+                JAVA_INT, // k
+                ADDRESS, // alpha
+                JAVA_LONG, // A
+                JAVA_INT, // Atype
+                JAVA_INT, // lda
+                JAVA_LONG, // B
+                JAVA_INT, // Btype
+                JAVA_INT, // ldb
+                ADDRESS, // beta
+                JAVA_LONG, // C
+                JAVA_INT, // Ctype
+                JAVA_INT, // ldc
+                JAVA_INT, // computeType
+                JAVA_INT)); // algo
+    MemorySegment h = arena.allocate(ADDRESS);
+    int rc;
+    try {
+      rc = (int) create.invokeExact(h);
+    } catch (Throwable t) {
+      throw new CudaException("cublasCreate: " + t);
+    }
+    if (rc != 0) throw new CudaException("cublasCreate failed with status " + rc);
+    handle = h.get(ADDRESS, 0);
+    one = arena.allocateFrom(JAVA_FLOAT, 1f);
+    zero = arena.allocateFrom(JAVA_FLOAT, 0f);
+  }
+
+  private static SymbolLookup library() {
+    if (library == null) {
+      synchronized (Cublas.class) {
+        if (library == null) {
+          library = NativeLibraries.toolkit("cuBLAS", "libcublas.so.13", "libcublas.so.12");
+        }
+      }
+    }
+    return library;
+  }
+
+  /** Whether cuBLAS can be loaded here; null if so, else why not (one line). */
+  static String unavailableReason() {
+    try {
+      library();
+      return null;
+    } catch (UserError e) {
+      return e.getMessage();
+    }
+  }
+
+  /**
+   * {@code y[n, out] = x[n, in] · w[out, in]ᵀ}, all row-major: in cuBLAS's column-major terms
+   * {@code yᵀ = (wᵀ)ᵀ · xᵀ}, so w is the transposed first operand.
+   */
+  void matmulBf16(long x, long w, long y, int n, int in, int out) {
+    int rc;
+    try {
+      rc =
+          (int)
+              gemmEx.invokeExact(
+                  handle,
+                  CUBLAS_OP_T,
+                  CUBLAS_OP_N,
+                  out,
+                  n,
+                  in,
+                  one,
+                  w,
+                  CUDA_R_16BF,
+                  in,
+                  x,
+                  CUDA_R_16BF,
+                  in,
+                  zero,
+                  y,
+                  CUDA_R_32F,
+                  out,
+                  CUBLAS_COMPUTE_32F,
+                  CUBLAS_GEMM_DEFAULT);
+    } catch (Throwable t) {
+      throw new CudaException("cublasGemmEx: " + t);
+    }
+    if (rc != 0) {
+      throw new CudaException(
+          "cublasGemmEx failed with status "
+              + rc
+              + " (n="
+              + n
+              + ", in="
+              + in
+              + ", out="
+              + out
+              + ")");
+    }
+  }
+
+  @Override
+  public void close() {
+    try {
+      int rc = (int) destroy.invokeExact(handle);
+      if (rc != 0) throw new CudaException("cublasDestroy failed with status " + rc);
+    } catch (CudaException e) {
+      throw e;
+    } catch (Throwable t) {
+      throw new CudaException("cublasDestroy: " + t);
+    }
+    arena.close();
+  }
+}

@@ -1,0 +1,576 @@
+package nla.backend.cuda;
+
+import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_SHORT;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+import nla.backend.Activation;
+import nla.backend.AttentionParams;
+import nla.backend.AttentionSlice;
+import nla.backend.Backend;
+import nla.backend.KvCache;
+import nla.backend.Tensor;
+import nla.backend.Weight;
+import nla.io.DType;
+import nla.io.ProgressBar;
+import nla.io.SafeTensorsWriter;
+import nla.io.StoredTensor;
+import nla.io.UserError;
+
+/**
+ * The CUDA backend: one NVIDIA GPU, driven through the driver API and cuBLAS over FFM. Weights are
+ * bf16 on the device; activations between operations are fp32; products take bf16 operands and
+ * accumulate in fp32 (cuBLAS), norms and softmax are fp32 — transformers' bf16 arithmetic, with
+ * fewer roundings. Keys and values live in a paged bf16 cache ({@link KvBlockPool}).
+ *
+ * <p>Everything runs in order on the device's default stream; host transfers are whole tensors.
+ */
+public final class CudaBackend implements Backend {
+  /** The oldest driver the packed kernels load on (they are built by CUDA 13's nvcc). */
+  static final int MIN_DRIVER_VERSION = 13000;
+
+  /** Free memory a model must leave beside its weights (a first workspace and KV pool). */
+  public static final long WORKSPACE_RESERVE = 512L << 20;
+
+  private static final int THREADS = 256;
+  private static final int ELEMENTWISE_BLOCKS_MAX = 4096;
+
+  private final CudaDriver driver;
+  private final GpuInfo info;
+  private final MemorySegment context;
+  private final CudaKernels kernels;
+  private final Cublas cublas;
+  private final DeviceArena arena;
+  private final List<Long> weightAllocations = new ArrayList<>();
+  private final Map<float[], Long> uploadedFrequencies = new IdentityHashMap<>();
+  private final ThreadLocal<Boolean> bound = ThreadLocal.withInitial(() -> false);
+  private KvBlockPool pool;
+  private ProgressBar loading;
+  private int[] ropePositions;
+  private long ropePositionsDevice;
+  private int ropePositionsCapacity;
+
+  /** This step's cache layout (prepareStep), read by every layer's attention. */
+  private long stepRowSeq;
+
+  private long stepRowPos;
+  private long stepSlots;
+  private long stepBlockTables;
+  private int stepMaxBlocks;
+  private int stepRows = -1;
+
+  /** Opens GPU {@code ordinal}; a one-line {@link UserError} naming what is missing otherwise. */
+  public CudaBackend(int ordinal) {
+    this.info = GpuInfo.probe(ordinal);
+    this.driver = CudaDriver.get();
+    int device = driver.device(ordinal);
+    this.context = driver.retainPrimaryContext(device);
+    bind();
+    this.kernels = new CudaKernels(driver, info.ccMajor(), info.ccMinor());
+    this.cublas = new Cublas();
+    this.arena = new DeviceArena(driver);
+  }
+
+  public GpuInfo info() {
+    return info;
+  }
+
+  @Override
+  public String describe() {
+    return info.describe() + ", bf16 weights and products, fp32 accumulation";
+  }
+
+  /**
+   * The thread calling in uses this backend's context (the driver's current context is per thread).
+   */
+  private void bind() {
+    if (!bound.get()) {
+      driver.setCurrent(context);
+      bound.set(true);
+    }
+  }
+
+  // ---- lifetimes ----
+
+  @Override
+  public synchronized Scope openScope() {
+    bind();
+    DeviceArena.Mark mark = arena.mark();
+    return () -> {
+      synchronized (CudaBackend.this) {
+        arena.reset(mark);
+      }
+    };
+  }
+
+  // ---- weights ----
+
+  @Override
+  public synchronized void prepareWeights(long bytes, String model) {
+    bind();
+    long[] mem = driver.memoryInfo();
+    if (bytes + WORKSPACE_RESERVE > mem[0]) {
+      throw new UserError(
+          model
+              + " does not fit on "
+              + info.name()
+              + ": its weights need "
+              + CudaDriver.gib(bytes)
+              + " (plus 0.50 GiB of workspace), "
+              + CudaDriver.gib(mem[0])
+              + " of "
+              + CudaDriver.gib(mem[1])
+              + " are free");
+    }
+    loading = ProgressBar.bytes("loading weights to " + info.label(), ProgressBar.terminal());
+    loading.start(bytes, 0);
+  }
+
+  @Override
+  public synchronized void weightsLoaded() {
+    if (loading != null) loading.close();
+    loading = null;
+  }
+
+  /** Free device memory now. */
+  public synchronized long freeMemory() {
+    bind();
+    return driver.memoryInfo()[0];
+  }
+
+  /** Device bytes a stored tensor takes here: matrices as bf16, vectors as fp32. */
+  public static long deviceBytes(StoredTensor t) {
+    return t.rank() == 2 ? 2L * t.elementCount() : 4L * t.elementCount();
+  }
+
+  @Override
+  public synchronized Weight weight(StoredTensor stored) {
+    bind();
+    int rows = stored.rank() == 2 ? stored.dim(0) : 1;
+    int cols = stored.rank() == 2 ? stored.dim(1) : stored.dim(0);
+    long bytes = deviceBytes(stored);
+    long p = driver.malloc(bytes, "weight " + stored.name());
+    weightAllocations.add(p);
+    if (stored.rank() == 2) uploadMatrix(stored, p);
+    else uploadVector(stored, p);
+    if (loading != null) loading.advance(bytes);
+    return new CudaWeight(p, rows, cols, stored.rank() == 2);
+  }
+
+  /** bf16 from the memory map as it is; other dtypes rounded to bf16 (RNE) a slab at a time. */
+  private void uploadMatrix(StoredTensor t, long dst) {
+    long n = t.elementCount();
+    if (t.dtype() == DType.BF16) {
+      long slab = 64L << 20;
+      for (long off = 0; off < 2 * n; off += slab) {
+        long len = Math.min(slab, 2 * n - off);
+        driver.copyToDevice(dst + off, t.data().asSlice(off, len), len);
+      }
+      return;
+    }
+    long slabElems = 16L << 20;
+    try (Arena a = Arena.ofConfined()) {
+      MemorySegment buf = a.allocate(2 * Math.min(n, slabElems), 2);
+      for (long off = 0; off < n; off += slabElems) {
+        long len = Math.min(slabElems, n - off);
+        for (long i = 0; i < len; i++) {
+          buf.setAtIndex(JAVA_SHORT, i, SafeTensorsWriter.toBf16(t.get(off + i)));
+        }
+        driver.copyToDevice(dst + 2 * off, buf, 2 * len);
+      }
+    }
+  }
+
+  private void uploadVector(StoredTensor t, long dst) {
+    float[] v = t.toFloatArray();
+    for (int i = 0; i < v.length; i++) v[i] = bf16Value(v[i]);
+    upload(dst, v);
+  }
+
+  private static float bf16Value(float v) {
+    return Float.intBitsToFloat((SafeTensorsWriter.toBf16(v) & 0xffff) << 16);
+  }
+
+  // ---- transfers ----
+
+  @Override
+  public synchronized Tensor allocate(int rows, int cols) {
+    bind();
+    return new CudaTensor(arena.allocate(4L * rows * cols), rows, cols);
+  }
+
+  @Override
+  public void writeRow(Tensor dst, int row, float[] values) {
+    writeRows(dst, row, new float[][] {values});
+  }
+
+  @Override
+  public synchronized void writeRows(Tensor dst, int firstRow, float[][] rows) {
+    bind();
+    CudaTensor t = (CudaTensor) dst;
+    if (firstRow < 0 || firstRow + rows.length > t.rows()) {
+      throw new IllegalArgumentException("rows " + firstRow + "+" + rows.length);
+    }
+    try (Arena a = Arena.ofConfined()) {
+      MemorySegment buf = a.allocate(4L * rows.length * t.cols(), 4);
+      for (int r = 0; r < rows.length; r++) {
+        if (rows[r].length != t.cols()) {
+          throw new IllegalArgumentException("row length " + rows[r].length);
+        }
+        MemorySegment.copy(rows[r], 0, buf, JAVA_FLOAT, 4L * r * t.cols(), t.cols());
+      }
+      driver.copyToDevice(t.row(firstRow), buf, buf.byteSize());
+    }
+  }
+
+  @Override
+  public float[] readRow(Tensor src, int row) {
+    CudaTensor t = (CudaTensor) src;
+    return readRows(new CudaTensor(t.row(row), 1, t.cols()))[0];
+  }
+
+  @Override
+  public synchronized float[][] readRows(Tensor src) {
+    bind();
+    CudaTensor t = (CudaTensor) src;
+    float[][] out = new float[t.rows()][t.cols()];
+    try (Arena a = Arena.ofConfined()) {
+      MemorySegment buf = a.allocate(Math.max(4, t.bytes()), 4);
+      driver.copyToHost(buf, t.pointer(), t.bytes());
+      for (int r = 0; r < out.length; r++) {
+        MemorySegment.copy(buf, JAVA_FLOAT, 4L * r * t.cols(), out[r], 0, t.cols());
+      }
+    }
+    return out;
+  }
+
+  private void upload(long dst, float[] values) {
+    try (Arena a = Arena.ofConfined()) {
+      MemorySegment buf = a.allocateFrom(JAVA_FLOAT, values);
+      driver.copyToDevice(dst, buf, buf.byteSize());
+    }
+  }
+
+  private long uploadToArena(int[] values) {
+    long p = arena.allocate(4L * Math.max(1, values.length));
+    try (Arena a = Arena.ofConfined()) {
+      MemorySegment buf = a.allocateFrom(JAVA_INT, values);
+      driver.copyToDevice(p, buf, buf.byteSize());
+    }
+    return p;
+  }
+
+  // ---- operations ----
+
+  @Override
+  public synchronized void embed(Weight table, int[] ids, float scale, Tensor dst, int firstRow) {
+    bind();
+    CudaWeight w = (CudaWeight) table;
+    CudaTensor out = (CudaTensor) dst;
+    if (ids.length == 0) return;
+    long idsDevice = uploadToArena(ids);
+    kernels.launch(
+        "embed_rows",
+        ids.length,
+        1,
+        THREADS,
+        w.pointer(),
+        idsDevice,
+        scale,
+        out.row(firstRow),
+        w.cols());
+  }
+
+  @Override
+  public synchronized Tensor matmul(Tensor x, Weight w, Weight bias) {
+    return matmuls(x, new Weight[] {w}, new Weight[] {bias})[0];
+  }
+
+  /** The input is rounded to bf16 once for all the weights. */
+  @Override
+  public synchronized Tensor[] matmuls(Tensor x, Weight[] ws, Weight[] biases) {
+    bind();
+    CudaTensor in = (CudaTensor) x;
+    long n = (long) in.rows() * in.cols();
+    long xb = arena.allocate(2 * n);
+    kernels.launch("to_bf16", blocks(n), 1, THREADS, in.pointer(), xb, n);
+    Tensor[] outs = new Tensor[ws.length];
+    for (int i = 0; i < ws.length; i++) {
+      CudaWeight w = (CudaWeight) ws[i];
+      if (!w.matrix() || w.cols() != in.cols()) {
+        throw new IllegalArgumentException("matmul: " + in.cols() + " vs weight cols " + w.cols());
+      }
+      CudaTensor y = new CudaTensor(arena.allocate(4L * in.rows() * w.rows()), in.rows(), w.rows());
+      if (in.rows() > 0)
+        cublas.matmulBf16(xb, w.pointer(), y.pointer(), in.rows(), in.cols(), w.rows());
+      if (biases[i] != null) {
+        long m = (long) y.rows() * y.cols();
+        kernels.launch(
+            "add_bias",
+            blocks(m),
+            1,
+            THREADS,
+            y.pointer(),
+            ((CudaWeight) biases[i]).pointer(),
+            m,
+            y.cols());
+      }
+      outs[i] = y;
+    }
+    return outs;
+  }
+
+  @Override
+  public synchronized Tensor gatedMatmul(Tensor x, Weight gate, Weight up, Activation act) {
+    Tensor[] gu = matmuls(x, new Weight[] {gate, up}, new Weight[] {null, null});
+    return gatedActivation(gu[0], gu[1], act);
+  }
+
+  @Override
+  public synchronized Tensor gatherRows(Tensor x, int[] rows) {
+    bind();
+    CudaTensor in = (CudaTensor) x;
+    CudaTensor out =
+        new CudaTensor(arena.allocate(4L * rows.length * in.cols()), rows.length, in.cols());
+    if (rows.length == 0) return out;
+    long rowsDevice = uploadToArena(rows);
+    kernels.launch(
+        "gather_rows", rows.length, 1, THREADS, in.pointer(), rowsDevice, out.pointer(), in.cols());
+    return out;
+  }
+
+  @Override
+  public synchronized Tensor rmsNorm(Tensor x, Weight w, int groupSize, float eps, boolean addOne) {
+    bind();
+    CudaTensor in = (CudaTensor) x;
+    CudaTensor out = new CudaTensor(arena.allocate(in.bytes()), in.rows(), in.cols());
+    int groups = (int) ((long) in.rows() * in.cols() / groupSize);
+    if (groups == 0) return out;
+    int block = Math.min(THREADS, (groupSize + 31) / 32 * 32);
+    kernels.launch(
+        "rms_norm",
+        groups,
+        1,
+        block,
+        in.pointer(),
+        ((CudaWeight) w).pointer(),
+        out.pointer(),
+        groupSize,
+        eps,
+        addOne ? 1 : 0);
+    return out;
+  }
+
+  @Override
+  public synchronized void rope(Tensor x, int headDim, int[] positions, float[] invFreq) {
+    bind();
+    CudaTensor t = (CudaTensor) x;
+    if (t.rows() == 0) return;
+    kernels.launch(
+        "rope",
+        t.rows(),
+        1,
+        THREADS,
+        t.pointer(),
+        positionsOnDevice(positions),
+        frequenciesOnDevice(invFreq),
+        t.cols() / headDim,
+        headDim);
+  }
+
+  /**
+   * The step's positions, uploaded once for the q and k of every layer (the model passes one
+   * array).
+   */
+  private long positionsOnDevice(int[] positions) {
+    if (positions != ropePositions) {
+      if (positions.length > ropePositionsCapacity) {
+        if (ropePositionsDevice != 0) driver.free(ropePositionsDevice);
+        ropePositionsCapacity = Math.max(1024, positions.length);
+        ropePositionsDevice = driver.malloc(4L * ropePositionsCapacity, "positions");
+      }
+      try (Arena a = Arena.ofConfined()) {
+        MemorySegment buf = a.allocateFrom(JAVA_INT, positions);
+        driver.copyToDevice(ropePositionsDevice, buf, buf.byteSize());
+      }
+      ropePositions = positions;
+    }
+    return ropePositionsDevice;
+  }
+
+  private long frequenciesOnDevice(float[] invFreq) {
+    Long p = uploadedFrequencies.get(invFreq);
+    if (p == null) {
+      p = driver.malloc(4L * invFreq.length, "rotary frequencies");
+      upload(p, invFreq);
+      uploadedFrequencies.put(invFreq, p);
+    }
+    return p;
+  }
+
+  /**
+   * Lays out the step's new tokens in their caches: each sequence gets blocks for its new
+   * positions, and the per-row sequence index, position and slot, with every sequence's block
+   * table, go to the device once for all layers.
+   */
+  @Override
+  public synchronized void prepareStep(List<AttentionSlice> batch) {
+    bind();
+    int rows = 0;
+    int maxBlocks = 1;
+    for (AttentionSlice s : batch) {
+      CudaKvCache c = (CudaKvCache) s.cache();
+      c.ensure(c.length() + s.count());
+      rows += s.count();
+      maxBlocks = Math.max(maxBlocks, c.blockCount());
+    }
+    int[] rowSeq = new int[rows];
+    int[] rowPos = new int[rows];
+    int[] slots = new int[rows];
+    int[] tables = new int[batch.size() * maxBlocks];
+    for (int s = 0; s < batch.size(); s++) {
+      AttentionSlice slice = batch.get(s);
+      CudaKvCache c = (CudaKvCache) slice.cache();
+      for (int i = 0; i < slice.count(); i++) {
+        int r = slice.firstRow() + i;
+        rowSeq[r] = s;
+        rowPos[r] = c.length() + i;
+        slots[r] = c.slot(c.length() + i);
+      }
+      for (int b = 0; b < c.blockCount(); b++) tables[s * maxBlocks + b] = c.block(b);
+    }
+    stepRowSeq = uploadToArena(rowSeq);
+    stepRowPos = uploadToArena(rowPos);
+    stepSlots = uploadToArena(slots);
+    stepBlockTables = uploadToArena(tables);
+    stepMaxBlocks = maxBlocks;
+    stepRows = rows;
+  }
+
+  @Override
+  public synchronized Tensor attention(
+      Tensor q, Tensor k, Tensor v, List<AttentionSlice> batch, AttentionParams p) {
+    bind();
+    CudaTensor qt = (CudaTensor) q;
+    CudaTensor kt = (CudaTensor) k;
+    CudaTensor vt = (CudaTensor) v;
+    if (qt.rows() != stepRows) {
+      throw new IllegalStateException("attention before prepareStep for this batch");
+    }
+    if (p.headDim() > 256) {
+      throw new UserError(
+          "--device cuda: head dimension " + p.headDim() + " > 256 is not supported");
+    }
+    int kvDim = p.numKvHeads() * p.headDim();
+    KvBlockPool kv = pool;
+    CudaTensor out = new CudaTensor(arena.allocate(qt.bytes()), qt.rows(), qt.cols());
+    if (qt.rows() == 0) return out;
+    kernels.launch(
+        "kv_store",
+        kt.rows(),
+        1,
+        THREADS,
+        kt.pointer(),
+        vt.pointer(),
+        stepSlots,
+        kv.keys[p.layer()],
+        kv.values[p.layer()],
+        kvDim);
+    kernels.launch(
+        "attention",
+        qt.rows(),
+        p.numHeads(),
+        128,
+        qt.pointer(),
+        kv.keys[p.layer()],
+        kv.values[p.layer()],
+        stepRowSeq,
+        stepRowPos,
+        stepBlockTables,
+        stepMaxBlocks,
+        KvBlockPool.BLOCK,
+        p.numHeads(),
+        p.numKvHeads(),
+        p.headDim(),
+        p.scale(),
+        p.window(),
+        p.softcap(),
+        out.pointer());
+    return out;
+  }
+
+  @Override
+  public synchronized Tensor gatedActivation(Tensor gate, Tensor up, Activation act) {
+    bind();
+    CudaTensor g = (CudaTensor) gate;
+    CudaTensor out = new CudaTensor(arena.allocate(g.bytes()), g.rows(), g.cols());
+    long n = (long) g.rows() * g.cols();
+    kernels.launch(
+        "gated_activation",
+        blocks(n),
+        1,
+        THREADS,
+        g.pointer(),
+        ((CudaTensor) up).pointer(),
+        out.pointer(),
+        n,
+        act == Activation.SILU ? 0 : 1);
+    return out;
+  }
+
+  @Override
+  public synchronized void addInPlace(Tensor acc, Tensor x) {
+    bind();
+    CudaTensor a = (CudaTensor) acc;
+    long n = (long) a.rows() * a.cols();
+    kernels.launch(
+        "add_in_place", blocks(n), 1, THREADS, a.pointer(), ((CudaTensor) x).pointer(), n);
+  }
+
+  @Override
+  public synchronized void softcapInPlace(Tensor x, float cap) {
+    bind();
+    CudaTensor t = (CudaTensor) x;
+    long n = (long) t.rows() * t.cols();
+    kernels.launch("softcap", blocks(n), 1, THREADS, t.pointer(), cap, n);
+  }
+
+  @Override
+  public synchronized KvCache newCache(int layers, int kvHeads, int headDim) {
+    bind();
+    if (pool == null) pool = new KvBlockPool(driver, layers, kvHeads * headDim);
+    if (pool.layers != layers || pool.kvDim != kvHeads * headDim) {
+      throw new IllegalArgumentException("one backend serves one model's cache shape");
+    }
+    return new CudaKvCache(pool);
+  }
+
+  /** Tokens the KV cache holds now (it grows on demand), for --verbose. */
+  public synchronized long kvCacheTokens() {
+    return pool == null ? 0 : (long) pool.capacityBlocks() * KvBlockPool.BLOCK;
+  }
+
+  private static int blocks(long n) {
+    return (int) Math.max(1, Math.min(ELEMENTWISE_BLOCKS_MAX, (n + THREADS - 1) / THREADS));
+  }
+
+  @Override
+  public synchronized void close() {
+    bind();
+    driver.synchronize();
+    if (pool != null) pool.close();
+    arena.close();
+    for (long p : weightAllocations) driver.free(p);
+    weightAllocations.clear();
+    for (long p : uploadedFrequencies.values()) driver.free(p);
+    uploadedFrequencies.clear();
+    if (ropePositionsDevice != 0) driver.free(ropePositionsDevice);
+    cublas.close();
+  }
+}

@@ -1,0 +1,91 @@
+package nla.backend.cuda;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.SymbolLookup;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import nla.io.UserError;
+
+/**
+ * Finds the CUDA libraries the way CUDA programs do: the driver ({@code libcuda.so.1}) through the
+ * loader path, the toolkit's libraries (cuBLAS) in {@code $CUDA_HOME/lib64}, {@code
+ * /usr/local/cuda*}{@code /lib64} and then the loader path, newest major version first.
+ */
+final class NativeLibraries {
+  private NativeLibraries() {}
+
+  /**
+   * The driver library's name; the system property lets tests stand in a library that is absent
+   * (the behaviour of a machine without a driver, on any machine).
+   */
+  static final String DRIVER_PROPERTY = "nla.cuda.driver";
+
+  /** The loaded driver library; a one-line error naming what is missing otherwise. */
+  static SymbolLookup driver() {
+    String name = System.getProperty(DRIVER_PROPERTY, "libcuda.so.1");
+    try {
+      return SymbolLookup.libraryLookup(name, Arena.global());
+    } catch (IllegalArgumentException e) {
+      throw new UserError(
+          "--device cuda: no NVIDIA driver on this machine ("
+              + name
+              + " is not on the loader path)");
+    }
+  }
+
+  /**
+   * The first of {@code names} found in the toolkit folders or the loader path; an error naming
+   * every place looked at otherwise.
+   */
+  static SymbolLookup toolkit(String what, String... names) {
+    List<Path> folders = toolkitFolders();
+    for (String name : names) {
+      for (Path folder : folders) {
+        Path p = folder.resolve(name);
+        if (Files.isRegularFile(p)) {
+          try {
+            return SymbolLookup.libraryLookup(p, Arena.global());
+          } catch (IllegalArgumentException e) {
+            // present but not loadable here (another architecture, a missing dependency): go on
+          }
+        }
+      }
+      try {
+        return SymbolLookup.libraryLookup(name, Arena.global());
+      } catch (IllegalArgumentException e) {
+        // not on the loader path
+      }
+    }
+    throw new UserError(
+        "--device cuda: "
+            + what
+            + " not found (looked for "
+            + String.join(", ", names)
+            + " in "
+            + folders
+            + " and the loader path); install the CUDA toolkit's "
+            + what
+            + " or set CUDA_HOME");
+  }
+
+  static List<Path> toolkitFolders() {
+    List<Path> out = new ArrayList<>();
+    String home = System.getenv("CUDA_HOME");
+    if (home == null) home = System.getenv("CUDA_PATH");
+    if (home != null && !home.isBlank()) {
+      out.add(Path.of(home, "lib64"));
+      out.add(Path.of(home, "lib"));
+    }
+    out.add(Path.of("/usr/local/cuda/lib64"));
+    try (var dirs = Files.list(Path.of("/usr/local"))) {
+      dirs.filter(d -> d.getFileName().toString().startsWith("cuda-"))
+          .sorted((a, b) -> b.getFileName().toString().compareTo(a.getFileName().toString()))
+          .forEach(d -> out.add(d.resolve("lib64")));
+    } catch (java.io.IOException e) {
+      // no /usr/local: only CUDA_HOME and the loader path remain
+    }
+    return out;
+  }
+}

@@ -1,0 +1,39 @@
+package nla.backend;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import nla.io.UserError;
+import org.junit.jupiter.api.Test;
+
+class DeviceSpecTest {
+  @Test
+  void parsesEveryForm() {
+    assertEquals(DeviceSpec.AUTO, DeviceSpec.parse("auto"));
+    assertEquals(DeviceSpec.CPU, DeviceSpec.parse(" CPU "));
+    DeviceSpec cuda = DeviceSpec.parse("cuda");
+    assertEquals(DeviceSpec.Kind.CUDA, cuda.kind());
+    assertArrayEquals(new int[] {0}, cuda.gpus());
+    assertArrayEquals(new int[] {3}, DeviceSpec.parse("cuda:3").gpus());
+    assertArrayEquals(new int[] {0, 1}, DeviceSpec.parse("cuda:0,1").gpus());
+    assertEquals("cuda:0,1", DeviceSpec.parse("cuda:0, 1").toString());
+  }
+
+  @Test
+  void refusesWhatIsNotADevice() {
+    for (String bad :
+        new String[] {"", "tpu", "cuda:", "cuda:-1", "cuda:x", "cuda:0,,1", "gpu:0"}) {
+      UserError e = assertThrows(UserError.class, () -> DeviceSpec.parse(bad), bad);
+      assertTrue(e.getMessage().startsWith("--device: expected auto, cpu, cuda"), e.getMessage());
+    }
+    UserError twice = assertThrows(UserError.class, () -> DeviceSpec.parse("cuda:1,1"));
+    assertTrue(twice.getMessage().contains("named twice"), twice.getMessage());
+  }
+
+  @Test
+  void theCpuNeedsNoProbe() {
+    assertEquals("cpu", Backends.describe(DeviceSpec.CPU));
+  }
+}
