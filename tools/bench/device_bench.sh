@@ -23,6 +23,6 @@ $java --add-modules=jdk.incubator.vector --enable-native-access=ALL-UNNAMED -XX:
 cat "$OUT/nla-bench-bf16.json"
 model="$HOME/.cache/nla/bench/$shape"
 for dtype in float32 bfloat16; do
-  python3 tools/bench/hf_cpu_bench.py --model "$model" --threads "$threads" --batch "$batches" \
+  python3 tools/bench/hf_bench.py --model "$model" --threads "$threads" --batch "$batches" \
     --prompt-len "$prompt" --new-tokens "$new" --dtype $dtype | tee "$OUT/hf-$dtype.json"
 done

@@ -275,21 +275,27 @@ final class CudaDriver {
       int sharedBytes,
       MemorySegment params,
       String name) {
-    int rc =
-        call(
-            "cuLaunchKernel",
-            cuLaunchKernel,
-            function,
-            gridX,
-            gridY,
-            1,
-            blockX,
-            1,
-            1,
-            sharedBytes,
-            MemorySegment.NULL,
-            params,
-            MemorySegment.NULL);
+    int rc;
+    try {
+      // invokeExact: a decode step launches hundreds of kernels, and boxing every argument of
+      // every launch would cost more than the launch.
+      rc =
+          (int)
+              cuLaunchKernel.invokeExact(
+                  function,
+                  gridX,
+                  gridY,
+                  1,
+                  blockX,
+                  1,
+                  1,
+                  sharedBytes,
+                  MemorySegment.NULL,
+                  params,
+                  MemorySegment.NULL);
+    } catch (Throwable t) {
+      throw new CudaException("cuLaunchKernel: " + t);
+    }
     if (rc != CUDA_SUCCESS) throw new CudaException("launch of " + name + ": " + errorName(rc));
   }
 

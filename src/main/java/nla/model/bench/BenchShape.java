@@ -29,7 +29,9 @@ public record BenchShape(
           new BenchShape("qwen2.5-7b", "qwen2", 3584, 18944, 28, 28, 4, 128, 152064, false),
           new BenchShape("llama3.2-1b", "llama", 2048, 8192, 16, 32, 8, 64, 128256, true),
           new BenchShape("gemma3-1b", "gemma3_text", 1152, 6912, 26, 4, 1, 256, 262144, true),
-          new BenchShape("gemma3-4b", "gemma3_text", 2560, 10240, 34, 8, 4, 256, 262208, true));
+          new BenchShape("gemma3-4b", "gemma3_text", 2560, 10240, 34, 8, 4, 256, 262208, true),
+          new BenchShape("gemma3-12b", "gemma3_text", 3840, 15360, 48, 16, 8, 256, 262208, true),
+          new BenchShape("gemma3-27b", "gemma3_text", 5376, 21504, 62, 32, 16, 128, 262208, true));
 
   public static BenchShape named(String name) {
     return ALL.stream()

@@ -52,20 +52,30 @@ public final class Benchmark {
   public static Map<String, Object> run(Plan plan) {
     Map<String, Object> out = new LinkedHashMap<>();
     out.put("machine", machine(plan.threads()));
-    plan.log().accept("measuring memory read bandwidth...");
-    double bandwidth =
-        MachineProbe.readBandwidthGBs(plan.bandwidthBufferBytes(), plan.threads(), 5);
-    out.put("bandwidth_gbs", bandwidth);
-    plan.log().accept(String.format("  %.1f GB/s; measuring peak fp32 FMA rate...", bandwidth));
-    double peak = MachineProbe.peakGflops(plan.threads(), 2);
-    out.put("peak_gflops", peak);
-    plan.log().accept(String.format("  %.1f GFLOP/s", peak));
+    String device = LanguageModel.describeDefaultDevice();
+    out.put("device", device);
+    // The roofs are the CPU's: on a GPU only throughput is reported (its roofline is the GPU
+    // benchmark's, tools/bench/gpu_bench.sh, beside transformers).
+    boolean cpu = device.startsWith("cpu");
+    double bandwidth = Double.NaN;
+    double peak = Double.NaN;
+    if (cpu) {
+      plan.log().accept("measuring memory read bandwidth...");
+      bandwidth = MachineProbe.readBandwidthGBs(plan.bandwidthBufferBytes(), plan.threads(), 5);
+      out.put("bandwidth_gbs", bandwidth);
+      plan.log().accept(String.format("  %.1f GB/s; measuring peak fp32 FMA rate...", bandwidth));
+      peak = MachineProbe.peakGflops(plan.threads(), 2);
+      out.put("peak_gflops", peak);
+      plan.log().accept(String.format("  %.1f GFLOP/s", peak));
+    }
 
     Path dir = plan.modelDir() != null ? plan.modelDir() : randomModel(plan.shape(), plan.log());
     // The probe's buffer and the random model's creation are not the engine's memory: peak RSS is
     // measured from here on where Linux lets the high-water mark be reset.
     out.put("peak_rss_scope", resetPeakRss() ? "engine" : "process");
-    out.put("precision", plan.bf16Activations() ? "bf16 activations (AMX)" : "fp32");
+    out.put(
+        "precision",
+        !cpu ? "bf16 (GPU)" : plan.bf16Activations() ? "bf16 activations (AMX)" : "fp32");
     try (LanguageModel model = LanguageModel.load(dir, plan.threads(), plan.bf16Activations())) {
       var cfg = model.config();
       long weightBytes = 2L * matmulParams(cfg); // bf16 weights
@@ -77,7 +87,7 @@ public final class Benchmark {
       int[] prompt = promptIds(plan.promptLength(), cfg.vocabSize());
       timeGenerate(model, prompt, 1, 1); // warm-up: JIT and page-in of the mapped weights
       // A prompt's prefill is a fraction of a second: the best of a few runs, not one noisy sample
-      // (tools/bench/hf_cpu_bench.py times transformers the same way).
+      // (tools/bench/hf_bench.py times transformers the same way).
       double prefillS = Double.MAX_VALUE;
       for (int run = 0; run < PREFILL_RUNS; run++) {
         prefillS = Math.min(prefillS, timeGenerate(model, prompt, 1, 1));
@@ -86,12 +96,19 @@ public final class Benchmark {
       out.put("prefill_tokens_per_s", prefillTps);
       double prefillGflops = 2.0 * matmulParams(cfg) * plan.promptLength() / prefillS / 1e9;
       out.put("prefill_gflops", prefillGflops);
-      out.put("prefill_peak_fraction", prefillGflops / peak);
-      plan.log()
-          .accept(
-              String.format(
-                  "prefill: %.1f tokens/s (%.0f%% of the fp32 FMA peak)",
-                  prefillTps, 100 * prefillGflops / peak));
+      if (cpu) {
+        out.put("prefill_peak_fraction", prefillGflops / peak);
+        plan.log()
+            .accept(
+                String.format(
+                    "prefill: %.1f tokens/s (%.0f%% of the fp32 FMA peak)",
+                    prefillTps, 100 * prefillGflops / peak));
+      } else {
+        plan.log()
+            .accept(
+                String.format(
+                    "prefill: %.1f tokens/s (%.1f TFLOP/s)", prefillTps, prefillGflops / 1e3));
+      }
 
       double roofline = bandwidth * 1e9 / weightBytes;
       List<Decode> decodes = new ArrayList<>();
@@ -103,17 +120,21 @@ public final class Benchmark {
         decodes.add(new Decode(batch, tps, rooflineTps, tps / rooflineTps));
         plan.log()
             .accept(
-                String.format(
-                    "decode batch %d: %.1f tokens/s (%.0f%% of the roofline %.1f)",
-                    batch, tps, 100 * tps / rooflineTps, rooflineTps));
+                cpu
+                    ? String.format(
+                        "decode batch %d: %.1f tokens/s (%.0f%% of the roofline %.1f)",
+                        batch, tps, 100 * tps / rooflineTps, rooflineTps)
+                    : String.format("decode batch %d: %.1f tokens/s", batch, tps));
       }
       List<Map<String, Object>> rows = new ArrayList<>();
       for (Decode d : decodes) {
         Map<String, Object> r = new LinkedHashMap<>();
         r.put("batch", d.batch());
         r.put("tokens_per_s", d.tokensPerS());
-        r.put("roofline_tokens_per_s", d.rooflineTokensPerS());
-        r.put("roofline_fraction", d.rooflineFraction());
+        if (!Double.isNaN(d.rooflineTokensPerS())) {
+          r.put("roofline_tokens_per_s", d.rooflineTokensPerS());
+          r.put("roofline_fraction", d.rooflineFraction());
+        }
         rows.add(r);
       }
       out.put("decode", rows);

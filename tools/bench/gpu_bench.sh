@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# `nla bench --device cuda` and Hugging Face transformers (bf16, same GPU, same random model, prompt, batch sizes
+# and new tokens) side by side, then a short table. Staged by tools/gpu/stage.sh; run on the GPU machine as
+#   bash tools/bench/gpu_bench.sh SHAPE BATCHES PROMPT_LEN NEW_TOKENS
+# Results: $OUT/nla-gpu-SHAPE.json and $OUT/hf-gpu-SHAPE.json (and under bench/results/gpu/ when OUT is unset).
+set -uo pipefail
+shape=${1:-qwen2.5-7b}; batches=${2:-1,32,128}; prompt=${3:-125}; new=${4:-150}
+stage=.device/gpu
+out=${OUT:-bench/results/gpu}; mkdir -p "$out"
+[ -x /tmp/nla-jre/jre/bin/java ] || { mkdir -p /tmp/nla-jre && tar xJf $stage/jre.tar.xz -C /tmp/nla-jre; }
+java=/tmp/nla-jre/jre/bin/java
+nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader
+$java --add-modules=jdk.incubator.vector --enable-native-access=ALL-UNNAMED -Xmx32g -cp "$stage/lib/*" \
+  nla.cli.Main --device cuda bench --shape "$shape" --batch "$batches" --prompt-len "$prompt" --new-tokens "$new" \
+  --json 2> >(grep -v incubator >&2) >"$out/nla-gpu-$shape.json"
+python3 tools/bench/hf_bench.py --model "$HOME/.cache/nla/bench/$shape" --device cuda --dtype bfloat16 \
+  --batch "$batches" --prompt-len "$prompt" --new-tokens "$new" >"$out/hf-gpu-$shape.json"
+python3 - "$out/nla-gpu-$shape.json" "$out/hf-gpu-$shape.json" <<'PY'
+import json, sys
+nla, hf = (json.load(open(p)) for p in sys.argv[1:3])
+print(f"{'':14}{'nla':>12}{'transformers':>14}{'ratio':>8}")
+print(f"{'prefill tok/s':14}{nla['prefill_tokens_per_s']:12.0f}{hf['prefill_tokens_per_s']:14.0f}"
+      f"{nla['prefill_tokens_per_s'] / hf['prefill_tokens_per_s']:8.2f}")
+for a, b in zip(nla["decode"], hf["decode"]):
+    print(f"{'batch ' + str(a['batch']):14}{a['tokens_per_s']:12.1f}{b['tokens_per_s']:14.1f}"
+          f"{a['tokens_per_s'] / b['tokens_per_s']:8.2f}")
+PY
