@@ -9,8 +9,10 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import nla.backend.DeviceSpec;
 import nla.core.VerbalizeOptions;
 import nla.io.UserError;
+import nla.model.LanguageModel;
 import org.yaml.snakeyaml.LoaderOptions;
 import org.yaml.snakeyaml.Yaml;
 import org.yaml.snakeyaml.constructor.SafeConstructor;
@@ -162,8 +164,10 @@ public final class StudyPlan {
               "activations",
               "studies",
               "prereg",
-              "out")
+              "out",
+              "device")
           .contains(k)) throw new UserError(file + ": unknown top-level field '" + k + "'");
+    device();
   }
 
   // ------------------------------------------------------------------ typed access
@@ -230,10 +234,25 @@ public final class StudyPlan {
     return map(root, "studies", true);
   }
 
+  /** The plan's {@code device:} (as --device takes it), or null to leave the command's. */
+  public DeviceSpec device() {
+    Object d = root.get("device");
+    if (d == null) return null;
+    try {
+      return DeviceSpec.parse(d.toString());
+    } catch (UserError e) {
+      throw new UserError(file + ": device: " + e.getMessage());
+    }
+  }
+
   // ------------------------------------------------------------------ running
 
   /** Runs every study of the plan in {@code runDir}; returns the report it wrote. */
   public Path run(Path runDir, NlaOpener opener, String engine) {
+    // The plan's device applies unless the command line chose one (--device other than auto).
+    if (device() != null && LanguageModel.defaultDevice().kind() == DeviceSpec.Kind.AUTO) {
+      LanguageModel.setDefaultDevice(device());
+    }
     Map<String, Nla> nlas = new HashMap<>();
     Map<String, ActivationSet> acts = new HashMap<>();
     int limit = (int) num(root, "limit", "plan", Integer.MAX_VALUE);
