@@ -31,12 +31,14 @@ extern "C" __global__ void to_bf16(const float* __restrict__ x, bf16* __restrict
   FOR_EACH(i, n) y[i] = __float2bfloat16_rn(x[i]);
 }
 
-// out[firstRow + r] = table[ids[r]] * scale. Grid: one block per row.
+// out[r] = bf16(table[ids[r]] * scale): the embedding module of a bf16 model multiplies in bf16 (the caller passes
+// the scale already rounded to bf16, as transformers rounds Gemma's sqrt(d)). Grid: one block per row.
 extern "C" __global__ void embed_rows(const bf16* __restrict__ table, const int* __restrict__ ids, float scale,
                                       float* __restrict__ out, int d) {
   long src = (long)ids[blockIdx.x] * d;
   long dst = (long)blockIdx.x * d;
-  for (int j = threadIdx.x; j < d; j += blockDim.x) out[dst + j] = __bfloat162float(table[src + j]) * scale;
+  for (int j = threadIdx.x; j < d; j += blockDim.x)
+    out[dst + j] = __bfloat162float(__float2bfloat16_rn(__bfloat162float(table[src + j]) * scale));
 }
 
 // out[i] = x[rows[i]]. Grid: one block per output row.

@@ -268,6 +268,10 @@ public final class CudaBackend implements Backend {
 
   // ---- operations ----
 
+  /**
+   * As a bf16 model's embedding module: the scale rounded to bf16 (Gemma's √d: 73.32 → 73.5 for d =
+   * 5376, the contract's known trap) and the products rounded to bf16.
+   */
   @Override
   public synchronized void embed(Weight table, int[] ids, float scale, Tensor dst, int firstRow) {
     bind();
