@@ -3,6 +3,7 @@ package nla.study;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -50,10 +51,10 @@ public final class Report {
   public static Built write(Path runDir, Path preregistration, Path out) {
     Built b = build(runDir, preregistration);
     try {
-      Path parent = out.toAbsolutePath().getParent();
-      Files.createDirectories(parent);
-      Files.writeString(out, b.html());
-      Files.write(parent.resolve("results.json"), RunDir.JSON.writeValueAsBytes(b.results()));
+      RunDir.writeAtomically(out, b.html().getBytes(StandardCharsets.UTF_8));
+      RunDir.writeAtomically(
+          out.toAbsolutePath().resolveSibling("results.json"),
+          RunDir.JSON.writeValueAsBytes(b.results()));
     } catch (IOException e) {
       throw new UserError("cannot write report " + out + ": " + e.getMessage());
     }

@@ -175,6 +175,34 @@ class ReportTest {
         h.indexOf(demoNote) > 0 && h.indexOf(demoNote) < h.indexOf("</header>"), "at the top");
   }
 
+  /**
+   * A report is written under a temporary name and renamed over the old one, so a write that fails
+   * halfway leaves the old report whole. Seen from outside: a hard link to the old file still holds
+   * the old text (an in-place write would have truncated and rewritten that same file), and no
+   * temporary file is left behind.
+   */
+  @Test
+  void aNewReportReplacesTheOldFileWholeRatherThanRewritingItInPlace() throws Exception {
+    Path out = Files.createDirectories(tmp.resolve("out"));
+    Path html = out.resolve("report.html");
+    Path results = out.resolve("results.json");
+    Files.writeString(html, "the old report");
+    Files.writeString(results, "{}");
+    Path oldHtml = Files.createLink(out.resolve("old-report.html"), html);
+    Path oldResults = Files.createLink(out.resolve("old-results.json"), results);
+
+    Report.write(FIXTURE.resolve("run"), null, html);
+
+    assertTrue(Files.readString(html).startsWith("<!DOCTYPE html>"));
+    assertEquals("the old report", Files.readString(oldHtml));
+    assertEquals("{}", Files.readString(oldResults));
+    try (var files = Files.list(out)) {
+      assertEquals(
+          List.of("old-report.html", "old-results.json", "report.html", "results.json"),
+          files.map(p -> p.getFileName().toString()).sorted().toList());
+    }
+  }
+
   static void copyTree(Path from, Path to) throws java.io.IOException {
     try (var paths = Files.walk(from)) {
       for (Path p : paths.toList()) {
