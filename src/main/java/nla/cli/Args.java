@@ -38,6 +38,33 @@ final class Args {
     }
   }
 
+  /**
+   * An output that is not one of the same command's inputs (a null input is an absent flag):
+   * writing it would destroy the input, e.g. {@code reconstruct --out} over its own {@code --gold}.
+   * Paths are compared as the files they name, through links and relative spellings.
+   */
+  static void requireNotAnInput(
+      java.nio.file.Path out, String outFlag, java.nio.file.Path input, String inputFlag) {
+    if (out != null && input != null && sameFile(out, input))
+      throw new UserError(
+          outFlag
+              + ": "
+              + out
+              + " is also the "
+              + inputFlag
+              + " input; writing it would destroy that input, so give another file");
+  }
+
+  private static boolean sameFile(java.nio.file.Path a, java.nio.file.Path b) {
+    try {
+      if (java.nio.file.Files.exists(a) && java.nio.file.Files.exists(b))
+        return java.nio.file.Files.isSameFile(a, b);
+    } catch (java.io.IOException e) {
+      // Unreadable: compare the spellings below.
+    }
+    return a.toAbsolutePath().normalize().equals(b.toAbsolutePath().normalize());
+  }
+
   static int[] tokenIds(String text, String flag) {
     String[] parts = text.strip().split("\\s*,\\s*");
     if (text.isBlank()) throw new UserError(flag + ": no token ids given");

@@ -3,7 +3,9 @@ package nla.cli;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.Callable;
 import nla.io.UserError;
@@ -46,6 +48,26 @@ public final class DemoCommand implements Callable<Integer> {
       description = "AV generation budget (default: ${DEFAULT-VALUE}).")
   int maxNewTokens = 32;
 
+  @Option(
+      names = "--fresh",
+      description = "Start afresh: remove what an earlier demo wrote under --out first.")
+  boolean fresh;
+
+  /** Records the settings of the demo in a folder, so a rerun knows whether it may resume it. */
+  private static final String SETTINGS_FILE = "demo.json";
+
+  /** What the demo writes beside the unpacked pair and corpus; starting afresh removes these. */
+  private static final List<String> OUTPUTS =
+      List.of(
+          "activations.parquet",
+          "activations.parquet.nla_meta.yaml",
+          "activations.parquet.partial",
+          "eval.parquet",
+          "eval.parquet.nla_meta.yaml",
+          "plan.yaml",
+          "run",
+          SETTINGS_FILE);
+
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
   @Override
@@ -57,6 +79,7 @@ public final class DemoCommand implements Callable<Integer> {
         "nla demo: a tiny random-initialised NLA pair (Qwen2.5 tokenizer, d = 16, layer K = 1).");
     say.println(
         "          Its explanations are noise: the demo shows the machinery, not a finding.");
+    prepareFolder();
     DemoKit.Paths kit = DemoKit.materialise(out);
     say.println("          pair and corpus unpacked into " + out);
     say.println();
@@ -64,7 +87,8 @@ public final class DemoCommand implements Callable<Integer> {
     Path activations = out.resolve("activations.parquet");
     Path eval = out.resolve("eval.parquet");
     Path run = out.resolve("run");
-    step(
+    stepUnlessDone(
+        activations,
         "extract-corpus",
         "--model",
         kit.av().toString(),
@@ -84,7 +108,8 @@ public final class DemoCommand implements Callable<Integer> {
         "42",
         "--out",
         activations.toString());
-    step(
+    stepUnlessDone(
+        eval,
         "eval-set",
         "--from",
         activations.toString(),
@@ -108,6 +133,57 @@ public final class DemoCommand implements Callable<Integer> {
     say.println(
         "      --ar kitft/nla-qwen2.5-7b-L20-ar --text \"The cat sat on the mat because it was tired.\"");
     return 0;
+  }
+
+  /**
+   * Makes a rerun work: a demo left in the folder with the same settings is resumed (its finished
+   * steps kept, an interrupted one continued); one with other settings, from an earlier version, or
+   * with {@code --fresh} is removed first. Says on stderr which. A folder that holds files of the
+   * demo's names but no demo is refused rather than cleared.
+   */
+  private void prepareFolder() throws IOException {
+    var err = spec.commandLine().getErr();
+    Path settingsFile = out.resolve(SETTINGS_FILE);
+    String settings = "{\"rows\": " + rows + ", \"max_new_tokens\": " + maxNewTokens + "}";
+    boolean earlierOutputs = OUTPUTS.stream().anyMatch(name -> Files.exists(out.resolve(name)));
+    if (earlierOutputs) {
+      String recorded =
+          Files.isRegularFile(settingsFile) ? Files.readString(settingsFile).strip() : null;
+      if (!fresh && settings.equals(recorded)) {
+        err.println(
+            "nla demo: resuming the demo in "
+                + out
+                + " (finished steps are kept; --fresh starts it afresh)");
+        err.flush();
+        return;
+      }
+      if (recorded == null && !Files.isDirectory(out.resolve("checkpoints/demo-av")))
+        throw new UserError(
+            out
+                + " holds files of the demo's names but no demo ("
+                + out.resolve("checkpoints/demo-av")
+                + " is missing); give --out a new folder");
+      String why =
+          fresh
+              ? "--fresh"
+              : recorded == null
+                  ? "the demo there has no record of its settings"
+                  : "the demo there ran with " + recorded + ", this one with " + settings;
+      err.println("nla demo: starting " + out + " afresh (" + why + ")");
+      err.flush();
+      for (String name : OUTPUTS) deleteRecursively(out.resolve(name));
+    }
+    Files.createDirectories(out);
+    Path tmp = out.resolve(SETTINGS_FILE + ".tmp");
+    Files.writeString(tmp, settings + "\n");
+    Files.move(tmp, settingsFile, StandardCopyOption.ATOMIC_MOVE);
+  }
+
+  private static void deleteRecursively(Path path) throws IOException {
+    if (!Files.exists(path)) return;
+    try (var paths = Files.walk(path)) {
+      for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) Files.delete(p);
+    }
   }
 
   private Path writePlan(DemoKit.Paths kit, Path eval) throws IOException {
@@ -138,13 +214,27 @@ public final class DemoCommand implements Callable<Integer> {
     return plan;
   }
 
-  /** Runs one real command as the user would type it, echoing it first. */
-  private void step(String... args) {
+  private void echo(String... args) {
     var say = spec.commandLine().getOut();
     List<String> shown = new ArrayList<>();
     for (String a : args) shown.add(a.contains(" ") ? "'" + a + "'" : a);
     say.println("$ nla " + String.join(" ", shown));
     say.flush();
+  }
+
+  /** Runs a step whose output a resumed demo may already hold whole; echoes it either way. */
+  private void stepUnlessDone(Path output, String... args) {
+    if (Files.exists(output)) {
+      echo(args);
+      spec.commandLine().getOut().println("kept from the earlier run: " + output);
+      return;
+    }
+    step(args);
+  }
+
+  /** Runs one real command as the user would type it, echoing it first. */
+  private void step(String... args) {
+    echo(args);
     int code = Main.commandLine().execute(args);
     if (code != 0)
       throw new UserError("demo step 'nla " + args[0] + "' failed (exit " + code + ")");

@@ -2,12 +2,14 @@ package nla.cli;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.Callable;
 import nla.io.ModelPaths;
 import nla.io.Npy;
 import nla.io.UserError;
 import nla.model.LanguageModel;
+import nla.model.ModelConfig;
 import nla.model.SequenceInput;
 import nla.text.Tokenizer;
 import picocli.CommandLine.ArgGroup;
@@ -60,10 +62,32 @@ public final class ExtractCommand implements Callable<Integer> {
       description = "Output .npy file; with several --layer, a directory receiving L{K}.npy.")
   Path out;
 
+  @Option(
+      names = "--max-length",
+      paramLabel = "N",
+      description =
+          "Keep only the first N tokens (default: all of them; a text longer than the model's"
+              + " context is refused).")
+  Integer maxLength;
+
   @Override
   public Integer call() {
+    if (maxLength != null && maxLength < 1)
+      throw new UserError("--max-length must be >= 1, got " + maxLength);
     Path dir = ModelPaths.resolve(model);
     int[] ids = promptIds(dir);
+    if (maxLength != null && ids.length > maxLength) ids = Arrays.copyOf(ids, maxLength);
+    // Checked before the model loads: positions past the trained context give activations that
+    // mean nothing, so a long text is refused rather than extracted silently.
+    int context = ModelConfig.load(dir).maxPositionEmbeddings();
+    if (context > 0 && ids.length > context)
+      throw new UserError(
+          inputFlag()
+              + ": "
+              + ids.length
+              + " tokens, longer than the model's context of "
+              + context
+              + " (max_position_embeddings); --max-length N keeps the first N tokens");
     int[] blocks = layers.stream().mapToInt(Integer::intValue).distinct().toArray();
     try (LanguageModel lm = LanguageModel.load(dir)) {
       int numLayers = lm.config().numLayers();
@@ -87,10 +111,14 @@ public final class ExtractCommand implements Callable<Integer> {
     return 0;
   }
 
+  private String inputFlag() {
+    return input.tokenIds != null ? "--token-ids" : input.text != null ? "--text" : "--text-file";
+  }
+
   private int[] promptIds(Path dir) {
     if (input.tokenIds != null) return Args.tokenIds(input.tokenIds, "--token-ids");
     String text = input.text != null ? input.text : Args.readText(input.textFile, "--text-file");
-    String flag = input.text != null ? "--text" : "--text-file";
+    String flag = inputFlag();
     if (text.isEmpty()) throw new UserError(flag + ": the text is empty");
     // Contract §6: the base tokenizer's defaults, add_special_tokens=True, no chat template.
     int[] ids = Tokenizer.load(dir).encode(text, true).ids();

@@ -114,6 +114,7 @@ final class LensCommand implements Callable<Integer> {
     }
     // Checked before the models run: a bad --html path should not cost the whole lens.
     if (html != null) Args.requireOutputFile(html, "--html");
+    Args.requireNotAnInput(html, "--html", source.textFile, "--text-file");
     Lens.Source src = source();
     if (src.text().isEmpty()) {
       String flag = source.text != null ? "--text" : source.chat != null ? "--chat" : "--text-file";

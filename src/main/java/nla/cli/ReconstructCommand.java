@@ -78,6 +78,8 @@ final class ReconstructCommand implements Callable<Integer> {
     List<String> explanations = readTexts(texts);
     // Checked before the AR runs, so a bad --out never costs the computed predictions.
     Args.requireOutputFile(outFile, "--out");
+    Args.requireNotAnInput(outFile, "--out", texts, "--texts");
+    Args.requireNotAnInput(outFile, "--out", gold, "--gold");
     float[][] goldRows = gold == null ? null : Npy.read(gold);
     if (goldRows != null && goldRows.length != explanations.size()) {
       throw new UserError(

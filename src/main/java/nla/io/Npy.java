@@ -10,6 +10,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -56,13 +58,7 @@ public final class Npy {
       if ("True".equals(match(FORTRAN, header, file, "fortran_order"))) {
         throw bad(file, "Fortran-order arrays are not supported; save with C order");
       }
-      String[] dims = match(SHAPE, header, file, "shape").split(",");
-      long[] shape =
-          java.util.Arrays.stream(dims)
-              .map(String::strip)
-              .filter(s -> !s.isEmpty())
-              .mapToLong(Long::parseLong)
-              .toArray();
+      long[] shape = shape(match(SHAPE, header, file, "shape"), file);
       int elemSize =
           switch (descr) {
             case "<f4" -> 4;
@@ -81,7 +77,13 @@ public final class Npy {
       } else {
         throw bad(file, "expected a 1-D or 2-D array, got " + shape.length + " dimensions");
       }
-      if (dataStart + n * d * elemSize != size) {
+      long dataBytes;
+      try {
+        dataBytes = Math.multiplyExact(Math.multiplyExact(n, d), elemSize);
+      } catch (ArithmeticException e) {
+        throw bad(file, "shape " + java.util.Arrays.toString(shape) + " is too large");
+      }
+      if (dataStart + dataBytes != size) {
         throw bad(file, "data size does not match shape " + java.util.Arrays.toString(shape));
       }
       if (n * d > Integer.MAX_VALUE) throw bad(file, "array too large");
@@ -143,6 +145,28 @@ public final class Npy {
       }
       throw new UserError(file + ": cannot write: " + e.getMessage(), e);
     }
+  }
+
+  /**
+   * The sizes of a header's shape tuple, e.g. {@code "4, 16"}. A size may carry Python 2's long
+   * suffix ({@code 16L}), as files written by numpy under Python 2 have and numpy still reads.
+   */
+  private static long[] shape(String tuple, Path file) {
+    List<Long> sizes = new ArrayList<>();
+    for (String part : tuple.split(",")) {
+      String size = part.strip();
+      if (size.isEmpty()) continue;
+      if (size.endsWith("L") || size.endsWith("l")) size = size.substring(0, size.length() - 1);
+      long value;
+      try {
+        value = Long.parseLong(size);
+      } catch (NumberFormatException e) {
+        throw bad(file, "header shape (" + tuple + ") has '" + part.strip() + "', not a size");
+      }
+      if (value < 0) throw bad(file, "header shape (" + tuple + ") has a negative size");
+      sizes.add(value);
+    }
+    return sizes.stream().mapToLong(Long::longValue).toArray();
   }
 
   private static String match(Pattern p, String header, Path file, String key) {

@@ -117,13 +117,20 @@ public final class SafeTensors {
     if (shapeNode == null || !shapeNode.isArray())
       throw bad(file, "tensor " + name + ": missing shape");
     long[] shape = new long[shapeNode.size()];
-    long count = 1;
     for (int i = 0; i < shape.length; i++) {
       JsonNode s = shapeNode.get(i);
       if (!s.canConvertToLong() || s.asLong() < 0)
         throw bad(file, "tensor " + name + ": bad shape " + shapeNode);
       shape[i] = s.asLong();
-      count = Math.multiplyExact(count, shape[i]);
+    }
+    long expected;
+    try {
+      expected = dtype.bytes();
+      for (long size : shape) expected = Math.multiplyExact(expected, size);
+    } catch (ArithmeticException e) {
+      throw bad(
+          file,
+          "tensor " + name + ": shape " + shapeNode + " of " + dtype + " is too large to address");
     }
     JsonNode off = node.get("data_offsets");
     if (off == null || !off.isArray() || off.size() != 2 || !off.get(0).canConvertToLong()) {
@@ -144,7 +151,6 @@ public final class SafeTensors {
               + dataLen
               + " bytes)");
     }
-    long expected = count * dtype.bytes();
     if (end - begin != expected) {
       throw bad(
           file,

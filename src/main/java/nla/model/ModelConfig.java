@@ -17,7 +17,8 @@ import nla.io.UserError;
  * rope_scaling}, {@code rope_local_base_freq}, {@code sliding_window_pattern}) and v5 spellings
  * ({@code rope_parameters} per layer type, {@code layer_types}) give the same numbers. Keys a
  * family's transformers config class defaults are filled with that default; the structural sizes
- * must be present.
+ * must be present. {@code maxPositionEmbeddings}, the context the model was trained for, is 0 where
+ * the config does not state it.
  */
 public record ModelConfig(
     Family family,
@@ -40,7 +41,8 @@ public record ModelConfig(
     Double attnLogitSoftcapping,
     Double finalLogitSoftcapping,
     int[] eosTokenIds,
-    Integer bosTokenId) {
+    Integer bosTokenId,
+    int maxPositionEmbeddings) {
 
   /** The three families; their differences are data here and small named methods in the model. */
   public enum Family {
@@ -215,7 +217,8 @@ public record ModelConfig(
         attnCap,
         finalCap,
         eos,
-        bosId);
+        bosId,
+        r.optInt("max_position_embeddings", 0));
   }
 
   private static List<AttentionType> layerTypes(

@@ -3,20 +3,28 @@ package nla.study;
 import java.awt.BasicStroke;
 import java.awt.Color;
 import java.awt.Font;
+import java.awt.FontMetrics;
 import java.awt.Graphics2D;
 import java.awt.Rectangle;
 import java.awt.geom.Line2D;
 import java.awt.geom.Rectangle2D;
+import java.text.DecimalFormat;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import org.jfree.chart.ChartFactory;
 import org.jfree.chart.JFreeChart;
 import org.jfree.chart.annotations.XYTextAnnotation;
+import org.jfree.chart.axis.AxisState;
 import org.jfree.chart.axis.CategoryAxis;
 import org.jfree.chart.axis.LogAxis;
 import org.jfree.chart.axis.NumberAxis;
+import org.jfree.chart.axis.NumberTick;
 import org.jfree.chart.axis.SymbolAxis;
+import org.jfree.chart.axis.TickType;
 import org.jfree.chart.axis.ValueAxis;
+import org.jfree.chart.axis.ValueTick;
 import org.jfree.chart.plot.CategoryPlot;
 import org.jfree.chart.plot.PlotOrientation;
 import org.jfree.chart.plot.ValueMarker;
@@ -28,6 +36,8 @@ import org.jfree.chart.renderer.category.StandardBarPainter;
 import org.jfree.chart.renderer.xy.XYBlockRenderer;
 import org.jfree.chart.renderer.xy.XYLineAndShapeRenderer;
 import org.jfree.chart.ui.RectangleAnchor;
+import org.jfree.chart.ui.RectangleEdge;
+import org.jfree.chart.ui.TextAnchor;
 import org.jfree.data.Range;
 import org.jfree.data.category.CategoryDataset;
 import org.jfree.data.category.DefaultCategoryDataset;
@@ -175,17 +185,29 @@ final class Charts {
     p.setBackgroundPaint(Color.WHITE);
     p.setRangeGridlinePaint(Color.LIGHT_GRAY);
     p.setDomainGridlinePaint(Color.LIGHT_GRAY);
+    double[] xs =
+        series.values().stream()
+            .flatMap(Arrays::stream)
+            .mapToDouble(pt -> pt[0])
+            .distinct()
+            .sorted()
+            .toArray();
+    boolean integerX = xs.length > 0 && Arrays.stream(xs).allMatch(x -> x == Math.rint(x));
     if (logBase > 0) {
-      // Ticks at whole powers of the base, printed as plain numbers (1, 2, 4, 8 or 100, 1,000).
-      LogAxis x = new LogAxis(xLabel);
+      // Ticks at whole powers of the base, printed as plain numbers (1, 2, 4, 8 or 100, 1,000);
+      // counts (N = 1, 2, 3, 4) get one tick per point instead.
+      LogAxis x = integerX ? new TickAtPointsLogAxis(xLabel, xs) : new LogAxis(xLabel);
       x.setBase(logBase);
       x.setSmallestValue(1);
       x.setTickUnit(new org.jfree.chart.axis.NumberTickUnit(1));
-      x.setNumberFormatOverride(new java.text.DecimalFormat("#,##0"));
+      x.setNumberFormatOverride(new DecimalFormat("#,##0"));
       p.setDomainAxis(x);
+    } else if (integerX) {
+      ((NumberAxis) p.getDomainAxis()).setStandardTickUnits(NumberAxis.createIntegerTickUnits());
     }
-    ((NumberAxis) p.getRangeAxis()).setAutoRangeIncludesZero(false);
-    includeInRange(p, series, markers);
+    NumberAxis y = (NumberAxis) p.getRangeAxis();
+    y.setAutoRangeIncludesZero(false);
+    y.setRange(readableRange(series, markers));
     XYLineAndShapeRenderer r = new XYLineAndShapeRenderer(true, true);
     for (int i = 0; i < series.size(); i++) r.setSeriesPaint(i, PALETTE[i % PALETTE.length]);
     p.setRenderer(r);
@@ -205,23 +227,68 @@ final class Charts {
     return c;
   }
 
-  /** Markers outside the data's range would be silently clipped: widen the axis to show them. */
-  private static void includeInRange(
-      XYPlot p, Map<String, double[][]> series, Map<String, Double> markers) {
+  /**
+   * The y range: the data and the markers (markers outside it would be silently clipped), padded. A
+   * constant series gets a range of its own size around it: JFreeChart would otherwise zoom into a
+   * span of 1e-8 and label every tick with the same seven-digit number.
+   */
+  static Range readableRange(Map<String, double[][]> series, Map<String, Double> markers) {
     double lo = Double.POSITIVE_INFINITY;
     double hi = Double.NEGATIVE_INFINITY;
     for (double[][] xy : series.values())
-      for (double[] pt : xy) {
-        lo = Math.min(lo, pt[1]);
-        hi = Math.max(hi, pt[1]);
+      for (double[] pt : xy)
+        if (Double.isFinite(pt[1])) {
+          lo = Math.min(lo, pt[1]);
+          hi = Math.max(hi, pt[1]);
+        }
+    for (double m : markers.values())
+      if (Double.isFinite(m)) {
+        lo = Math.min(lo, m);
+        hi = Math.max(hi, m);
       }
-    for (double m : markers.values()) {
-      lo = Math.min(lo, m);
-      hi = Math.max(hi, m);
+    if (lo > hi) return new Range(0, 1);
+    double magnitude = Math.max(Math.abs(lo), Math.abs(hi));
+    if (hi - lo <= 1e-9 * magnitude) {
+      double half = Math.max(0.1 * magnitude, 0.1);
+      return new Range(lo - half, hi + half);
     }
-    if (!(hi > lo)) return;
     double pad = 0.08 * (hi - lo);
-    p.getRangeAxis().setRange(lo - pad, hi + pad);
+    return new Range(lo - pad, hi + pad);
+  }
+
+  /**
+   * A log axis ticked at the data's own x values (every N of a best-of-N curve), leaving out a tick
+   * whose label would overlap its neighbour's where the points crowd at the top of the scale.
+   */
+  private static final class TickAtPointsLogAxis extends LogAxis {
+    private final double[] points;
+
+    TickAtPointsLogAxis(String label, double[] points) {
+      super(label);
+      this.points = points.clone();
+    }
+
+    @Override
+    public List<ValueTick> refreshTicks(
+        Graphics2D g2, AxisState state, Rectangle2D dataArea, RectangleEdge edge) {
+      if (!RectangleEdge.isTopOrBottom(edge)) return super.refreshTicks(g2, state, dataArea, edge);
+      FontMetrics metrics = g2.getFontMetrics(getTickLabelFont());
+      TextAnchor anchor =
+          edge == RectangleEdge.TOP ? TextAnchor.BOTTOM_CENTER : TextAnchor.TOP_CENTER;
+      // From the right, so the largest N (the curve's end) always keeps its label.
+      List<ValueTick> ticks = new ArrayList<>();
+      double nextLeft = Double.POSITIVE_INFINITY;
+      for (int i = points.length - 1; i >= 0; i--) {
+        String label = getNumberFormatOverride().format(points[i]);
+        double centre = valueToJava2D(points[i], dataArea, edge);
+        double half = metrics.stringWidth(label) / 2.0;
+        if (centre + half > nextLeft - metrics.charWidth(' ')) continue;
+        ticks.addFirst(
+            new NumberTick(TickType.MAJOR, points[i], label, anchor, TextAnchor.CENTER, 0.0));
+        nextLeft = centre - half;
+      }
+      return ticks;
+    }
   }
 
   /** The transfer-matrix heatmap: rows AV, columns AR, each cell labelled with its FVE. */

@@ -46,6 +46,37 @@ public final class DemoKit {
     }
   }
 
+  private static String pairHash;
+
+  /**
+   * The identity a run's manifest records for the bundled pair ({@link RunDir#checkpointHash} of
+   * the AV and the AR, as a study's {@code nla:} input), so a report can say that its numbers come
+   * from the random demo pair. Computed once, from a copy materialised in a temporary folder.
+   */
+  public static synchronized String pairHash() {
+    if (pairHash != null) return pairHash;
+    Path dir = null;
+    try {
+      dir = Files.createTempDirectory("nla-demo-kit");
+      Paths kit = materialise(dir);
+      pairHash = RunDir.checkpointHash(kit.av()) + "+" + RunDir.checkpointHash(kit.ar());
+      return pairHash;
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    } finally {
+      if (dir != null) deleteQuietly(dir);
+    }
+  }
+
+  private static void deleteQuietly(Path dir) {
+    try (var paths = Files.walk(dir)) {
+      for (Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList())
+        Files.deleteIfExists(p);
+    } catch (IOException e) {
+      // A leftover folder under the system's temporary directory harms nothing.
+    }
+  }
+
   private static List<String> resourceList() throws IOException {
     try (InputStream in = open(ROOT + "files.txt")) {
       return new String(in.readAllBytes(), StandardCharsets.UTF_8)

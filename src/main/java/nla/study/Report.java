@@ -3,6 +3,7 @@ package nla.study;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -50,10 +51,10 @@ public final class Report {
   public static Built write(Path runDir, Path preregistration, Path out) {
     Built b = build(runDir, preregistration);
     try {
-      Path parent = out.toAbsolutePath().getParent();
-      Files.createDirectories(parent);
-      Files.writeString(out, b.html());
-      Files.write(parent.resolve("results.json"), RunDir.JSON.writeValueAsBytes(b.results()));
+      RunDir.writeAtomically(out, b.html().getBytes(StandardCharsets.UTF_8));
+      RunDir.writeAtomically(
+          out.toAbsolutePath().resolveSibling("results.json"),
+          RunDir.JSON.writeValueAsBytes(b.results()));
     } catch (IOException e) {
       throw new UserError("cannot write report " + out + ": " + e.getMessage());
     }
@@ -201,6 +202,14 @@ public final class Report {
       return Double.isNaN(x) ? "—" : String.format(Locale.ROOT, "%.3f", x);
     }
 
+    /**
+     * An interval as "[-1.109, -0.660]": a dash between two numbers that may be negative reads as a
+     * minus ("-1.109–-0.660").
+     */
+    static String interval(double low, double high) {
+      return Double.isNaN(low) && Double.isNaN(high) ? "—" : "[" + f3(low) + ", " + f3(high) + "]";
+    }
+
     static String f4(double x) {
       return Double.isNaN(x) ? "—" : String.format(Locale.ROOT, "%.4f", x);
     }
@@ -254,7 +263,13 @@ public final class Report {
           .append(esc(mf.path("sessions").path(0).path("started").asText("?")))
           .append(" · studies: ")
           .append(esc(String.join(", ", fieldNames(s))))
-          .append("</p></header>");
+          .append("</p>");
+      if (ranOnTheDemoPair(mf))
+        b.append(
+            "<p class=\"demo\">This run used the bundled demo pair of <code>nla demo</code>: a tiny"
+                + " random-initialised NLA (d = 16) whose explanations are noise. The report shows"
+                + " the machinery; its numbers say nothing about NLAs.</p>");
+      b.append("</header>");
       headline();
       if (s.has(Studies.EVAL)) eval(s.get(Studies.EVAL));
       if (s.has(Studies.QUOTE_BAN)) quoteBan(s.get(Studies.QUOTE_BAN));
@@ -270,6 +285,20 @@ public final class Report {
       return b.toString();
     }
 
+    /** Whether any study's NLA input is the demo pair, by the identity the manifest records. */
+    static boolean ranOnTheDemoPair(JsonNode manifest) {
+      List<String> nlaHashes = new ArrayList<>();
+      for (JsonNode study : manifest.path("studies"))
+        study
+            .path("inputs")
+            .properties()
+            .forEach(
+                input -> {
+                  if (input.getKey().startsWith("nla:")) nlaHashes.add(input.getValue().asText());
+                });
+      return !nlaHashes.isEmpty() && nlaHashes.contains(DemoKit.pairHash());
+    }
+
     static List<String> fieldNames(JsonNode n) {
       List<String> out = new ArrayList<>();
       n.fieldNames().forEachRemaining(out::add);
@@ -283,7 +312,7 @@ public final class Report {
         card(
             f3(num(e, "mean_fve")),
             "FVE (" + e.path("nla").asText() + ")",
-            "95% CI " + f3(num(e, "fve_ci_low")) + "–" + f3(num(e, "fve_ci_high")));
+            "95% CI " + interval(num(e, "fve_ci_low"), num(e, "fve_ci_high")));
       }
       if (s.has(Studies.REDACT)) {
         JsonNode spans = resolve(s.get(Studies.REDACT), "conditions[condition=spans-with-marks]");
@@ -328,8 +357,7 @@ public final class Report {
           List.of(
               List.of("items", e.path("n").asText()),
               List.of("mean fve_nrm", f3(num(e, "mean_fve"))),
-              List.of(
-                  "95% bootstrap CI", f3(num(e, "fve_ci_low")) + " – " + f3(num(e, "fve_ci_high"))),
+              List.of("95% bootstrap CI", interval(num(e, "fve_ci_low"), num(e, "fve_ci_high"))),
               List.of("fraction FVE > 0.5", pct(num(e, "fraction_fve_gt_0_5"))),
               List.of("missing-tag decodes", e.path("missing_tags").asText()),
               List.of("mean cos", f4(num(e, "mean_cos"))),
@@ -354,7 +382,7 @@ public final class Report {
                 List.of(
                     c.get("condition").asText(),
                     f3(num(c, "mean_fve")),
-                    f3(num(c, "fve_ci_low")) + "–" + f3(num(c, "fve_ci_high"))));
+                    interval(num(c, "fve_ci_low"), num(c, "fve_ci_high"))));
         for (String k : QuoteBan.SUBSTITUTE_KINDS) row.add(pct(num(r, k)));
         row.add(pct(num(r, "any")));
         rows.add(row);
@@ -614,7 +642,7 @@ public final class Report {
                 p.verdict(),
                 p.claim(),
                 p.study() + ": " + p.metric(),
-                f3(p.low()) + " – " + f3(p.high()),
+                interval(p.low(), p.high()),
                 p.actual() == null ? "—" : f3(p.actual())));
       table(List.of("", "claim", "metric", "expected", "measured"), rows);
       b.append("</section>");
@@ -639,6 +667,7 @@ public final class Report {
       th,td{border:1px solid #ddd;padding:.35em .7em;text-align:left}th{background:#f6f6f6}
       figure{margin:1.5em 0}figcaption{color:#444;font-size:.9em;margin-top:.4em}
       figure svg{max-width:100%;height:auto}
+      .demo{border-left:4px solid #d62728;padding:.3em .8em;background:#fff5f5}
       .note{color:#444}pre{background:#f8f8f8;padding:1em;overflow:auto;font-size:.8em}
       """;
 }

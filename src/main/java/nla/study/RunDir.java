@@ -194,12 +194,25 @@ public final class RunDir implements AutoCloseable {
 
   static void writeAtomically(Path target, JsonNode json) {
     try {
-      Files.createDirectories(target.getParent());
-      Path tmp = target.resolveSibling(target.getFileName() + ".tmp");
-      Files.write(tmp, JSON.writeValueAsBytes(json));
-      Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+      writeAtomically(target, JSON.writeValueAsBytes(json));
     } catch (IOException e) {
       throw new UncheckedIOException(e);
+    }
+  }
+
+  /**
+   * Writes a file whole or not at all: under a temporary name in the same folder, then renamed over
+   * the target, so a failed or killed write leaves the previous file as it was.
+   */
+  static void writeAtomically(Path target, byte[] bytes) throws IOException {
+    Path folder = target.toAbsolutePath().getParent();
+    Files.createDirectories(folder);
+    Path tmp = Files.createTempFile(folder, target.getFileName() + ".", ".tmp");
+    try {
+      Files.write(tmp, bytes);
+      Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    } finally {
+      Files.deleteIfExists(tmp);
     }
   }
 

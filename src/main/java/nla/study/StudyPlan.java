@@ -2,6 +2,8 @@ package nla.study;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
+import java.math.BigDecimal;
+import java.math.BigInteger;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -146,14 +148,19 @@ public final class StudyPlan {
                   + ")");
       if (settings.get("ns") instanceof List<?> ns)
         for (Object n : ns)
-          if (!(n instanceof Number) || ((Number) n).doubleValue() < 1)
+          if (!(n instanceof Number) || wholeNumber(n) == null || ((Number) n).doubleValue() < 1)
             throw new UserError(
-                file + ": " + where + ".ns: '" + n + "' is not a training size (a number >= 1)");
+                file
+                    + ": "
+                    + where
+                    + ".ns: '"
+                    + n
+                    + "' is not a training size (a whole number >= 1)");
     }
     // A non-positive count would only fail deep inside a study (or silently select nothing).
     for (String k : List.of("limit", "batch", "max_new_tokens"))
-      if (num(root, k, "plan", 1) < 1)
-        throw new UserError(file + ": plan." + k + ": must be >= 1, got " + root.get(k));
+      integer(root, k, "plan", 1, 1, Integer.MAX_VALUE);
+    integer(root, "seed", "plan", 42, Long.MIN_VALUE, Long.MAX_VALUE);
     for (String k : root.keySet())
       if (!List.of(
               "seed",
@@ -168,6 +175,93 @@ public final class StudyPlan {
               "device")
           .contains(k)) throw new UserError(file + ": unknown top-level field '" + k + "'");
     device();
+    validateStudies();
+  }
+
+  /**
+   * Every NLA and activation set a study names is defined, and each study's settings have their
+   * types: checked when the plan loads, so a typo in the last study is reported before the first
+   * one runs (for hours, on the released checkpoints).
+   */
+  private void validateStudies() {
+    Map<String, Object> nlas = map(root, "nlas", false);
+    for (String n : nlas.keySet()) {
+      Map<String, Object> pair = map(nlas, n, true);
+      str(pair, "av", "nlas." + n, null);
+      str(pair, "ar", "nlas." + n, null);
+    }
+    for (var e : studies().entrySet()) {
+      String study = e.getKey();
+      String where = "studies." + study;
+      @SuppressWarnings("unchecked")
+      Map<String, Object> s = e.getValue() == null ? Map.of() : (Map<String, Object>) e.getValue();
+      switch (study) {
+        case Studies.EVAL, Studies.QUOTE_BAN, Studies.REDACT, Studies.BEST_OF_N, Studies.LAYERS -> {
+          String nla = str(s, "nla", where, null);
+          requireNla(nla, where + ".nla");
+          requireActivations(str(s, "activations", where, nla), where + ".activations");
+          if (study.equals(Studies.QUOTE_BAN)) {
+            conditions(s, where);
+            families(s);
+          }
+          if (study.equals(Studies.BEST_OF_N)) {
+            integer(s, "samples", where, 10, 1, Integer.MAX_VALUE);
+            num(s, "temperature", where, 1.0);
+          }
+          if (study.equals(Studies.LAYERS)) map(s, "neighbours", true);
+        }
+        case Studies.CONFAB ->
+            requireActivations(str(s, "activations", where, null), where + ".activations");
+        case Studies.CROSS -> {
+          for (String family : list(s, "families", where)) {
+            requireNla(family, where + ".families");
+            requireActivations(family, where + ".families");
+          }
+        }
+        case Studies.RIDGE -> {
+          Map<String, Object> train = map(s, "train", true);
+          for (String side : List.of("a", "b")) {
+            String name = str(s, side, where, null);
+            requireActivations(name, where + "." + side);
+            str(train, name, where + ".train", null);
+          }
+          list(s, "ns", where);
+          if (s.containsKey("kernels")) for (String k : list(s, "kernels", where)) kernel(k, where);
+          integer(s, "folds", where, 5, 2, Integer.MAX_VALUE);
+          integer(s, "cv_max_rows", where, 2000, 1, Integer.MAX_VALUE);
+          integer(s, "extrapolation_points", where, 3, 2, Integer.MAX_VALUE);
+        }
+        default -> throw new IllegalStateException(study);
+      }
+    }
+  }
+
+  private void requireNla(String name, String where) {
+    Map<String, Object> nlas = map(root, "nlas", false);
+    if (!nlas.containsKey(name))
+      throw new UserError(
+          file
+              + ": "
+              + where
+              + ": no NLA named '"
+              + name
+              + "' under nlas (the plan has "
+              + nlas.keySet()
+              + ")");
+  }
+
+  private void requireActivations(String name, String where) {
+    Map<String, Object> sets = map(root, "activations", false);
+    if (!sets.containsKey(name))
+      throw new UserError(
+          file
+              + ": "
+              + where
+              + ": no activation set named '"
+              + name
+              + "' under activations (the plan has "
+              + sets.keySet()
+              + ")");
   }
 
   // ------------------------------------------------------------------ typed access
@@ -202,6 +296,42 @@ public final class StudyPlan {
     return n.doubleValue();
   }
 
+  /**
+   * A whole number in [min, max]. YAML reads {@code 4.5e99} and {@code 2.5} as floating point,
+   * which a cast would silently turn into 2^63 − 1 and 2.
+   */
+  private long integer(
+      Map<String, Object> m, String field, String where, long dflt, long min, long max) {
+    Object v = m.get(field);
+    if (v == null) return dflt;
+    BigDecimal x = wholeNumber(v);
+    if (x == null)
+      throw new UserError(file + ": " + where + "." + field + ": must be a whole number, got " + v);
+    if (x.compareTo(BigDecimal.valueOf(min)) < 0 || x.compareTo(BigDecimal.valueOf(max)) > 0)
+      throw new UserError(
+          file
+              + ": "
+              + where
+              + "."
+              + field
+              + ": "
+              + v
+              + " is out of range (expected "
+              + (min == Long.MIN_VALUE ? "a 64-bit integer" : min + ".." + max)
+              + ")");
+    return x.longValueExact();
+  }
+
+  /** The exact value of a YAML number if it is whole (2, 2.0, 4.5e99), else null. */
+  private static BigDecimal wholeNumber(Object v) {
+    BigDecimal x;
+    if (v instanceof Integer || v instanceof Long || v instanceof BigInteger)
+      x = new BigDecimal(v.toString());
+    else if (v instanceof Double d && Double.isFinite(d)) x = new BigDecimal(d);
+    else return null;
+    return x.signum() == 0 || x.stripTrailingZeros().scale() <= 0 ? x : null;
+  }
+
   private Path path(String p) {
     Path x = Path.of(p);
     return x.isAbsolute() ? x : baseDir.resolve(x);
@@ -213,11 +343,11 @@ public final class StudyPlan {
   }
 
   public long seed() {
-    return (long) num(root, "seed", "plan", 42);
+    return integer(root, "seed", "plan", 42, Long.MIN_VALUE, Long.MAX_VALUE);
   }
 
   public int batch() {
-    return (int) num(root, "batch", "plan", 8);
+    return (int) integer(root, "batch", "plan", 8, 1, Integer.MAX_VALUE);
   }
 
   public Path out() {
@@ -255,7 +385,7 @@ public final class StudyPlan {
     }
     Map<String, Nla> nlas = new HashMap<>();
     Map<String, ActivationSet> acts = new HashMap<>();
-    int limit = (int) num(root, "limit", "plan", Integer.MAX_VALUE);
+    int limit = (int) integer(root, "limit", "plan", Integer.MAX_VALUE, 1, Integer.MAX_VALUE);
     java.util.function.Function<String, Nla> nla =
         name ->
             nlas.computeIfAbsent(
@@ -296,7 +426,15 @@ public final class StudyPlan {
     Map<String, Object> studies = studies();
     long seed = seed();
     int batch = batch();
-    int maxNew = (int) num(root, "max_new_tokens", "plan", VerbalizeOptions.DEFAULT_MAX_NEW_TOKENS);
+    int maxNew =
+        (int)
+            integer(
+                root,
+                "max_new_tokens",
+                "plan",
+                VerbalizeOptions.DEFAULT_MAX_NEW_TOKENS,
+                1,
+                Integer.MAX_VALUE);
     VerbalizeOptions greedy =
         VerbalizeOptions.greedy().withSampling(0, 1, 0, seed).withMaxNewTokens(maxNew, false);
     for (String study : Report.STUDY_ORDER) {
@@ -350,7 +488,7 @@ public final class StudyPlan {
                 VerbalizeOptions t =
                     VerbalizeOptions.greedy()
                         .withSampling(num(s, "temperature", where, 1.0), 1, 0, seed)
-                        .withSamples((int) num(s, "samples", where, 10))
+                        .withSamples((int) integer(s, "samples", where, 10, 1, Integer.MAX_VALUE))
                         .withMaxNewTokens(maxNew, false);
                 Studies.bestOfN(run, n, a, t, batch);
               }
@@ -430,9 +568,9 @@ public final class StudyPlan {
               new RidgeStudy.Params(
                   ns,
                   kernels,
-                  (int) num(s, "folds", where, 5),
-                  (int) num(s, "cv_max_rows", where, 2000),
-                  (int) num(s, "extrapolation_points", where, 3),
+                  (int) integer(s, "folds", where, 5, 2, Integer.MAX_VALUE),
+                  (int) integer(s, "cv_max_rows", where, 2000, 1, Integer.MAX_VALUE),
+                  (int) integer(s, "extrapolation_points", where, 3, 2, Integer.MAX_VALUE),
                   seed);
           try (RunDir run =
               RunDir.open(runDir, new RunDir.Identity(study, seed, engine, params, inputs))) {

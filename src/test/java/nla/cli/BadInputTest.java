@@ -156,6 +156,57 @@ class BadInputTest {
   }
 
   @Test
+  void reconstructRefusesAnOutThatIsItsOwnGoldOrTextsAndLeavesThemAsTheyWere() throws Exception {
+    Path texts = tmp.resolve("own-texts.jsonl");
+    Files.writeString(texts, "{\"text\": \"a cat\"}\n");
+    Path gold = tmp.resolve("own-gold.npy");
+    Npy.write(gold, new float[][] {new float[TinyNla.HIDDEN]});
+    byte[] goldBytes = Files.readAllBytes(gold);
+    // Spelled differently from --gold, as a user might: the same file all the same.
+    String goldAgain = tmp.resolve("a-dir").resolve("..").resolve("own-gold.npy").toString();
+    Files.createDirectories(tmp.resolve("a-dir"));
+    assertUserError(
+        List.of("--out", "is also the --gold input"),
+        "reconstruct",
+        "--ar",
+        ar.toString(),
+        "--texts",
+        texts.toString(),
+        "--gold",
+        gold.toString(),
+        "--out",
+        goldAgain);
+    assertTrue(java.util.Arrays.equals(goldBytes, Files.readAllBytes(gold)));
+    assertUserError(
+        List.of("--out", "is also the --texts input"),
+        "reconstruct",
+        "--ar",
+        ar.toString(),
+        "--texts",
+        texts.toString(),
+        "--out",
+        texts.toString());
+    assertEquals("{\"text\": \"a cat\"}\n", Files.readString(texts));
+  }
+
+  @Test
+  void lensRefusesAnHtmlPageWrittenOverItsOwnTextFile() throws Exception {
+    Path text = Files.writeString(tmp.resolve("lens-text.txt"), "The cat sat.");
+    assertUserError(
+        List.of("--html", "is also the --text-file input"),
+        "lens",
+        "--base",
+        av.toString(),
+        "--av",
+        av.toString(),
+        "--text-file",
+        text.toString(),
+        "--html",
+        text.toString());
+    assertEquals("The cat sat.", Files.readString(text));
+  }
+
+  @Test
   void roundtripOutThatIsAFileIsOneError() throws Exception {
     Path file = Files.writeString(tmp.resolve("a-file"), "x");
     assertUserError(

@@ -104,6 +104,24 @@ class SafeTensorsTest {
   }
 
   @Test
+  void aShapeWhoseByteCountOverflowsALongIsAUserError() throws IOException {
+    // 2^62 x 4 elements: the element count itself overflows.
+    Path f =
+        raw(
+            "{\"a\": {\"dtype\": \"F32\", \"shape\": [4611686018427387904, 4],"
+                + " \"data_offsets\": [0, 8]}}",
+            8);
+    assertError(f, "tensor a: shape [4611686018427387904,4] of F32 is too large to address");
+    // 2^62 elements of 4 bytes: 2^64 bytes wrapped round to 0, which these offsets "matched".
+    Path wrapped =
+        raw(
+            "{\"a\": {\"dtype\": \"F32\", \"shape\": [2305843009213693952, 2],"
+                + " \"data_offsets\": [0, 0]}}",
+            0);
+    assertError(wrapped, "too large to address");
+  }
+
+  @Test
   void garbageHeaderIsAUserError() throws IOException {
     Path f = raw("{not json", 0);
     assertError(f, "not valid JSON");
@@ -140,5 +158,6 @@ class SafeTensorsTest {
     UserError e = assertThrows(UserError.class, () -> SafeTensors.readHeader(f));
     assertTrue(e.getMessage().startsWith(f.toString()), e.getMessage());
     assertTrue(e.getMessage().contains(fragment), e.getMessage());
+    assertEquals(1, e.getMessage().lines().count(), "one line: " + e.getMessage());
   }
 }

@@ -133,6 +133,76 @@ class ReportTest {
             .asDouble());
   }
 
+  @Test
+  void intervalsPrintAsBracketedPairsThatReadRightWhenNegative() throws Exception {
+    Path run = tmp.resolve("run");
+    copyTree(FIXTURE.resolve("run"), run);
+    Path eval = run.resolve("eval").resolve("summary.json");
+    var summary =
+        (com.fasterxml.jackson.databind.node.ObjectNode) RunDir.JSON.readTree(eval.toFile());
+    summary.put("fve_ci_low", -1.109);
+    summary.put("fve_ci_high", -0.66);
+    Files.write(eval, RunDir.JSON.writeValueAsBytes(summary));
+    String h = Report.build(run, FIXTURE.resolve("preregistration.yaml")).html();
+    assertTrue(h.contains("95% CI [-1.109, -0.660]"), "the headline card");
+    assertTrue(h.contains("<td>95% bootstrap CI</td><td>[-1.109, -0.660]</td>"), "the §1 table");
+    assertTrue(h.contains("<td>[0.766, 0.783]</td>"), "the §2 table");
+    assertTrue(h.contains("<td>[0.550, 0.680]</td>"), "a pre-registered range");
+    assertTrue(!h.contains("–-") && !h.contains("– -"), "no dash before a minus sign");
+  }
+
+  @Test
+  void theReportSaysAtTheTopWhenTheRunUsedTheDemosRandomPair() throws Exception {
+    String demoNote = "This run used the bundled demo pair";
+    assertTrue(!Report.build(FIXTURE.resolve("run"), null).html().contains(demoNote));
+
+    Path run = tmp.resolve("run");
+    copyTree(FIXTURE.resolve("run"), run);
+    Path manifest = run.resolve(RunDir.MANIFEST);
+    var mf =
+        (com.fasterxml.jackson.databind.node.ObjectNode) RunDir.JSON.readTree(manifest.toFile());
+    var inputs =
+        (com.fasterxml.jackson.databind.node.ObjectNode)
+            mf.get("studies").get("eval").get("inputs");
+    inputs.put("nla:demo", "0123+4567");
+    Files.write(manifest, RunDir.JSON.writeValueAsBytes(mf));
+    assertTrue(!Report.build(run, null).html().contains(demoNote), "another pair is not the demo");
+
+    inputs.put("nla:demo", DemoKit.pairHash());
+    Files.write(manifest, RunDir.JSON.writeValueAsBytes(mf));
+    String h = Report.build(run, null).html();
+    assertTrue(
+        h.indexOf(demoNote) > 0 && h.indexOf(demoNote) < h.indexOf("</header>"), "at the top");
+  }
+
+  /**
+   * A report is written under a temporary name and renamed over the old one, so a write that fails
+   * halfway leaves the old report whole. Seen from outside: a hard link to the old file still holds
+   * the old text (an in-place write would have truncated and rewritten that same file), and no
+   * temporary file is left behind.
+   */
+  @Test
+  void aNewReportReplacesTheOldFileWholeRatherThanRewritingItInPlace() throws Exception {
+    Path out = Files.createDirectories(tmp.resolve("out"));
+    Path html = out.resolve("report.html");
+    Path results = out.resolve("results.json");
+    Files.writeString(html, "the old report");
+    Files.writeString(results, "{}");
+    Path oldHtml = Files.createLink(out.resolve("old-report.html"), html);
+    Path oldResults = Files.createLink(out.resolve("old-results.json"), results);
+
+    Report.write(FIXTURE.resolve("run"), null, html);
+
+    assertTrue(Files.readString(html).startsWith("<!DOCTYPE html>"));
+    assertEquals("the old report", Files.readString(oldHtml));
+    assertEquals("{}", Files.readString(oldResults));
+    try (var files = Files.list(out)) {
+      assertEquals(
+          List.of("old-report.html", "old-results.json", "report.html", "results.json"),
+          files.map(p -> p.getFileName().toString()).sorted().toList());
+    }
+  }
+
   static void copyTree(Path from, Path to) throws java.io.IOException {
     try (var paths = Files.walk(from)) {
       for (Path p : paths.toList()) {

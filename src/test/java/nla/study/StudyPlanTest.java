@@ -166,9 +166,88 @@ class StudyPlanTest {
     UserError e = assertThrows(UserError.class, () -> StudyPlan.load(tmp.resolve("p.yaml")));
     assertTrue(e.getMessage().contains("studies.evl"), e.getMessage());
     Files.writeString(tmp.resolve("q.yaml"), "studies: {eval: {nla: x}}\n");
-    StudyPlan p = StudyPlan.load(tmp.resolve("q.yaml"));
-    UserError e2 =
-        assertThrows(UserError.class, () -> p.run(tmp.resolve("r"), (n, a, b) -> null, "x"));
-    assertTrue(e2.getMessage().contains("missing field 'activations'"), e2.getMessage());
+    UserError e2 = assertThrows(UserError.class, () -> StudyPlan.load(tmp.resolve("q.yaml")));
+    assertTrue(
+        e2.getMessage().contains("studies.eval.nla: no NLA named 'x' under nlas"), e2.getMessage());
+  }
+
+  /** A plan line and the error it must give, in one line, when the plan loads. */
+  private void assertPlanError(String yaml, String fragment) throws Exception {
+    Path plan = tmp.resolve("bad.yaml");
+    Files.writeString(plan, yaml);
+    UserError e = assertThrows(UserError.class, () -> StudyPlan.load(plan));
+    assertTrue(e.getMessage().startsWith(plan + ": "), e.getMessage());
+    assertTrue(e.getMessage().contains(fragment), e.getMessage());
+    assertEquals(1, e.getMessage().lines().count(), e.getMessage());
+  }
+
+  @Test
+  void aSeedOrCountThatIsNotAWholeNumberInRangeIsRefused() throws Exception {
+    String studies = "studies: {confab: {activations: a}}\nactivations: {a: a.npy}\n";
+    // YAML reads these as floating point; a cast made 4.5e99 into 2^63 - 1 and 2.5 into 2.
+    assertPlanError("seed: 4.5e99\n" + studies, "plan.seed: 4.5E99 is out of range");
+    assertPlanError("seed: 2.5\n" + studies, "plan.seed: must be a whole number, got 2.5");
+    assertPlanError(
+        "seed: 99999999999999999999\n" + studies,
+        "plan.seed: 99999999999999999999 is out of range");
+    assertPlanError("seed: forty-two\n" + studies, "plan.seed: must be a whole number");
+    assertPlanError("batch: 8.5\n" + studies, "plan.batch: must be a whole number, got 8.5");
+    assertPlanError(
+        "limit: 1e12\n" + studies, "plan.limit: 1.0E12 is out of range (expected 1..2147483647)");
+    assertPlanError(
+        "nlas: {n: {av: x, ar: y}}\nactivations: {n: a.npy}\n"
+            + "studies: {best-of-n: {nla: n, samples: 2.5}}\n",
+        "studies.best-of-n.samples: must be a whole number, got 2.5");
+
+    Path plan = tmp.resolve("good.yaml");
+    Files.writeString(plan, "seed: 7.0\n" + studies);
+    assertEquals(7, StudyPlan.load(plan).seed(), "a whole number written with a point is fine");
+    Files.writeString(plan, "seed: -9223372036854775808\n" + studies);
+    assertEquals(Long.MIN_VALUE, StudyPlan.load(plan).seed());
+  }
+
+  /**
+   * A plan whose last study names an NLA it does not define is refused when it loads, not after the
+   * studies before it have run: the opener (which would load checkpoints) is never called.
+   */
+  @Test
+  void aNameTheLastStudyGetsWrongIsFoundBeforeAnyStudyRuns() throws Exception {
+    vectors(tmp.resolve("a.npy"), 4, 1);
+    String plan =
+        """
+        nlas: {good: {av: x, ar: y}}
+        activations: {good: a.npy}
+        studies:
+          confab: {activations: good}
+          eval: {nla: good}
+          best-of-n: {nla: gdoo}
+        """;
+    assertPlanError(
+        plan, "studies.best-of-n.nla: no NLA named 'gdoo' under nlas (the plan has [good])");
+    assertPlanError(
+        plan.replace("gdoo", "good")
+            .replace("eval: {nla: good}", "eval: {nla: good, activations: b}"),
+        "studies.eval.activations: no activation set named 'b' under activations");
+    assertPlanError(
+        plan.replace("best-of-n: {nla: gdoo}", "cross: {families: [good, other]}"),
+        "studies.cross.families: no NLA named 'other'");
+    assertPlanError(
+        plan.replace(
+            "best-of-n: {nla: gdoo}",
+            "ridge: {a: good, b: good, train: {good: a.npy}, ns: [10], kernels: [cubic]}"),
+        "studies.ridge.kernels: unknown kernel 'cubic'");
+    assertPlanError(
+        plan.replace(
+            "best-of-n: {nla: gdoo}",
+            "ridge: {a: good, b: good, train: {good: a.npy}, ns: [10.5]}"),
+        "studies.ridge.ns: '10.5' is not a training size");
+    assertPlanError(
+        plan.replace("nlas: {good: {av: x, ar: y}}", "nlas: {good: {av: x}}"),
+        "nlas.good: missing field 'ar'");
+    assertPlanError(
+        plan.replace(
+            "best-of-n: {nla: gdoo}",
+            "ridge: {a: good, b: good, train: {good: a.npy}, ns: [10], folds: 1}"),
+        "studies.ridge.folds: 1 is out of range (expected 2..2147483647)");
   }
 }

@@ -1,0 +1,42 @@
+package nla;
+
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The test run checks and never rewrites, and its log holds what a reader needs. Maven's behaviour
+ * itself is not under test here, only that the build files ask it for the right things.
+ */
+class BuildScriptsTest {
+  private static String read(String file) throws Exception {
+    return Files.readString(Path.of(file));
+  }
+
+  @Test
+  void theBuildChecksTheFormatAndOnlyTheFormatScriptRewritesSources() throws Exception {
+    String pom = read("pom.xml");
+    assertFalse(
+        Pattern.compile("<goal>\\s*apply\\s*</goal>").matcher(pom).find(),
+        "no build phase runs spotless:apply");
+    assertTrue(Pattern.compile("<goal>\\s*check\\s*</goal>").matcher(pom).find());
+    assertTrue(read("format").contains("spotless:apply"));
+    assertTrue(read("README.md").contains("`./format`"), "the README names the format command");
+  }
+
+  @Test
+  void theTestLogHasNoUnsafeWarningsColourCodesOrPerJarCopyLines() throws Exception {
+    String test = read("test");
+    assertTrue(test.contains("--sun-misc-unsafe-memory-access=allow"));
+    assertTrue(test.contains("-Dstyle.color=never"));
+    assertTrue(test.contains("-ntp"), "no download progress");
+    assertTrue(test.contains("sed -u 's/\\x1b\\[[0-9;]*m//g'"), "colour resets stripped");
+    String pom = read("pom.xml");
+    assertTrue(pom.contains("<silent>true</silent>"), "copy-dependencies without a line per jar");
+    assertTrue(pom.contains("<redirectTestOutputToFile>true</redirectTestOutputToFile>"));
+  }
+}
