@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Compiles the CUDA backend's kernels (src/main/cuda) into DIR (Maven runs it with target/classes/nla/cuda): cubins
 # for sm_80 (A100) and sm_90 (H100/H200) and PTX for newer GPUs, which the driver compiles at first load. The
-# source is packed too. Without nvcc the build goes on; `--device cuda` then says the kernels are missing.
+# source is packed too: without nvcc the build goes on, and the GPU backend compiles the source with NVRTC.
 set -uo pipefail
 out="${1:?usage: build-cuda.sh DIR}"
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -13,7 +13,7 @@ if ! command -v "$nvcc" >/dev/null; then
   for c in "${CUDA_HOME:-/nonexistent}/bin/nvcc" /usr/local/cuda/bin/nvcc; do [ -x "$c" ] && nvcc="$c" && break; done
 fi
 if ! command -v "$nvcc" >/dev/null; then
-  echo "nla: no nvcc; the CUDA kernels are not built and --device cuda will be unavailable from this build" >&2
+  echo "nla: no nvcc; only the CUDA kernel source is packed (--device cuda compiles it with NVRTC at first use)" >&2
   exit 0
 fi
 # Rebuild only when the source changed (nvcc takes tens of seconds for three targets).

@@ -81,6 +81,11 @@ public final class CudaBackend implements Backend {
     return info;
   }
 
+  /** Which kernel image runs (the packed cubin, the PTX, or the source compiled by NVRTC). */
+  public String kernelImage() {
+    return kernels.image();
+  }
+
   @Override
   public String describe() {
     return info.describe() + ", bf16 weights and products, fp32 accumulation";

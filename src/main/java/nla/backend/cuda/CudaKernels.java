@@ -41,27 +41,56 @@ final class CudaKernels {
   private final Map<String, MemorySegment> functions = new HashMap<>();
   private final String image;
 
+  /**
+   * {@code -Dnla.cuda.kernels=nvrtc} compiles the source at run time even where a cubin is packed.
+   */
+  static final String COMPILE_PROPERTY = "nla.cuda.kernels";
+
+  /**
+   * Loads the cubin packed for this compute capability; else the packed PTX (the driver compiles
+   * it); else, or when the driver refuses the PTX, the packed source compiled by {@link Nvrtc}.
+   */
   CudaKernels(CudaDriver driver, int ccMajor, int ccMinor) {
     this.driver = driver;
-    String cubin = "nla_kernels.sm_" + ccMajor + ccMinor + ".cubin";
-    byte[] bytes = resource(cubin);
-    String chosen = cubin;
-    if (bytes == null) {
-      bytes = resource("nla_kernels.ptx");
-      chosen = "nla_kernels.ptx";
-      if (bytes != null) bytes = java.util.Arrays.copyOf(bytes, bytes.length + 1); // NUL-terminated
+    boolean forceNvrtc = "nvrtc".equals(System.getProperty(COMPILE_PROPERTY));
+    String cubinName = "nla_kernels.sm_" + ccMajor + ccMinor + ".cubin";
+    byte[] cubin = forceNvrtc ? null : resource(cubinName);
+    MemorySegment module = null;
+    String chosen = null;
+    if (cubin != null) {
+      module = load(cubin);
+      chosen = cubinName;
     }
-    if (bytes == null) {
-      throw new UserError(
-          "--device cuda: this build of nla has no CUDA kernels (nvcc was not found when it was"
-              + " built); rebuild on a machine with the CUDA toolkit's nvcc");
+    byte[] ptx = forceNvrtc ? null : resource("nla_kernels.ptx");
+    if (module == null && ptx != null) {
+      try {
+        module = load(java.util.Arrays.copyOf(ptx, ptx.length + 1)); // NUL-terminated text
+        chosen = "nla_kernels.ptx";
+      } catch (CudaException e) {
+        // a driver older than the PTX's ISA: compile the source for this GPU instead
+      }
+    }
+    if (module == null) {
+      byte[] source = resource("nla_kernels.cu");
+      if (source == null) {
+        throw new UserError(
+            "--device cuda: this build of nla has no CUDA kernels; rebuild it (scripts/build-cuda.sh)");
+      }
+      module =
+          load(
+              Nvrtc.cubin(
+                  new String(source, java.nio.charset.StandardCharsets.UTF_8), ccMajor, ccMinor));
+      chosen = "nla_kernels.cu compiled by NVRTC for sm_" + ccMajor + ccMinor;
     }
     this.image = chosen;
+    for (String name : NAMES) functions.put(name, driver.function(module, name));
+  }
+
+  private MemorySegment load(byte[] image) {
     try (Arena a = Arena.ofConfined()) {
-      MemorySegment data = a.allocate(bytes.length, 16);
-      MemorySegment.copy(bytes, 0, data, java.lang.foreign.ValueLayout.JAVA_BYTE, 0, bytes.length);
-      MemorySegment module = driver.loadModule(data);
-      for (String name : NAMES) functions.put(name, driver.function(module, name));
+      MemorySegment data = a.allocate(image.length, 16);
+      MemorySegment.copy(image, 0, data, java.lang.foreign.ValueLayout.JAVA_BYTE, 0, image.length);
+      return driver.loadModule(data);
     }
   }
 

@@ -47,7 +47,7 @@ class CudaBackendGpuTest {
   static void open() {
     gpu = new CudaBackend(0);
     cpu = new CpuBackend(4);
-    System.out.println("GPU: " + gpu.describe());
+    System.out.println("GPU: " + gpu.describe() + "; kernels: " + gpu.kernelImage());
   }
 
   @AfterAll
@@ -321,6 +321,28 @@ class CudaBackendGpuTest {
     for (int s = 0; s < counts.length; s++) {
       g.get(s).advance(counts[s]);
       c.get(s).advance(counts[s]);
+    }
+  }
+
+  @Test
+  void kernelsCompiledAtRunTimeByNvrtcComputeWhatThePackedOnesDo() {
+    System.setProperty(CudaKernels.COMPILE_PROPERTY, "nvrtc");
+    try (CudaBackend compiled = new CudaBackend(0)) {
+      assertTrue(compiled.kernelImage().contains("NVRTC"), compiled.kernelImage());
+      float[] w = bf16(random(128, 0.5));
+      float[][] x = rows(5, 512, 2, false);
+      try (Backend.Scope s = compiled.openScope()) {
+        float[][] g =
+            compiled.readRows(
+                compiled.rmsNorm(
+                    put(compiled, x), compiled.weight(stored("n", w, 128)), 128, 1e-6f, true));
+        float[][] c =
+            cpu.readRows(
+                cpu.rmsNorm(put(cpu, x), cpu.weight(stored("n", w, 128)), 128, 1e-6f, true));
+        assertClose(c, g, 1e-6, "rmsnorm through NVRTC's kernels");
+      }
+    } finally {
+      System.clearProperty(CudaKernels.COMPILE_PROPERTY);
     }
   }
 
