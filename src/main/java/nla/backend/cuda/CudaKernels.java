@@ -37,8 +37,12 @@ final class CudaKernels {
     "attention"
   };
 
+  private static final int MAX_ARGS = 24;
+
   private final CudaDriver driver;
   private final Map<String, MemorySegment> functions = new HashMap<>();
+  private final MemorySegment argValues = Arena.global().allocate(8L * MAX_ARGS, 8);
+  private final MemorySegment argPointers = Arena.global().allocate(ADDRESS, MAX_ARGS);
   private final String image;
 
   /**
@@ -84,6 +88,7 @@ final class CudaKernels {
     }
     this.image = chosen;
     for (String name : NAMES) functions.put(name, driver.function(module, name));
+    for (int i = 0; i < MAX_ARGS; i++) argPointers.setAtIndex(ADDRESS, i, argValues.asSlice(8L * i));
   }
 
   private MemorySegment load(byte[] image) {
@@ -111,23 +116,21 @@ final class CudaKernels {
    * Launches {@code name} on a {@code gridX × gridY} grid of {@code block} threads. Arguments are
    * device pointers ({@link Long}), {@link Integer}s and {@link Float}s, in the kernel's order.
    */
-  void launch(String name, int gridX, int gridY, int block, Object... args) {
+  synchronized void launch(String name, int gridX, int gridY, int block, Object... args) {
     MemorySegment fn = functions.get(name);
     if (fn == null) throw new IllegalArgumentException("unknown kernel " + name);
-    try (Arena a = Arena.ofConfined()) {
-      MemorySegment values = a.allocate(8L * args.length, 8);
-      MemorySegment pointers = a.allocate(ADDRESS, args.length);
-      for (int i = 0; i < args.length; i++) {
-        long off = 8L * i;
-        switch (args[i]) {
-          case Long l -> values.set(JAVA_LONG, off, l);
-          case Integer n -> values.set(JAVA_INT, off, n);
-          case Float f -> values.set(JAVA_FLOAT, off, f);
-          default -> throw new IllegalArgumentException("kernel argument " + args[i]);
-        }
-        pointers.setAtIndex(ADDRESS, i, values.asSlice(off));
+    if (args.length > MAX_ARGS) throw new IllegalArgumentException(name + ": too many arguments");
+    // One buffer for every launch: the driver copies the arguments when the launch is queued, and
+    // the backend's lock keeps launches one at a time.
+    for (int i = 0; i < args.length; i++) {
+      long off = 8L * i;
+      switch (args[i]) {
+        case Long l -> argValues.set(JAVA_LONG, off, l);
+        case Integer n -> argValues.set(JAVA_INT, off, n);
+        case Float f -> argValues.set(JAVA_FLOAT, off, f);
+        default -> throw new IllegalArgumentException("kernel argument " + args[i]);
       }
-      driver.launch(fn, gridX, gridY, block, 0, pointers, name);
     }
+    driver.launch(fn, gridX, gridY, block, 0, argPointers, name);
   }
 }
