@@ -202,3 +202,45 @@ extern "C" __global__ void attention(const float* __restrict__ q, const bf16* __
     outRow[d] = sum / denom;
   }
 }
+
+// logits[rows[e], ids[e]] += values[e] for each of `count` bias entries (a row's ids are distinct).
+extern "C" __global__ void add_logit_bias(float* __restrict__ logits, const int* __restrict__ rows,
+                                          const int* __restrict__ ids, const float* __restrict__ values, int count,
+                                          int vocab) {
+  for (int e = blockIdx.x * blockDim.x + threadIdx.x; e < count; e += gridDim.x * blockDim.x)
+    logits[(long)rows[e] * vocab + ids[e]] += values[e];
+}
+
+#define ARGMAX_THREADS 1024
+
+// out[r] = the first index of the maximum of row r (torch.argmax; NaN never wins). Grid: one block of
+// ARGMAX_THREADS per row.
+extern "C" __global__ void argmax_rows(const float* __restrict__ logits, int vocab, int* __restrict__ out) {
+  __shared__ float bestValue[ARGMAX_THREADS];
+  __shared__ int bestIndex[ARGMAX_THREADS];
+  const float* row = logits + (long)blockIdx.x * vocab;
+  float best = -INFINITY;
+  int index = vocab;  // none yet
+  for (int j = threadIdx.x; j < vocab; j += blockDim.x) {
+    float v = row[j];
+    if (v > best || (v == best && j < index)) {
+      best = v;
+      index = j;
+    }
+  }
+  bestValue[threadIdx.x] = best;
+  bestIndex[threadIdx.x] = index;
+  __syncthreads();
+  for (int stride = blockDim.x / 2; stride > 0; stride >>= 1) {
+    if (threadIdx.x < stride) {
+      float v = bestValue[threadIdx.x + stride];
+      int j = bestIndex[threadIdx.x + stride];
+      if (v > bestValue[threadIdx.x] || (v == bestValue[threadIdx.x] && j < bestIndex[threadIdx.x])) {
+        bestValue[threadIdx.x] = v;
+        bestIndex[threadIdx.x] = j;
+      }
+    }
+    __syncthreads();
+  }
+  if (threadIdx.x == 0) out[blockIdx.x] = bestIndex[0] < vocab ? bestIndex[0] : 0;
+}

@@ -43,8 +43,25 @@ public final class Sampler {
     return best;
   }
 
+  /** The token {@code c} picks from {@code logits} (not modified). */
+  public static int choose(float[] logits, TokenChoice c) {
+    float[] biased = logits;
+    if (c.biasIds().length > 0) {
+      biased = logits.clone();
+      for (int i = 0; i < c.biasIds().length; i++) biased[c.biasIds()[i]] += c.biasValues()[i];
+    }
+    if (c.greedy()) return argmax(biased);
+    return sample(biased, c.temperature(), c.topP(), c.topK(), c.uniform());
+  }
+
   public static int sample(
       float[] logits, double temperature, double topP, int topK, RandomGenerator rng) {
+    if (temperature <= 0) return argmax(logits);
+    return sample(logits, temperature, topP, topK, rng.nextDouble());
+  }
+
+  /** A draw at {@code u} ∈ [0, 1) after temperature, top-k and top-p. */
+  public static int sample(float[] logits, double temperature, double topP, int topK, double u) {
     if (temperature <= 0) return argmax(logits);
     int v = logits.length;
     float[] scores = new float[v];
@@ -82,7 +99,6 @@ public final class Sampler {
       for (int i = 0; i < v; i++) if (!keep[i]) scores[i] = Float.NEGATIVE_INFINITY;
       probs = softmax(scores);
     }
-    double u = rng.nextDouble();
     double acc = 0;
     int last = -1;
     for (int i = 0; i < v; i++) {

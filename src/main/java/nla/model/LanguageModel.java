@@ -6,12 +6,11 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
-import java.util.stream.IntStream;
 import nla.backend.Backend;
 import nla.backend.Backends;
 import nla.backend.DeviceSpec;
 import nla.backend.KvCache;
-import nla.backend.Sampler;
+import nla.backend.TokenChoice;
 import nla.io.ModelWeights;
 import nla.io.StoredTensor;
 import nla.io.UserError;
@@ -219,7 +218,7 @@ public final class LanguageModel implements AutoCloseable {
     SplittableRandom[] rngs = new SplittableRandom[n];
     List<List<Integer>> outputs = new ArrayList<>();
     String[] finish = new String[n];
-    float[][] next = new float[n][];
+    int[] next = new int[n]; // each request's next token, chosen from its latest logits
     List<Integer> pending = new ArrayList<>();
     for (int i = 0; i < n; i++) {
       GenerationRequest req = batch.get(i);
@@ -246,7 +245,7 @@ public final class LanguageModel implements AutoCloseable {
     } finally {
       if (shared != null) shared.cache().close();
     }
-    // Prefill in groups bounded by tokens; each gives its last token's logits.
+    // Prefill in groups bounded by tokens; each chooses every request's first new token.
     List<Integer> group = new ArrayList<>();
     int tokens = 0;
     for (int idx = 0; idx <= pending.size(); idx++) {
@@ -257,8 +256,8 @@ public final class LanguageModel implements AutoCloseable {
       if (flush && !group.isEmpty()) {
         List<Transformer.StepInput> steps = new ArrayList<>();
         for (int i : group) steps.add(step(caches[i], prompts[i]));
-        float[][][] logits = lastLogits(steps);
-        for (int g = 0; g < group.size(); g++) next[group.get(g)] = logits[g][0];
+        int[] chosen = chooseNext(steps, group, batch, rngs);
+        for (int g = 0; g < group.size(); g++) next[group.get(g)] = chosen[g];
         group.clear();
         tokens = 0;
       }
@@ -269,13 +268,11 @@ public final class LanguageModel implements AutoCloseable {
     }
     List<Integer> active = new ArrayList<>(pending);
     while (!active.isEmpty()) {
-      int[] chosen = chooseAll(active, batch, next, rngs);
       List<Integer> still = new ArrayList<>();
       List<Transformer.StepInput> steps = new ArrayList<>();
-      for (int a = 0; a < active.size(); a++) {
-        int i = active.get(a);
+      for (int i : active) {
         SamplingParams p = batch.get(i).params();
-        int token = chosen[a];
+        int token = next[i];
         outputs.get(i).add(token);
         if (!p.ignoreEos() && isEos(token)) finish[i] = "eos";
         else if (outputs.get(i).size() >= p.maxNewTokens()) finish[i] = "length";
@@ -285,8 +282,8 @@ public final class LanguageModel implements AutoCloseable {
         }
       }
       if (!still.isEmpty()) {
-        float[][][] logits = lastLogits(steps);
-        for (int s = 0; s < still.size(); s++) next[still.get(s)] = logits[s][0];
+        int[] chosen = chooseNext(steps, still, batch, rngs);
+        for (int s = 0; s < still.size(); s++) next[still.get(s)] = chosen[s];
       }
       active = still;
     }
@@ -372,44 +369,33 @@ public final class LanguageModel implements AutoCloseable {
     return false;
   }
 
-  private float[][][] lastLogits(List<Transformer.StepInput> steps) {
-    return transformer
-        .forward(steps, config.numLayers(), new int[0], Transformer.LogitRows.LAST)
-        .logits();
-  }
-
   /**
-   * The next token of every active request. Each request samples from its own logits with its own
-   * generator, so they are chosen side by side: a scan of the whole vocabulary per request is, at
-   * batch 32, the largest serial piece of a decode step.
+   * Runs one step and chooses each request's next token from its last logits, on the backend. Each
+   * request draws from its own generator (once per sampled token, none when greedy), so its tokens
+   * do not depend on the batch.
    */
-  private int[] chooseAll(
-      List<Integer> active,
+  private int[] chooseNext(
+      List<Transformer.StepInput> steps,
+      List<Integer> requests,
       List<GenerationRequest> batch,
-      float[][] next,
       SplittableRandom[] rngs) {
-    int[] chosen = new int[active.size()];
-    IntStream requests = IntStream.range(0, active.size());
-    if (active.size() >= PARALLEL_CHOICE_MIN) requests = requests.parallel();
-    requests.forEach(
-        a -> {
-          int i = active.get(a);
-          chosen[a] = choose(next[i], batch.get(i).params(), rngs[i]);
-        });
-    return chosen;
+    List<TokenChoice> choices = new ArrayList<>(requests.size());
+    for (int i : requests) choices.add(choice(batch.get(i).params(), rngs[i]));
+    return transformer
+        .forward(steps, config.numLayers(), new int[0], Transformer.LogitRows.LAST, choices)
+        .chosen();
   }
 
-  // Below this many requests the choices cost less than handing them to other threads.
-  private static final int PARALLEL_CHOICE_MIN = 4;
-
-  private int choose(float[] logits, SamplingParams p, SplittableRandom rng) {
-    float[] biased = logits;
-    if (!p.logitBias().isEmpty()) {
-      biased = logits.clone();
-      for (Map.Entry<Integer, Float> e : p.logitBias().entrySet())
-        biased[e.getKey()] += e.getValue();
+  private static TokenChoice choice(SamplingParams p, SplittableRandom rng) {
+    int[] ids = new int[p.logitBias().size()];
+    float[] values = new float[ids.length];
+    int k = 0;
+    for (Map.Entry<Integer, Float> e : p.logitBias().entrySet()) {
+      ids[k] = e.getKey();
+      values[k++] = e.getValue();
     }
-    return Sampler.sample(biased, p.temperature(), p.topP(), p.topK(), rng);
+    double uniform = p.temperature() > 0 ? rng.nextDouble() : 0;
+    return new TokenChoice(p.temperature(), p.topP(), p.topK(), ids, values, uniform);
   }
 
   private boolean isEos(int token) {

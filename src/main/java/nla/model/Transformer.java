@@ -9,6 +9,7 @@ import nla.backend.AttentionSlice;
 import nla.backend.Backend;
 import nla.backend.KvCache;
 import nla.backend.Tensor;
+import nla.backend.TokenChoice;
 import nla.backend.Weight;
 import nla.io.ModelWeights;
 import nla.io.StoredTensor;
@@ -62,9 +63,10 @@ final class Transformer {
   /**
    * What a step returns: {@code captured[seq][c]} = [T][d] output of block {@code captureBlocks[c]}
    * for that sequence's new tokens; {@code logits[seq]} = its last token's logits (LAST) or all its
-   * tokens' (ALL).
+   * tokens' (ALL); or, when the step was given token choices, {@code chosen[seq]} = the token
+   * chosen from its last logits (which then stay on the backend).
    */
-  record StepOutput(float[][][][] captured, float[][][] logits) {}
+  record StepOutput(float[][][][] captured, float[][][] logits, int[] chosen) {}
 
   private final ModelConfig config;
   private final Backend backend;
@@ -150,8 +152,24 @@ final class Transformer {
    */
   StepOutput forward(
       List<StepInput> batch, int numBlocks, int[] captureBlocks, LogitRows logitRows) {
+    return forward(batch, numBlocks, captureBlocks, logitRows, null);
+  }
+
+  /**
+   * {@link #forward(List, int, int[], LogitRows)}, and with {@code choices} (one per sequence, LAST
+   * logits) each sequence's next token chosen on the backend instead of its logits returned.
+   */
+  StepOutput forward(
+      List<StepInput> batch,
+      int numBlocks,
+      int[] captureBlocks,
+      LogitRows logitRows,
+      List<TokenChoice> choices) {
     if (logitRows != LogitRows.NONE && numBlocks != config.numLayers()) {
       throw new IllegalStateException("logits need all blocks");
+    }
+    if (choices != null && (logitRows != LogitRows.LAST || choices.size() != batch.size())) {
+      throw new IllegalArgumentException("token choices need one per sequence and LAST logits");
     }
     int d = config.hiddenSize();
     int total = 0;
@@ -160,6 +178,7 @@ final class Transformer {
     List<AttentionSlice> slices = new ArrayList<>(batch.size());
     float[][][][] captured = new float[batch.size()][captureBlocks.length][][];
     float[][][] logits = null;
+    int[] chosen = null;
 
     try (Backend.Scope step = backend.openScope()) {
       Tensor hidden = backend.allocate(total, d);
@@ -186,9 +205,14 @@ final class Transformer {
       }
       for (StepInput s : batch) s.cache().advance(s.length());
 
-      if (logitRows != LogitRows.NONE) logits = logits(hidden, slices, logitRows);
+      if (choices != null) {
+        chosen = backend.chooseTokens(logitsTensor(hidden, slices, logitRows), choices);
+      } else if (logitRows != LogitRows.NONE) {
+        logits =
+            split(backend.readRows(logitsTensor(hidden, slices, logitRows)), slices, logitRows);
+      }
     }
-    return new StepOutput(captured, logits);
+    return new StepOutput(captured, logits, chosen);
   }
 
   /** One decoder block, in place on the residual stream {@code hidden}. */
@@ -245,7 +269,10 @@ final class Transformer {
     return backend.matmul(gated, w.downProj(), null);
   }
 
-  private float[][][] logits(Tensor hidden, List<AttentionSlice> slices, LogitRows which) {
+  /**
+   * The final norm and lm_head over the rows {@code which} selects (soft-capped if the model caps).
+   */
+  private Tensor logitsTensor(Tensor hidden, List<AttentionSlice> slices, LogitRows which) {
     Tensor normed = norm(hidden, finalNorm);
     List<Integer> rows = new ArrayList<>();
     for (AttentionSlice s : slices) {
@@ -256,7 +283,12 @@ final class Transformer {
     Tensor logits = backend.matmul(picked, lmHead, null);
     Double cap = config.finalLogitSoftcapping();
     if (cap != null) backend.softcapInPlace(logits, cap.floatValue());
-    float[][] rowsRead = backend.readRows(logits);
+    return logits;
+  }
+
+  /** Logit rows per sequence: one each (LAST) or one per new token (ALL). */
+  private static float[][][] split(
+      float[][] rowsRead, List<AttentionSlice> slices, LogitRows which) {
     float[][][] out = new float[slices.size()][][];
     int r = 0;
     for (int s = 0; s < slices.size(); s++) {

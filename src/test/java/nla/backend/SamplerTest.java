@@ -20,6 +20,27 @@ class SamplerTest {
   }
 
   @Test
+  void aChoiceAtTheRequestsUniformIsTheDrawFromItsGenerator() {
+    SplittableRandom a = new SplittableRandom(9);
+    SplittableRandom b = new SplittableRandom(9);
+    for (int i = 0; i < 200; i++) {
+      int drawn = Sampler.sample(LOGITS, 0.7, 0.9, 3, a);
+      TokenChoice c = new TokenChoice(0.7, 0.9, 3, new int[0], new float[0], b.nextDouble());
+      assertEquals(drawn, Sampler.choose(LOGITS, c));
+    }
+  }
+
+  @Test
+  void aChoicesBiasIsAddedBeforeChoosingAndTheLogitsAreLeftAlone() {
+    float[] logits = LOGITS.clone();
+    TokenChoice ban = new TokenChoice(0, 1, 0, new int[] {0, 3}, new float[] {-1e9f, 5f}, 0);
+    assertEquals(3, Sampler.choose(logits, ban));
+    assertEquals(LOGITS[0], logits[0]);
+    assertEquals(
+        1, Sampler.choose(logits, new TokenChoice(0, 1, 0, new int[] {0}, new float[] {-1e9f}, 0)));
+  }
+
+  @Test
   void greedyIsTheFirstMaximum() {
     assertEquals(1, Sampler.argmax(new float[] {1f, 3f, 3f, -2f}));
     assertEquals(0, Sampler.sample(LOGITS, 0, 1, 0, new SplittableRandom(1)));

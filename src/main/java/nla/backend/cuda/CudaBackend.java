@@ -15,7 +15,9 @@ import nla.backend.AttentionParams;
 import nla.backend.AttentionSlice;
 import nla.backend.Backend;
 import nla.backend.KvCache;
+import nla.backend.Sampler;
 import nla.backend.Tensor;
+import nla.backend.TokenChoice;
 import nla.backend.Weight;
 import nla.io.DType;
 import nla.io.ProgressBar;
@@ -548,6 +550,73 @@ public final class CudaBackend implements Backend {
     CudaTensor t = (CudaTensor) x;
     long n = (long) t.rows() * t.cols();
     kernels.launch("softcap", blocks(n), 1, THREADS, t.pointer(), cap, n);
+  }
+
+  /**
+   * Biases added and greedy rows chosen on the GPU; only ids come back. Sampled rows (temperature >
+   * 0) come back biased and are drawn on the host at the request's own uniform.
+   */
+  @Override
+  public synchronized int[] chooseTokens(Tensor logits, List<TokenChoice> choices) {
+    bind();
+    CudaTensor t = (CudaTensor) logits;
+    int n = t.rows();
+    int vocab = t.cols();
+    if (n == 0) return new int[0];
+    int count = 0;
+    for (TokenChoice c : choices) count += c.biasIds().length;
+    if (count > 0) {
+      int[] rows = new int[count];
+      int[] ids = new int[count];
+      float[] values = new float[count];
+      int e = 0;
+      for (int r = 0; r < n; r++) {
+        TokenChoice c = choices.get(r);
+        for (int i = 0; i < c.biasIds().length; i++, e++) {
+          rows[e] = r;
+          ids[e] = c.biasIds()[i];
+          values[e] = c.biasValues()[i];
+        }
+      }
+      kernels.launch(
+          "add_logit_bias",
+          Math.max(1, Math.min(ELEMENTWISE_BLOCKS_MAX, (count + THREADS - 1) / THREADS)),
+          1,
+          THREADS,
+          t.pointer(),
+          uploadToArena(rows),
+          uploadToArena(ids),
+          uploadToArena(values),
+          count,
+          vocab);
+    }
+    long out = arena.allocate(4L * n);
+    kernels.launch("argmax_rows", n, 1, 1024, t.pointer(), vocab, out);
+    int[] chosen = downloadInts(out, n);
+    List<Integer> sampled = new ArrayList<>();
+    for (int r = 0; r < n; r++) if (!choices.get(r).greedy()) sampled.add(r);
+    if (!sampled.isEmpty()) {
+      int[] rows = sampled.stream().mapToInt(Integer::intValue).toArray();
+      float[][] biased = readRows(gatherRows(t, rows));
+      for (int k = 0; k < rows.length; k++) {
+        chosen[rows[k]] = Sampler.choose(biased[k], choices.get(rows[k]).withoutBias());
+      }
+    }
+    return chosen;
+  }
+
+  private long uploadToArena(float[] values) {
+    long p = arena.allocate(4L * Math.max(1, values.length));
+    upload(p, values);
+    return p;
+  }
+
+  private int[] downloadInts(long src, int n) {
+    try (Arena a = Arena.ofConfined()) {
+      MemorySegment buf = a.allocate(4L * Math.max(1, n), 4);
+      driver.copyToHost(buf, src, 4L * n);
+      return buf.toArray(JAVA_INT);
+    }
   }
 
   @Override

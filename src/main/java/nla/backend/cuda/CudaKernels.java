@@ -34,7 +34,9 @@ final class CudaKernels {
     "add_bias",
     "softcap",
     "kv_store",
-    "attention"
+    "attention",
+    "add_logit_bias",
+    "argmax_rows"
   };
 
   private static final int MAX_ARGS = 24;
@@ -88,7 +90,8 @@ final class CudaKernels {
     }
     this.image = chosen;
     for (String name : NAMES) functions.put(name, driver.function(module, name));
-    for (int i = 0; i < MAX_ARGS; i++) argPointers.setAtIndex(ADDRESS, i, argValues.asSlice(8L * i));
+    for (int i = 0; i < MAX_ARGS; i++)
+      argPointers.setAtIndex(ADDRESS, i, argValues.asSlice(8L * i));
   }
 
   private MemorySegment load(byte[] image) {

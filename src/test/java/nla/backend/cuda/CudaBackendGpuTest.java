@@ -16,7 +16,9 @@ import nla.backend.AttentionParams;
 import nla.backend.AttentionSlice;
 import nla.backend.Backend;
 import nla.backend.KvCache;
+import nla.backend.Sampler;
 import nla.backend.Tensor;
+import nla.backend.TokenChoice;
 import nla.backend.Weight;
 import nla.backend.cpu.CpuBackend;
 import nla.io.DType;
@@ -321,6 +323,28 @@ class CudaBackendGpuTest {
     for (int s = 0; s < counts.length; s++) {
       g.get(s).advance(counts[s]);
       c.get(s).advance(counts[s]);
+    }
+  }
+
+  @Test
+  void tokensChosenOnTheGpuAreTheHostsChoices() {
+    int vocab = 152064;
+    float[][] logits = rows(6, vocab, 3, false);
+    int top0 = Sampler.argmax(logits[1]);
+    List<TokenChoice> choices =
+        List.of(
+            new TokenChoice(0, 1, 0, new int[0], new float[0], 0),
+            new TokenChoice(0, 1, 0, new int[] {top0, 7}, new float[] {-1e9f, 100f}, 0),
+            new TokenChoice(0, 1, 0, new int[] {vocab - 1}, new float[] {50f}, 0),
+            new TokenChoice(0.8, 0.9, 50, new int[] {3}, new float[] {-1e9f}, 0.37),
+            new TokenChoice(1.0, 1, 0, new int[0], new float[0], 0.999),
+            new TokenChoice(0, 1, 0, new int[0], new float[0], 0));
+    try (Backend.Scope s = gpu.openScope()) {
+      int[] g = gpu.chooseTokens(put(gpu, logits), choices);
+      int[] c = cpu.chooseTokens(put(cpu, logits), choices);
+      assertArrayEquals(c, g);
+      assertEquals(7, g[1]);
+      assertEquals(vocab - 1, g[2]);
     }
   }
 
