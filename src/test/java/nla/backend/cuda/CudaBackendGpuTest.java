@@ -54,7 +54,7 @@ class CudaBackendGpuTest {
 
   @AfterAll
   static void close() {
-    gpu.close();
+    if (gpu != null) gpu.close();
     cpu.close();
   }
 

@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# One device call that does what a GPU lease is for: the parity suite (tools/gpu/parity.sh) and the throughput
+# comparison with transformers on the same GPU (tools/bench/gpu_bench.sh), each under its own time limit, the short
+# results last. Staged by tools/gpu/stage.sh; run there as  bash tools/gpu/session.sh [SHAPE] [BATCHES]
+set -uo pipefail
+shape=${1:-qwen2.5-7b}; batches=${2:-1,32,128}
+timeout 270 bash tools/gpu/parity.sh 2>&1 | tee "$OUT/parity.log" | tail -45
+echo "== bench $shape"
+timeout 290 bash tools/bench/gpu_bench.sh "$shape" "$batches" 125 150 2>&1 | tee "$OUT/bench.log" | tail -14
