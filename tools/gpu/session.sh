@@ -4,6 +4,6 @@
 # results last. Staged by tools/gpu/stage.sh; run there as  bash tools/gpu/session.sh [SHAPE] [BATCHES]
 set -uo pipefail
 shape=${1:-qwen2.5-7b}; batches=${2:-1,32,128}
-timeout 270 bash tools/gpu/parity.sh 2>&1 | tee "$OUT/parity.log" | tail -45
+timeout 240 bash tools/gpu/parity.sh 2>&1 | tee "$OUT/parity.log" | tail -45
 echo "== bench $shape"
-timeout 290 bash tools/bench/gpu_bench.sh "$shape" "$batches" 125 150 2>&1 | tee "$OUT/bench.log" | tail -14
+timeout 250 bash tools/bench/gpu_bench.sh "$shape" "$batches" 125 150 2>&1 | tee "$OUT/bench.log" | tail -14
