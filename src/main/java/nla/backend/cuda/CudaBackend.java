@@ -45,6 +45,7 @@ public final class CudaBackend implements Backend {
 
   private final CudaDriver driver;
   private final GpuInfo info;
+  private final int device;
   private final MemorySegment context;
   private final CudaKernels kernels;
   private final Cublas cublas;
@@ -71,7 +72,7 @@ public final class CudaBackend implements Backend {
   public CudaBackend(int ordinal) {
     this.info = GpuInfo.probe(ordinal);
     this.driver = CudaDriver.get();
-    int device = driver.device(ordinal);
+    this.device = driver.device(ordinal);
     this.context = driver.retainPrimaryContext(device);
     bind();
     this.kernels = new CudaKernels(driver, info.ccMajor(), info.ccMinor());
@@ -650,5 +651,6 @@ public final class CudaBackend implements Backend {
     uploadedFrequencies.clear();
     if (ropePositionsDevice != 0) driver.free(ropePositionsDevice);
     cublas.close();
+    driver.releasePrimaryContext(device);
   }
 }
