@@ -1,5 +1,7 @@
 package nla.backend;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
 import nla.backend.cpu.CpuBackend;
 import nla.backend.cuda.CudaBackend;
@@ -18,29 +20,31 @@ public final class Backends {
   private Backends() {}
 
   /**
-   * A backend for a model whose weights take {@code weightBytes} on a GPU ({@code model} names it
-   * in messages); {@code threads} and {@code bf16Activations} configure the CPU backend.
+   * The backends for a model whose weights take {@code weightBytes} on a GPU ({@code model} names
+   * it in messages): one, or one per GPU of {@code cuda:N,M,...} (the model's blocks are then
+   * spread over them in that order); {@code threads} and {@code bf16Activations} configure the CPU
+   * backend.
    */
-  public static Backend open(
+  public static List<Backend> open(
       DeviceSpec spec, int threads, boolean bf16Activations, long weightBytes, String model) {
     return switch (spec.kind()) {
-      case CPU -> new CpuBackend(threads, bf16Activations);
-      case CUDA -> openGpu(spec);
-      case AUTO -> openAuto(threads, bf16Activations, weightBytes, model);
+      case CPU -> List.of(new CpuBackend(threads, bf16Activations));
+      case CUDA -> openGpus(spec);
+      case AUTO -> List.of(openAuto(threads, bf16Activations, weightBytes, model));
     };
   }
 
-  private static Backend openGpu(DeviceSpec spec) {
-    if (spec.gpus().length > 1) {
-      throw new UserError(
-          "--device "
-              + spec
-              + ": spreading one model over several GPUs is not available yet; name one GPU"
-              + " (cuda:N)");
+  private static List<Backend> openGpus(DeviceSpec spec) {
+    List<Backend> gpus = new ArrayList<>();
+    try {
+      for (int ordinal : spec.gpus()) gpus.add(new CudaBackend(ordinal));
+    } catch (RuntimeException e) {
+      for (Backend b : gpus) b.close();
+      throw e;
     }
-    CudaBackend gpu = new CudaBackend(spec.gpus()[0]);
-    announce("nla: running on " + gpu.describe());
-    return gpu;
+    announce(
+        "nla: running on " + String.join(" + ", gpus.stream().map(Backend::describe).toList()));
+    return gpus;
   }
 
   private static Backend openAuto(

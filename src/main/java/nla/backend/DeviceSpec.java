@@ -42,9 +42,6 @@ public record DeviceSpec(Kind kind, int[] gpus) {
         }
         if (gpus[i] < 0) throw bad(text);
       }
-      if (Arrays.stream(gpus).distinct().count() != gpus.length) {
-        throw new UserError("--device " + text + ": a GPU is named twice");
-      }
       return new DeviceSpec(Kind.CUDA, gpus);
     }
     throw bad(text);

@@ -31,18 +31,19 @@ public final class LanguageModel implements AutoCloseable {
 
   private final ModelConfig config;
   private final ModelWeights weights;
-  private final Backend backend;
+  private final List<Backend> backends; // one per partition of the blocks; usually one
   private final Transformer transformer;
   private final Path dir;
   private final java.util.concurrent.atomic.AtomicLong prefillTokensSaved =
       new java.util.concurrent.atomic.AtomicLong();
 
-  private LanguageModel(Path dir, ModelConfig config, ModelWeights weights, Backend backend) {
+  private LanguageModel(
+      Path dir, ModelConfig config, ModelWeights weights, List<Backend> backends) {
     this.dir = dir;
     this.config = config;
     this.weights = weights;
-    this.backend = backend;
-    this.transformer = new Transformer(config, weights, backend, dir.toString());
+    this.backends = List.copyOf(backends);
+    this.transformer = new Transformer(config, weights, backends, dir.toString());
   }
 
   public static LanguageModel load(Path dir) {
@@ -89,23 +90,38 @@ public final class LanguageModel implements AutoCloseable {
 
   public static LanguageModel load(
       Path dir, DeviceSpec device, int threads, boolean bf16Activations) {
-    ModelConfig config = ModelConfig.load(dir);
     ModelWeights weights = ModelWeights.open(dir);
-    Backend backend;
-    long bytes = textWeightBytes(weights);
+    List<Backend> backends;
     try {
-      backend = Backends.open(device, threads, bf16Activations, bytes, dir.toString());
+      backends =
+          Backends.open(device, threads, bf16Activations, textWeightBytes(weights), dir.toString());
     } catch (RuntimeException e) {
       weights.close();
       throw e;
     }
+    return load(dir, weights, backends);
+  }
+
+  /**
+   * On {@code backends}, which the model then owns (closes): its blocks spread over them in
+   * consecutive runs, the residual stream carried from one to the next. Several backends of one
+   * machine give the same results as one (each row's arithmetic is the same wherever it runs).
+   */
+  public static LanguageModel load(Path dir, List<Backend> backends) {
+    return load(dir, ModelWeights.open(dir), backends);
+  }
+
+  private static LanguageModel load(Path dir, ModelWeights weights, List<Backend> backends) {
     try {
-      backend.prepareWeights(bytes, dir.toString());
-      LanguageModel model = new LanguageModel(dir, config, weights, backend);
-      backend.weightsLoaded();
+      ModelConfig config = ModelConfig.load(dir);
+      long bytes = textWeightBytes(weights);
+      // Each backend holds its share of the blocks (the embedding and lm_head ends are the extra).
+      for (Backend b : backends) b.prepareWeights(bytes / backends.size(), dir.toString());
+      LanguageModel model = new LanguageModel(dir, config, weights, backends);
+      for (Backend b : backends) b.weightsLoaded();
       return model;
     } catch (RuntimeException e) {
-      backend.close();
+      for (Backend b : backends) b.close();
       weights.close();
       throw e;
     }
@@ -125,9 +141,11 @@ public final class LanguageModel implements AutoCloseable {
     return n;
   }
 
-  /** What the model runs on ("cpu (16 threads, fp32)", a GPU's name and precision). */
+  /**
+   * What the model runs on ("cpu (16 threads, fp32)", a GPU's name and precision; " + "-joined).
+   */
   public String device() {
-    return backend.describe();
+    return String.join(" + ", backends.stream().map(Backend::describe).toList());
   }
 
   public ModelConfig config() {
@@ -475,7 +493,7 @@ public final class LanguageModel implements AutoCloseable {
 
   @Override
   public void close() {
-    backend.close();
+    for (Backend b : backends) b.close();
     weights.close();
   }
 }

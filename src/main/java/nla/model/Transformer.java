@@ -28,8 +28,14 @@ import nla.io.UserError;
  */
 final class Transformer {
 
-  /** One decoder block's weights; the optional ones are null where a family lacks them. */
+  /**
+   * One decoder block: the backend it lives on, its index among that backend's blocks (its layer in
+   * that backend's KV caches), and its weights; the optional ones are null where a family lacks
+   * them.
+   */
   record Block(
+      Backend backend,
+      int localLayer,
       Weight inputNorm,
       Weight qProj,
       Weight qBias,
@@ -68,9 +74,13 @@ final class Transformer {
    */
   record StepOutput(float[][][][] captured, float[][][] logits, int[] chosen) {}
 
+  /** Consecutive blocks on one backend: [firstBlock, endBlock). */
+  record Partition(Backend backend, int firstBlock, int endBlock) {}
+
   private final ModelConfig config;
-  private final Backend backend;
-  private final Weight embedTokens;
+  private final List<Partition> partitions;
+  private final Weight embedTokens; // on the first partition's backend
+  // on the last partition's backend:
   private final Weight finalNorm;
   private final Weight lmHead;
   private final Block[] blocks;
@@ -78,71 +88,130 @@ final class Transformer {
   private final float[] slidingInvFreq;
   private final Activation activation;
 
-  Transformer(ModelConfig config, ModelWeights weights, Backend backend, String dir) {
+  /**
+   * The model on {@code backends}: its blocks split into as many runs of consecutive blocks, as
+   * even as they go (one backend: the whole model), the embedding on the first, the final norm and
+   * lm_head on the last; a step carries the residual stream from one to the next.
+   */
+  Transformer(ModelConfig config, ModelWeights weights, List<Backend> backends, String dir) {
     this.config = config;
-    this.backend = backend;
+    this.partitions = partition(config.numLayers(), backends);
     ModelWeightNames names = ModelWeightNames.detect(weights, dir);
     Shapes shapes = new Shapes(weights, config, dir);
     int d = config.hiddenSize();
     int qDim = config.numHeads() * config.headDim();
     int kvDim = config.numKvHeads() * config.headDim();
     int ff = config.intermediateSize();
-    this.embedTokens = backend.weight(shapes.matrix(names.embed(), config.vocabSize(), d));
-    this.finalNorm = backend.weight(shapes.vector(names.finalNorm(), d));
+    Backend first = partitions.getFirst().backend();
+    Backend last = partitions.getLast().backend();
+    StoredTensor embed = shapes.matrix(names.embed(), config.vocabSize(), d);
+    this.embedTokens = first.weight(embed);
+    this.finalNorm = last.weight(shapes.vector(names.finalNorm(), d));
     String head = names.lmHeadOrNull();
-    this.lmHead =
-        head == null ? embedTokens : backend.weight(shapes.matrix(head, config.vocabSize(), d));
+    // A tied lm_head is the embedding table: shared where one backend holds both ends.
+    StoredTensor headTensor = head == null ? embed : shapes.matrix(head, config.vocabSize(), d);
+    this.lmHead = head == null && first == last ? embedTokens : last.weight(headTensor);
     boolean sandwich = config.family().sandwichNorms();
     this.blocks = new Block[config.numLayers()];
-    for (int i = 0; i < blocks.length; i++) {
-      int l = i;
-      java.util.function.Function<String, String> n = rest -> names.layer(l, rest);
-      blocks[i] =
-          new Block(
-              backend.weight(shapes.vector(n.apply("input_layernorm.weight"), d)),
-              backend.weight(shapes.matrix(n.apply("self_attn.q_proj.weight"), qDim, d)),
-              optional(shapes, n.apply("self_attn.q_proj.bias"), qDim),
-              backend.weight(shapes.matrix(n.apply("self_attn.k_proj.weight"), kvDim, d)),
-              optional(shapes, n.apply("self_attn.k_proj.bias"), kvDim),
-              backend.weight(shapes.matrix(n.apply("self_attn.v_proj.weight"), kvDim, d)),
-              optional(shapes, n.apply("self_attn.v_proj.bias"), kvDim),
-              backend.weight(shapes.matrix(n.apply("self_attn.o_proj.weight"), d, qDim)),
-              sandwich
-                  ? backend.weight(
-                      shapes.vector(n.apply("self_attn.q_norm.weight"), config.headDim()))
-                  : null,
-              sandwich
-                  ? backend.weight(
-                      shapes.vector(n.apply("self_attn.k_norm.weight"), config.headDim()))
-                  : null,
-              sandwich
-                  ? backend.weight(shapes.vector(n.apply("post_attention_layernorm.weight"), d))
-                  : null,
-              backend.weight(
-                  shapes.vector(
-                      n.apply(
-                          sandwich
-                              ? "pre_feedforward_layernorm.weight"
-                              : "post_attention_layernorm.weight"),
-                      d)),
-              sandwich
-                  ? backend.weight(shapes.vector(n.apply("post_feedforward_layernorm.weight"), d))
-                  : null,
-              backend.weight(shapes.matrix(n.apply("mlp.gate_proj.weight"), ff, d)),
-              backend.weight(shapes.matrix(n.apply("mlp.up_proj.weight"), ff, d)),
-              backend.weight(shapes.matrix(n.apply("mlp.down_proj.weight"), d, ff)));
+    for (Partition part : partitions) {
+      for (int i = part.firstBlock(); i < part.endBlock(); i++) {
+        blocks[i] = block(part.backend(), i, i - part.firstBlock(), names, shapes, sandwich);
+      }
     }
     this.fullInvFreq = config.fullRope().inverseFrequencies(config.headDim());
     this.slidingInvFreq = config.slidingRope().inverseFrequencies(config.headDim());
     this.activation = Activation.fromConfig(config.hiddenActivation());
   }
 
-  private Weight optional(Shapes shapes, String name, int size) {
+  /** Block {@code l}'s weights on {@code backend}. */
+  private Block block(
+      Backend backend,
+      int l,
+      int localLayer,
+      ModelWeightNames names,
+      Shapes shapes,
+      boolean sandwich) {
+    int d = config.hiddenSize();
+    int qDim = config.numHeads() * config.headDim();
+    int kvDim = config.numKvHeads() * config.headDim();
+    int ff = config.intermediateSize();
+    java.util.function.Function<String, String> n = rest -> names.layer(l, rest);
+    return new Block(
+        backend,
+        localLayer,
+        backend.weight(shapes.vector(n.apply("input_layernorm.weight"), d)),
+        backend.weight(shapes.matrix(n.apply("self_attn.q_proj.weight"), qDim, d)),
+        optional(backend, shapes, n.apply("self_attn.q_proj.bias"), qDim),
+        backend.weight(shapes.matrix(n.apply("self_attn.k_proj.weight"), kvDim, d)),
+        optional(backend, shapes, n.apply("self_attn.k_proj.bias"), kvDim),
+        backend.weight(shapes.matrix(n.apply("self_attn.v_proj.weight"), kvDim, d)),
+        optional(backend, shapes, n.apply("self_attn.v_proj.bias"), kvDim),
+        backend.weight(shapes.matrix(n.apply("self_attn.o_proj.weight"), d, qDim)),
+        sandwich
+            ? backend.weight(shapes.vector(n.apply("self_attn.q_norm.weight"), config.headDim()))
+            : null,
+        sandwich
+            ? backend.weight(shapes.vector(n.apply("self_attn.k_norm.weight"), config.headDim()))
+            : null,
+        sandwich
+            ? backend.weight(shapes.vector(n.apply("post_attention_layernorm.weight"), d))
+            : null,
+        backend.weight(
+            shapes.vector(
+                n.apply(
+                    sandwich
+                        ? "pre_feedforward_layernorm.weight"
+                        : "post_attention_layernorm.weight"),
+                d)),
+        sandwich
+            ? backend.weight(shapes.vector(n.apply("post_feedforward_layernorm.weight"), d))
+            : null,
+        backend.weight(shapes.matrix(n.apply("mlp.gate_proj.weight"), ff, d)),
+        backend.weight(shapes.matrix(n.apply("mlp.up_proj.weight"), ff, d)),
+        backend.weight(shapes.matrix(n.apply("mlp.down_proj.weight"), d, ff)));
+  }
+
+  private static Weight optional(Backend backend, Shapes shapes, String name, int size) {
     return shapes.has(name) ? backend.weight(shapes.vector(name, size)) : null;
   }
 
+  /** Runs of consecutive blocks, one per backend, the first ones one block longer where uneven. */
+  static List<Partition> partition(int layers, List<Backend> backends) {
+    int parts = backends.size();
+    if (parts < 1 || parts > layers) {
+      throw new UserError(
+          "cannot spread " + layers + " blocks over " + parts + " devices (1 to " + layers + ")");
+    }
+    List<Partition> out = new ArrayList<>(parts);
+    int first = 0;
+    for (int k = 0; k < parts; k++) {
+      int size = layers / parts + (k < layers % parts ? 1 : 0);
+      out.add(new Partition(backends.get(k), first, first + size));
+      first += size;
+    }
+    return out;
+  }
+
+  List<Partition> partitions() {
+    return partitions;
+  }
+
+  /** A cache for one sequence: on one backend, or one part per partition. */
   KvCache newCache() {
-    return backend.newCache(config.numLayers(), config.numKvHeads(), config.headDim());
+    if (partitions.size() == 1) return partitionCache(partitions.getFirst());
+    List<KvCache> parts = new ArrayList<>(partitions.size());
+    for (Partition p : partitions) parts.add(partitionCache(p));
+    return new PartitionedKvCache(parts);
+  }
+
+  private KvCache partitionCache(Partition p) {
+    return p.backend()
+        .newCache(p.endBlock() - p.firstBlock(), config.numKvHeads(), config.headDim());
+  }
+
+  /** Sequence {@code s}'s cache on partition {@code k}. */
+  private KvCache cacheOn(KvCache cache, int k) {
+    return partitions.size() == 1 ? cache : ((PartitionedKvCache) cache).part(k);
   }
 
   /**
@@ -175,62 +244,95 @@ final class Transformer {
     int total = 0;
     for (StepInput s : batch) total += s.length();
     int[] positions = new int[total];
-    List<AttentionSlice> slices = new ArrayList<>(batch.size());
     float[][][][] captured = new float[batch.size()][captureBlocks.length][][];
     float[][][] logits = null;
     int[] chosen = null;
+    int lastPartition = partitionOf(numBlocks - 1);
 
-    try (Backend.Scope step = backend.openScope()) {
-      Tensor hidden = backend.allocate(total, d);
-      int row = 0;
-      for (StepInput s : batch) {
-        slices.add(new AttentionSlice(s.cache(), row, s.length()));
-        for (int i = 0; i < s.length(); i++) positions[row + i] = s.cache().length() + i;
-        if (s.ids() != null) {
-          backend.embed(embedTokens, s.ids(), config.embedScale(), hidden, row);
+    // One scope per backend for the whole step: a partition's tensors live until the step ends.
+    List<Backend.Scope> scopes = new ArrayList<>();
+    try {
+      Tensor hidden = null;
+      List<AttentionSlice> slices = null;
+      for (int k = 0; k <= lastPartition; k++) {
+        Partition part = partitions.get(k);
+        Backend be = part.backend();
+        scopes.add(be.openScope());
+        slices = new ArrayList<>(batch.size());
+        int row = 0;
+        for (StepInput s : batch) {
+          slices.add(new AttentionSlice(cacheOn(s.cache(), k), row, s.length()));
+          row += s.length();
+        }
+        if (k == 0) {
+          hidden = be.allocate(total, d);
+          row = 0;
+          for (StepInput s : batch) {
+            for (int i = 0; i < s.length(); i++) positions[row + i] = s.cache().length() + i;
+            if (s.ids() != null) {
+              be.embed(embedTokens, s.ids(), config.embedScale(), hidden, row);
+            } else {
+              be.writeRows(hidden, row, s.embeddings());
+            }
+            row += s.length();
+          }
         } else {
-          backend.writeRows(hidden, row, s.embeddings());
+          // The residual stream moves to the next device (through the host).
+          Tensor moved = be.allocate(total, d);
+          be.writeRows(moved, 0, partitions.get(k - 1).backend().readRows(hidden));
+          hidden = moved;
         }
-        row += s.length();
-      }
-      backend.prepareStep(slices);
-
-      for (int layer = 0; layer < numBlocks; layer++) {
-        try (Backend.Scope layerScope = backend.openScope()) {
-          decoderLayer(layer, hidden, positions, slices);
-        }
-        for (int c = 0; c < captureBlocks.length; c++) {
-          if (captureBlocks[c] == layer) capture(hidden, slices, c, captured);
+        be.prepareStep(slices);
+        for (int layer = part.firstBlock(); layer < Math.min(part.endBlock(), numBlocks); layer++) {
+          try (Backend.Scope layerScope = be.openScope()) {
+            decoderLayer(layer, hidden, positions, slices);
+          }
+          for (int c = 0; c < captureBlocks.length; c++) {
+            if (captureBlocks[c] == layer) capture(be, hidden, slices, c, captured);
+          }
         }
       }
       for (StepInput s : batch) s.cache().advance(s.length());
 
+      Backend last = partitions.get(lastPartition).backend();
       if (choices != null) {
-        chosen = backend.chooseTokens(logitsTensor(hidden, slices, logitRows), choices);
+        chosen = last.chooseTokens(logitsTensor(last, hidden, slices, logitRows), choices);
       } else if (logitRows != LogitRows.NONE) {
         logits =
-            split(backend.readRows(logitsTensor(hidden, slices, logitRows)), slices, logitRows);
+            split(last.readRows(logitsTensor(last, hidden, slices, logitRows)), slices, logitRows);
       }
+    } finally {
+      for (int i = scopes.size() - 1; i >= 0; i--) scopes.get(i).close();
     }
     return new StepOutput(captured, logits, chosen);
+  }
+
+  private int partitionOf(int block) {
+    for (int k = 0; k < partitions.size(); k++) {
+      if (block < partitions.get(k).endBlock()) return k;
+    }
+    throw new IllegalArgumentException("block " + block);
   }
 
   /** One decoder block, in place on the residual stream {@code hidden}. */
   private void decoderLayer(
       int layer, Tensor hidden, int[] positions, List<AttentionSlice> slices) {
     Block w = blocks[layer];
+    Backend backend = w.backend();
 
-    Tensor attnOut = selfAttention(layer, w, norm(hidden, w.inputNorm()), positions, slices);
-    if (w.postAttentionNorm() != null) attnOut = norm(attnOut, w.postAttentionNorm());
+    Tensor attnOut =
+        selfAttention(layer, w, norm(backend, hidden, w.inputNorm()), positions, slices);
+    if (w.postAttentionNorm() != null) attnOut = norm(backend, attnOut, w.postAttentionNorm());
     backend.addInPlace(hidden, attnOut);
 
-    Tensor mlpOut = mlp(w, norm(hidden, w.preMlpNorm()));
-    if (w.postMlpNorm() != null) mlpOut = norm(mlpOut, w.postMlpNorm());
+    Tensor mlpOut = mlp(w, norm(backend, hidden, w.preMlpNorm()));
+    if (w.postMlpNorm() != null) mlpOut = norm(backend, mlpOut, w.postMlpNorm());
     backend.addInPlace(hidden, mlpOut);
   }
 
   private Tensor selfAttention(
       int layer, Block w, Tensor x, int[] positions, List<AttentionSlice> slices) {
+    Backend backend = w.backend();
     int headDim = config.headDim();
     Tensor[] qkv =
         backend.matmuls(
@@ -253,7 +355,7 @@ final class Transformer {
     Double cap = config.attnLogitSoftcapping();
     AttentionParams params =
         new AttentionParams(
-            layer,
+            w.localLayer(),
             config.numHeads(),
             config.numKvHeads(),
             headDim,
@@ -265,6 +367,7 @@ final class Transformer {
   }
 
   private Tensor mlp(Block w, Tensor x) {
+    Backend backend = w.backend();
     Tensor gated = backend.gatedMatmul(x, w.gateProj(), w.upProj(), activation);
     return backend.matmul(gated, w.downProj(), null);
   }
@@ -272,8 +375,9 @@ final class Transformer {
   /**
    * The final norm and lm_head over the rows {@code which} selects (soft-capped if the model caps).
    */
-  private Tensor logitsTensor(Tensor hidden, List<AttentionSlice> slices, LogitRows which) {
-    Tensor normed = norm(hidden, finalNorm);
+  private Tensor logitsTensor(
+      Backend backend, Tensor hidden, List<AttentionSlice> slices, LogitRows which) {
+    Tensor normed = norm(backend, hidden, finalNorm);
     List<Integer> rows = new ArrayList<>();
     for (AttentionSlice s : slices) {
       if (which == LogitRows.LAST) rows.add(s.firstRow() + s.count() - 1);
@@ -299,7 +403,8 @@ final class Transformer {
     return out;
   }
 
-  private void capture(Tensor hidden, List<AttentionSlice> slices, int c, float[][][][] captured) {
+  private void capture(
+      Backend backend, Tensor hidden, List<AttentionSlice> slices, int c, float[][][][] captured) {
     float[][] all = backend.readRows(hidden);
     for (int s = 0; s < slices.size(); s++) {
       AttentionSlice sl = slices.get(s);
@@ -309,6 +414,7 @@ final class Transformer {
 
   /** Embedding rows times the model's embed scale, as the model's own embedding module gives. */
   float[][] embed(int[] ids) {
+    Backend backend = partitions.getFirst().backend();
     try (Backend.Scope scope = backend.openScope()) {
       Tensor t = backend.allocate(ids.length, config.hiddenSize());
       backend.embed(embedTokens, ids, config.embedScale(), t, 0);
@@ -316,7 +422,7 @@ final class Transformer {
     }
   }
 
-  private Tensor norm(Tensor x, Weight w) {
+  private Tensor norm(Backend backend, Tensor x, Weight w) {
     return backend.rmsNorm(x, w, x.cols(), eps(), addOne());
   }
 
