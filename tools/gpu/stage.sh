@@ -14,7 +14,7 @@ cd "$root"
 JAVA_HOME="$NLA_JAVA_HOME" mvn -q -B -o -DskipTests package test-compile 2>&1 | grep -v 'WARNING' || true
 [ -f target/classes/nla/cuda/nla_kernels.sm_90.cubin ] || { echo "stage: the CUDA kernels were not built (nvcc?)" >&2; exit 2; }
 tmp=$(mktemp -d)
-modules=java.base,jdk.incubator.vector,java.logging,java.sql,java.management,jdk.unsupported,java.xml,java.naming
+modules=java.base,jdk.incubator.vector,java.logging,java.sql,java.management,jdk.management,jdk.unsupported,java.xml,java.naming
 [ $full = 1 ] && modules="$modules,java.desktop"
 "$NLA_JAVA_HOME/bin/jlink" --add-modules "$modules" --strip-debug --no-man-pages --no-header-files --output "$tmp/jre" 2>/dev/null
 tar cJf "$stage/jre.tar.xz" -C "$tmp" jre

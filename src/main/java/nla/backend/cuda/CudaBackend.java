@@ -53,7 +53,7 @@ public final class CudaBackend implements Backend {
   private final List<Long> weightAllocations = new ArrayList<>();
   private final Map<float[], Long> uploadedFrequencies = new IdentityHashMap<>();
   private final ThreadLocal<Boolean> bound = ThreadLocal.withInitial(() -> false);
-  private KvBlockPool pool;
+  private final Map<Long, KvBlockPool> pools = new java.util.HashMap<>(); // by (layers, kvDim)
   private ProgressBar loading;
   private int[] ropePositions;
   private long ropePositionsDevice;
@@ -294,7 +294,7 @@ public final class CudaBackend implements Backend {
         THREADS,
         w.pointer(),
         idsDevice,
-        scale,
+        bf16Value(scale),
         out.row(firstRow),
         w.cols());
   }
@@ -480,7 +480,7 @@ public final class CudaBackend implements Backend {
           "--device cuda: head dimension " + p.headDim() + " > 256 is not supported");
     }
     int kvDim = p.numKvHeads() * p.headDim();
-    KvBlockPool kv = pool;
+    KvBlockPool kv = ((CudaKvCache) batch.getFirst().cache()).pool();
     CudaTensor out = new CudaTensor(arena.allocate(qt.bytes()), qt.rows(), qt.cols());
     if (qt.rows() == 0) return out;
     kernels.launch(
@@ -623,16 +623,18 @@ public final class CudaBackend implements Backend {
   @Override
   public synchronized KvCache newCache(int layers, int kvHeads, int headDim) {
     bind();
-    if (pool == null) pool = new KvBlockPool(driver, layers, kvHeads * headDim);
-    if (pool.layers != layers || pool.kvDim != kvHeads * headDim) {
-      throw new IllegalArgumentException("one backend serves one model's cache shape");
-    }
+    int kvDim = kvHeads * headDim;
+    KvBlockPool pool =
+        pools.computeIfAbsent(
+            ((long) layers << 32) | kvDim, k -> new KvBlockPool(driver, layers, kvDim));
     return new CudaKvCache(pool);
   }
 
   /** Tokens the KV cache holds now (it grows on demand), for --verbose. */
   public synchronized long kvCacheTokens() {
-    return pool == null ? 0 : (long) pool.capacityBlocks() * KvBlockPool.BLOCK;
+    long blocks = 0;
+    for (KvBlockPool p : pools.values()) blocks += p.capacityBlocks();
+    return blocks * KvBlockPool.BLOCK;
   }
 
   private static int blocks(long n) {
@@ -643,7 +645,7 @@ public final class CudaBackend implements Backend {
   public synchronized void close() {
     bind();
     driver.synchronize();
-    if (pool != null) pool.close();
+    for (KvBlockPool p : pools.values()) p.close();
     arena.close();
     for (long p : weightAllocations) driver.free(p);
     weightAllocations.clear();

@@ -15,6 +15,10 @@ final class CudaKvCache implements KvCache {
     this.pool = pool;
   }
 
+  KvBlockPool pool() {
+    return pool;
+  }
+
   @Override
   public int length() {
     return length;

@@ -98,7 +98,12 @@ final class Nvrtc {
                   MemorySegment.NULL,
                   MemorySegment.NULL));
       MemorySegment p = prog.get(ADDRESS, 0);
-      String[] options = {"--gpu-architecture=" + arch, "-std=c++17", "-default-device"};
+      String[] options = {
+        "--gpu-architecture=" + arch,
+        "-std=c++17",
+        "-default-device",
+        "--include-path=" + includeDir()
+      };
       MemorySegment opts = a.allocate(ADDRESS, options.length);
       for (int i = 0; i < options.length; i++)
         opts.setAtIndex(ADDRESS, i, a.allocateFrom(options[i]));
@@ -122,6 +127,23 @@ final class Nvrtc {
     } catch (Throwable t) {
       throw new CudaException("NVRTC: " + t);
     }
+  }
+
+  /** The toolkit's headers (cuda_bf16.h), beside the library folders NVRTC was found in. */
+  private static String includeDir() {
+    for (Path lib : NativeLibraries.toolkitFolders()) {
+      for (Path inc :
+          new Path[] {
+            lib.resolveSibling("include"), lib.resolveSibling("targets/x86_64-linux/include")
+          }) {
+        if (Files.isRegularFile(inc.resolve("cuda_bf16.h"))) return inc.toString();
+      }
+    }
+    throw new UserError(
+        "--device cuda: compiling the GPU kernels needs the CUDA toolkit's headers (cuda_bf16.h),"
+            + " not found beside "
+            + NativeLibraries.toolkitFolders()
+            + "; set CUDA_HOME");
   }
 
   private static void check(String call, int rc) {
