@@ -5,7 +5,9 @@
 // Built ahead of time by scripts/build-cuda.sh (sm_80 and sm_90 cubins plus PTX, packed in the jar).
 
 #include <cuda_bf16.h>
-#include <math.h>
+
+// No <math.h>: NVRTC (the run-time compile path) has no C library headers; device math is built in.
+#define NEG_INF __int_as_float(0xff800000)
 
 typedef __nv_bfloat16 bf16;
 
@@ -153,7 +155,7 @@ extern "C" __global__ void attention(const float* __restrict__ q, const bf16* __
     qv[i] = d < headDim ? qRow[d] : 0.f;
     acc[i] = 0.f;
   }
-  float m = -INFINITY, l = 0.f;
+  float m = NEG_INF, l = 0.f;
   for (int j = first + warp; j <= pos; j += ATTN_WARPS) {
     long slot = (long)table[j / blockSize] * blockSize + j % blockSize;
     const bf16* kRow = kPool + slot * kvDim + (long)kvHead * headDim;
@@ -189,15 +191,15 @@ extern "C" __global__ void attention(const float* __restrict__ q, const bf16* __
 #pragma unroll
   for (int i = 0; i < ATTN_MAX_PER_LANE; i++) warpAcc[warp][lane + 32 * i] = acc[i];
   __syncthreads();
-  float total = -INFINITY;
+  float total = NEG_INF;
   for (int w = 0; w < ATTN_WARPS; w++) total = fmaxf(total, warpMax[w]);
   float denom = 0.f;
-  for (int w = 0; w < ATTN_WARPS; w++) denom += warpSum[w] * (warpMax[w] == -INFINITY ? 0.f : expf(warpMax[w] - total));
+  for (int w = 0; w < ATTN_WARPS; w++) denom += warpSum[w] * (warpMax[w] == NEG_INF ? 0.f : expf(warpMax[w] - total));
   float* outRow = out + ((long)row * numHeads + head) * headDim;
   for (int d = threadIdx.x; d < headDim; d += blockDim.x) {
     float sum = 0.f;
     for (int w = 0; w < ATTN_WARPS; w++) {
-      if (warpMax[w] != -INFINITY) sum += warpAcc[w][d] * expf(warpMax[w] - total);
+      if (warpMax[w] != NEG_INF) sum += warpAcc[w][d] * expf(warpMax[w] - total);
     }
     outRow[d] = sum / denom;
   }
@@ -219,7 +221,7 @@ extern "C" __global__ void argmax_rows(const float* __restrict__ logits, int voc
   __shared__ float bestValue[ARGMAX_THREADS];
   __shared__ int bestIndex[ARGMAX_THREADS];
   const float* row = logits + (long)blockIdx.x * vocab;
-  float best = -INFINITY;
+  float best = NEG_INF;
   int index = vocab;  // none yet
   for (int j = threadIdx.x; j < vocab; j += blockDim.x) {
     float v = row[j];

@@ -105,11 +105,13 @@ class HuggingFaceGpuParityTest {
         batch.add(new GenerationRequest(SequenceInput.ofIds(GoldenFixtures.ints(t.get("ids"))), p));
       }
       List<Generation> ours = lm.generate(batch);
+      int checked = 0;
       for (int i = 0; i < batch.size(); i++) {
         JsonNode t = ref.get("texts").get(i);
         double margin = logitMargin(model, t);
-        assertSamePath(t.get("greedy"), ours.get(i), margin, model + " text " + i);
+        checked += assertSamePath(t.get("greedy"), ours.get(i), margin, model + " text " + i);
       }
+      assertTrue(checked > 0, model + ": no greedy step had a margin wider than the bound");
     }
   }
 
@@ -144,19 +146,28 @@ class HuggingFaceGpuParityTest {
     }
   }
 
-  /** BOUND × the largest |bf16 − fp32| of the reference's sampled logits, in logits. */
+  /**
+   * BOUND × the root-mean-square |bf16 − fp32| of the reference's sampled logits: how far bf16
+   * arithmetic typically moves one logit, so a top-2 gap wider than this is a choice bf16 does not
+   * overturn.
+   */
   private static double logitMargin(String model, JsonNode entry) {
     float[][] a = npy(model, entry.get("bf16_logits_file").asText()).rows();
     float[][] b = npy(model, entry.get("fp32_logits_file").asText()).rows();
-    double max = 0;
-    for (int r = 0; r < a.length; r++)
-      for (int c = 0; c < a[r].length; c++) max = Math.max(max, Math.abs(a[r][c] - b[r][c]));
-    return BOUND * max;
+    double sum = 0;
+    long n = 0;
+    for (int r = 0; r < a.length; r++) {
+      for (int c = 0; c < a[r].length; c++) {
+        double d = a[r][c] - b[r][c];
+        sum += d * d;
+        n++;
+      }
+    }
+    return BOUND * Math.sqrt(sum / n);
   }
 
   /** Token-identical up to the first step where the reference's top-2 gap is within the margin. */
-  private static void assertSamePath(
-      JsonNode greedy, Generation ours, double margin, String where) {
+  private static int assertSamePath(JsonNode greedy, Generation ours, double margin, String where) {
     int[] expected = GoldenFixtures.ints(greedy.get("output_ids"));
     JsonNode gaps = greedy.get("top2_gaps");
     int checked = 0;
@@ -180,6 +191,7 @@ class HuggingFaceGpuParityTest {
               expected.length,
               margin));
     }
+    return checked;
   }
 
   /** ‖ours − bf16‖ ≤ BOUND · ‖bf16 − fp32‖ (Frobenius); returns the ratio of the two distances. */
