@@ -30,7 +30,6 @@ log="bench/results/gpu/test-gpu-$(date -u +%Y%m%d-%H%M%S).log"
   echo "# ./test --gpu"
   echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
   echo "gpu, driver: ${gpu:-none found by nvidia-smi}"
-  echo "commit: $(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
 } >"$log"
 "$java" --add-modules=jdk.incubator.vector --enable-native-access=ALL-UNNAMED -Xmx16g -Xss4m \
   -cp "$cp:$console" org.junit.platform.console.ConsoleLauncher execute --disable-banner --details=tree \
