@@ -47,7 +47,8 @@ final class ServeCommand implements Callable<Integer> {
       names = "--host",
       paramLabel = "HOST",
       defaultValue = "127.0.0.1",
-      description = "Address to listen on (0.0.0.0 for every interface). Default: ${DEFAULT-VALUE}.")
+      description =
+          "Address to listen on (0.0.0.0 for every interface). Default: ${DEFAULT-VALUE}.")
   String host;
 
   @Option(
@@ -79,7 +80,8 @@ final class ServeCommand implements Callable<Integer> {
       names = "--max-text-chars",
       paramLabel = "N",
       defaultValue = "" + NlaServer.Options.DEFAULT_MAX_TEXT_CHARS,
-      description = "Longest text (or rendered chat) a request may send. Default: ${DEFAULT-VALUE}.")
+      description =
+          "Longest text (or rendered chat) a request may send. Default: ${DEFAULT-VALUE}.")
   int maxTextChars;
 
   /** The environment the fallbacks are read from (tests replace it). */

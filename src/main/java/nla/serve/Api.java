@@ -394,7 +394,8 @@ final class Api {
     for (int i = 0; i < diff.length; i++) diff[i] = a[i] - c[i];
     double diffNorm = norm(diff);
     if (!(diffNorm > 0) || !Double.isFinite(diffNorm)) {
-      throw new ApiError(400, "activation_a - activation_b is zero or not finite: nothing to describe");
+      throw new ApiError(
+          400, "activation_a - activation_b is zero or not finite: nothing to describe");
     }
     return () -> {
       Engine.Described d = engine.describe(List.of(diff), options).get(0);

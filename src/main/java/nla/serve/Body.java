@@ -188,7 +188,8 @@ final class Body {
       double d = x.asDouble();
       float f = (float) d;
       if (!Double.isFinite(d) || !Float.isFinite(f)) {
-        problem("finite_number", "Input should be a finite float32 number, got " + x, append(loc, i));
+        problem(
+            "finite_number", "Input should be a finite float32 number, got " + x, append(loc, i));
         return null;
       }
       v[i] = f;

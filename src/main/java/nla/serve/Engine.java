@@ -133,7 +133,8 @@ public final class Engine implements AutoCloseable {
   /** A chat rendered through the base model's chat template. */
   public String renderChat(
       List<ChatMessage> messages, boolean addGenerationPrompt, Map<String, ?> variables) {
-    Tokenizer t = variables.isEmpty() ? baseTokenizer : baseTokenizer.withTemplateVariables(variables);
+    Tokenizer t =
+        variables.isEmpty() ? baseTokenizer : baseTokenizer.withTemplateVariables(variables);
     return t.renderChat(messages, addGenerationPrompt);
   }
 
@@ -141,8 +142,7 @@ public final class Engine implements AutoCloseable {
   public float[][] states(int[] ids) {
     return locked(
         baseLock,
-        () ->
-            base.hiddenStates(List.of(SequenceInput.ofIds(ids)), new int[] {layer}).get(0)[0]);
+        () -> base.hiddenStates(List.of(SequenceInput.ofIds(ids)), new int[] {layer}).get(0)[0]);
   }
 
   /**
@@ -181,11 +181,7 @@ public final class Engine implements AutoCloseable {
       Verbalization v = byRow.get(row);
       out.add(
           new Described(
-              row,
-              v,
-              v == null ? null : RoundTrip.arInput(v),
-              scores.get(row),
-              errors.get(row)));
+              row, v, v == null ? null : RoundTrip.arInput(v), scores.get(row), errors.get(row)));
     }
     return out;
   }

@@ -33,8 +33,8 @@ import org.eclipse.jetty.util.thread.QueuedThreadPool;
 
 /**
  * {@code nla serve}: Neuronpedia's NLA server API over HTTP (Jetty's core handlers), on the models
- * of one {@link Engine}. It listens at once and answers {@code /health} while the models load
- * (503 until they are ready); every other endpoint answers 503 until then. See docs/serve-api.md.
+ * of one {@link Engine}. It listens at once and answers {@code /health} while the models load (503
+ * until they are ready); every other endpoint answers 503 until then. See docs/serve-api.md.
  */
 public final class NlaServer implements AutoCloseable {
   /** How the server is set up. {@code secret} null: no X-SECRET-KEY check. */
@@ -207,29 +207,32 @@ public final class NlaServer implements AutoCloseable {
       String rid = requestId(request);
       response.getHeaders().put("X-Request-Id", rid);
       String endpoint = endpointLabel(path);
-      int[] status = {500};
+      int status = 500;
+      Throwable failure = null;
       try {
-        status[0] = dispatch(request, response, path, method, rid, endpoint);
-        callback.succeeded();
+        status = dispatch(request, response, path, method, rid, endpoint);
       } catch (Throwable t) {
         // Nothing may escape: the connection is answered or closed, the server goes on.
+        failure = t;
         log(rid, "unexpected: " + t);
-        callback.failed(t);
-      } finally {
-        double seconds = (System.nanoTime() - start) / 1e9;
-        metrics.record(endpoint, status[0], seconds);
-        if (!path.equals("/metrics") && !path.equals("/health")) {
-          log(
-              rid,
-              String.format(
-                  java.util.Locale.ROOT,
-                  "%s %s -> %d (%.1f ms)",
-                  method,
-                  path,
-                  status[0],
-                  seconds * 1e3));
-        }
       }
+      // Counted and logged before the exchange completes, so a client that has its answer
+      // finds it in the log and the metrics.
+      double seconds = (System.nanoTime() - start) / 1e9;
+      metrics.record(endpoint, status, seconds);
+      if (!path.equals("/metrics") && !path.equals("/health")) {
+        log(
+            rid,
+            String.format(
+                java.util.Locale.ROOT,
+                "%s %s -> %d (%.1f ms)",
+                method,
+                path,
+                status,
+                seconds * 1e3));
+      }
+      if (failure == null) callback.succeeded();
+      else callback.failed(failure);
       return true;
     }
   }
@@ -301,7 +304,8 @@ public final class NlaServer implements AutoCloseable {
       }
     } catch (ApiError e) {
       if (e.retryAfter != null) response.getHeaders().put(HttpHeader.RETRY_AFTER, e.retryAfter);
-      if (e.status >= 500 && e.status != 503 && e.status != 501) log(rid, "error: " + e.getMessage());
+      if (e.status >= 500 && e.status != 503 && e.status != 501)
+        log(rid, "error: " + e.getMessage());
       return send(response, e.status, e.body());
     }
   }
@@ -383,8 +387,7 @@ public final class NlaServer implements AutoCloseable {
     return status;
   }
 
-  private int sendText(Response response, int status, String type, String text)
-      throws IOException {
+  private int sendText(Response response, int status, String type, String text) throws IOException {
     byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
     response.setStatus(status);
     response.getHeaders().put(HttpHeader.CONTENT_TYPE, type);
@@ -397,8 +400,8 @@ public final class NlaServer implements AutoCloseable {
 
   /**
    * Server-sent events: one {@code data: <json>} frame per message, then {@code data: [DONE]}. A
-   * failure part-way is an {@code {"error": ..., "status": ...}} frame, then {@code [DONE]}, and the
-   * stream ends (Neuronpedia's leaves it open).
+   * failure part-way is an {@code {"error": ..., "status": ...}} frame, then {@code [DONE]}, and
+   * the stream ends (Neuronpedia's leaves it open).
    */
   private int stream(Response response, Api.Streamed body, String rid) throws IOException {
     response.setStatus(200);

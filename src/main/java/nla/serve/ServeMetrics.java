@@ -8,9 +8,9 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.DoubleAdder;
 
 /**
- * The counters behind {@code GET /metrics}, in Prometheus' text format (version 0.0.4): requests
- * by endpoint and status, a latency histogram by endpoint, and, read from the gates when scraped,
- * the requests running and queued per endpoint.
+ * The counters behind {@code GET /metrics}, in Prometheus' text format (version 0.0.4): requests by
+ * endpoint and status, a latency histogram by endpoint, and, read from the gates when scraped, the
+ * requests running and queued per endpoint.
  */
 final class ServeMetrics {
   /** Latency buckets in seconds: a tokenize is milliseconds, a long /explain on a CPU minutes. */
@@ -34,7 +34,8 @@ final class ServeMetrics {
   void record(String endpoint, int status, double seconds) {
     requests.computeIfAbsent(endpoint + "\u0000" + status, k -> new AtomicLong()).incrementAndGet();
     Histogram h = latency.computeIfAbsent(endpoint, k -> new Histogram());
-    for (int i = 0; i < BUCKETS.length; i++) if (seconds <= BUCKETS[i]) h.counts[i].incrementAndGet();
+    for (int i = 0; i < BUCKETS.length; i++)
+      if (seconds <= BUCKETS[i]) h.counts[i].incrementAndGet();
     h.count.incrementAndGet();
     h.sum.add(seconds);
   }
