@@ -3,6 +3,8 @@
  *
  * <ul>
  *   <li>{@code nla.cli}: picocli commands: parse, call one API, print.
+ *   <li>{@code nla.serve}: {@code nla serve}, the HTTP server with Neuronpedia's NLA API (used by
+ *       the CLI only).
  *   <li>{@code nla.study}: the studies of the seed report, run directories, manifests, the report.
  *   <li>{@code nla.core}: the NLA contract: sidecar, AV prompt and injection, AR scoring, metrics.
  *   <li>{@code nla.data}: corpora, extraction, position sampler, alignment, activation parquet.

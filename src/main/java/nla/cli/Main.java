@@ -39,7 +39,8 @@ import picocli.CommandLine.Option;
       SpansCommand.class,
       OverlapCommand.class,
       BenchCommand.class,
-      LensCommand.class
+      LensCommand.class,
+      ServeCommand.class
     })
 public final class Main implements Runnable {
 

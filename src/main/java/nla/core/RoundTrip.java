@@ -63,9 +63,7 @@ public final class RoundTrip {
       denominator = Metrics.Denominator.of(Metrics.baseline(usable, mseScale), vectorSetName);
     }
     List<String> arInputs = new ArrayList<>(decodes.size());
-    for (Verbalization d : decodes) {
-      arInputs.add(d.missingTag() ? Explanations.pythonStrip(d.text()) : d.explanation());
-    }
+    for (Verbalization d : decodes) arInputs.add(arInput(d));
     float[][] preds = ar.reconstruct(arInputs);
     java.util.Map<Integer, Integer> indexOfRow = new java.util.HashMap<>();
     for (int i = 0; i < vectors.size(); i++) indexOfRow.put(options.rowLabel(i), i);
@@ -78,6 +76,14 @@ public final class RoundTrip {
               d, arInputs.get(i), preds[i], Metrics.score(preds[i], gold, mseScale, denominator)));
     }
     return new Result(items, errors, summarize(items, errors.size(), denominator));
+  }
+
+  /**
+   * What the AR reads for a decode: its explanation, or for a missing-tag decode its raw text,
+   * stripped (the reference's client returns the raw text on a miss).
+   */
+  public static String arInput(Verbalization d) {
+    return d.missingTag() ? Explanations.pythonStrip(d.text()) : d.explanation();
   }
 
   static Summary summarize(List<Item> items, int rowErrors, Metrics.Denominator denominator) {

@@ -1,0 +1,114 @@
+package nla.serve;
+
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.DoubleAdder;
+
+/**
+ * The counters behind {@code GET /metrics}, in Prometheus' text format (version 0.0.4): requests by
+ * endpoint and status, a latency histogram by endpoint, and, read from the gates when scraped, the
+ * requests running and queued per endpoint.
+ */
+final class ServeMetrics {
+  /** Latency buckets in seconds: a tokenize is milliseconds, a long /explain on a CPU minutes. */
+  static final double[] BUCKETS = {
+    0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600
+  };
+
+  private final Map<String, AtomicLong> requests = new ConcurrentHashMap<>();
+  private final Map<String, Histogram> latency = new ConcurrentHashMap<>();
+
+  private static final class Histogram {
+    final AtomicLong[] counts = new AtomicLong[BUCKETS.length];
+    final AtomicLong count = new AtomicLong();
+    final DoubleAdder sum = new DoubleAdder();
+
+    Histogram() {
+      for (int i = 0; i < counts.length; i++) counts[i] = new AtomicLong();
+    }
+  }
+
+  void record(String endpoint, int status, double seconds) {
+    requests.computeIfAbsent(endpoint + "\u0000" + status, k -> new AtomicLong()).incrementAndGet();
+    Histogram h = latency.computeIfAbsent(endpoint, k -> new Histogram());
+    for (int i = 0; i < BUCKETS.length; i++)
+      if (seconds <= BUCKETS[i]) h.counts[i].incrementAndGet();
+    h.count.incrementAndGet();
+    h.sum.add(seconds);
+  }
+
+  String render(Map<String, Gate> gates, boolean ready) {
+    StringBuilder sb = new StringBuilder();
+    sb.append("# HELP nla_ready Whether the models are loaded and the server answers.\n");
+    sb.append("# TYPE nla_ready gauge\n");
+    sb.append("nla_ready ").append(ready ? 1 : 0).append('\n');
+    sb.append("# HELP nla_requests_total HTTP requests answered, by endpoint and status.\n");
+    sb.append("# TYPE nla_requests_total counter\n");
+    for (var e : new TreeMap<>(requests).entrySet()) {
+      String[] k = e.getKey().split("\u0000");
+      sb.append("nla_requests_total{endpoint=\"")
+          .append(k[0])
+          .append("\",status=\"")
+          .append(k[1])
+          .append("\"} ")
+          .append(e.getValue().get())
+          .append('\n');
+    }
+    sb.append("# HELP nla_queue_length Requests waiting for a slot, by endpoint.\n");
+    sb.append("# TYPE nla_queue_length gauge\n");
+    for (var g : new TreeMap<>(gates).entrySet()) {
+      sb.append("nla_queue_length{endpoint=\"")
+          .append(g.getKey())
+          .append("\"} ")
+          .append(g.getValue().queued())
+          .append('\n');
+    }
+    sb.append("# HELP nla_in_flight Requests holding a slot (running), by endpoint.\n");
+    sb.append("# TYPE nla_in_flight gauge\n");
+    for (var g : new TreeMap<>(gates).entrySet()) {
+      sb.append("nla_in_flight{endpoint=\"")
+          .append(g.getKey())
+          .append("\"} ")
+          .append(g.getValue().running())
+          .append('\n');
+    }
+    sb.append("# HELP nla_request_duration_seconds Time from request to the end of its answer.\n");
+    sb.append("# TYPE nla_request_duration_seconds histogram\n");
+    for (var e : new TreeMap<>(latency).entrySet()) {
+      String ep = e.getKey();
+      Histogram h = e.getValue();
+      for (int i = 0; i < BUCKETS.length; i++) {
+        sb.append("nla_request_duration_seconds_bucket{endpoint=\"")
+            .append(ep)
+            .append("\",le=\"")
+            .append(le(BUCKETS[i]))
+            .append("\"} ")
+            .append(h.counts[i].get())
+            .append('\n');
+      }
+      sb.append("nla_request_duration_seconds_bucket{endpoint=\"")
+          .append(ep)
+          .append("\",le=\"+Inf\"} ")
+          .append(h.count.get())
+          .append('\n');
+      sb.append("nla_request_duration_seconds_sum{endpoint=\"")
+          .append(ep)
+          .append("\"} ")
+          .append(String.format(Locale.ROOT, "%.6f", h.sum.sum()))
+          .append('\n');
+      sb.append("nla_request_duration_seconds_count{endpoint=\"")
+          .append(ep)
+          .append("\"} ")
+          .append(h.count.get())
+          .append('\n');
+    }
+    return sb.toString();
+  }
+
+  private static String le(double b) {
+    return b == Math.rint(b) ? String.format(Locale.ROOT, "%.1f", b) : Double.toString(b);
+  }
+}

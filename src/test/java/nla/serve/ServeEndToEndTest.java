@@ -1,0 +1,550 @@
+package nla.serve;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import nla.GoldenFixtures;
+import nla.cli.CliRun;
+import nla.io.Npy;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code nla serve} on the bundled demo pair, on a free loopback port: every endpoint answers what
+ * the CLI answers for the same input (the same ids, vectors, explanations and scores).
+ */
+class ServeEndToEndTest {
+  static final ObjectMapper MAPPER = new ObjectMapper();
+  static final String TEXT =
+      "The lighthouse keeper climbed the spiral stairs each evening at dusk.";
+
+  static Path av;
+  static Path ar;
+  static NlaServer server;
+  static ByteArrayOutputStream log = new ByteArrayOutputStream();
+  static final HttpClient HTTP = HttpClient.newHttpClient();
+
+  @TempDir static Path tmp;
+
+  @BeforeAll
+  static void start() {
+    av = GoldenFixtures.demoDir("av");
+    ar = GoldenFixtures.demoDir("ar");
+    server = start(4, 64, null);
+    server.ready(Engine.open(av, av, ar));
+  }
+
+  static NlaServer start(int maxConcurrent, int maxQueue, String secret) {
+    NlaServer.Options o =
+        new NlaServer.Options("127.0.0.1", 0, maxConcurrent, maxQueue, 200, secret, 1 << 20, 5000);
+    return new NlaServer(
+            o,
+            new NlaServer.Names(av.toString(), av.toString(), ar.toString()),
+            new PrintStream(log, true, StandardCharsets.UTF_8))
+        .start();
+  }
+
+  @AfterAll
+  static void stop() {
+    if (server != null) server.close();
+  }
+
+  record Reply(int status, String body, HttpResponse<String> raw) {
+    JsonNode json() {
+      try {
+        return MAPPER.readTree(body);
+      } catch (Exception e) {
+        throw new AssertionError("not JSON: " + body, e);
+      }
+    }
+  }
+
+  static Reply post(NlaServer s, String path, String body, String... headers) {
+    try {
+      HttpRequest.Builder b =
+          HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + s.port() + path))
+              .header("Content-Type", "application/json")
+              .POST(HttpRequest.BodyPublishers.ofString(body));
+      for (int i = 0; i < headers.length; i += 2) b.header(headers[i], headers[i + 1]);
+      HttpResponse<String> r = HTTP.send(b.build(), HttpResponse.BodyHandlers.ofString());
+      return new Reply(r.statusCode(), r.body(), r);
+    } catch (Exception e) {
+      throw new AssertionError(e);
+    }
+  }
+
+  static Reply post(String path, String body) {
+    return post(server, path, body);
+  }
+
+  static Reply get(NlaServer s, String path, String... headers) {
+    try {
+      HttpRequest.Builder b =
+          HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + s.port() + path)).GET();
+      for (int i = 0; i < headers.length; i += 2) b.header(headers[i], headers[i + 1]);
+      HttpResponse<String> r = HTTP.send(b.build(), HttpResponse.BodyHandlers.ofString());
+      return new Reply(r.statusCode(), r.body(), r);
+    } catch (Exception e) {
+      throw new AssertionError(e);
+    }
+  }
+
+  static String json(Object o) {
+    try {
+      return MAPPER.writeValueAsString(o);
+    } catch (Exception e) {
+      throw new AssertionError(e);
+    }
+  }
+
+  static List<JsonNode> lines(String out) {
+    List<JsonNode> l = new ArrayList<>();
+    for (String s : out.split("\n")) {
+      if (s.isBlank()) continue;
+      try {
+        l.add(MAPPER.readTree(s));
+      } catch (Exception e) {
+        throw new AssertionError(s, e);
+      }
+    }
+    return l;
+  }
+
+  /** The data: frames of an SSE body, the last being [DONE]. */
+  static List<String> frames(String body) {
+    List<String> out = new ArrayList<>();
+    for (String event : body.split("\n\n")) {
+      if (event.isBlank()) continue;
+      assertTrue(event.startsWith("data: "), event);
+      out.add(event.substring("data: ".length()));
+    }
+    assertEquals("[DONE]", out.get(out.size() - 1), body);
+    return out;
+  }
+
+  static JsonNode ok(Reply r) {
+    assertEquals(200, r.status(), r.body());
+    return r.json();
+  }
+
+  // ---- health, root, metrics ----
+
+  @Test
+  void healthRootAndMetrics() {
+    JsonNode h = ok(get(server, "/health"));
+    assertEquals("ready", h.get("status").asText());
+    JsonNode root = ok(get(server, "/"));
+    assertEquals("ok", root.get("status").asText());
+    assertEquals(16, root.get("d_model").asInt());
+    assertEquals(1, root.get("extraction_layer").asInt());
+    assertTrue(root.get("reconstructor_available").asBoolean());
+    assertEquals(200, root.at("/limits/max_input_chars").asInt());
+    post("/tokenize", "{\"text\": \"hi\"}");
+    Reply m = get(server, "/metrics");
+    assertEquals(200, m.status());
+    assertTrue(m.raw().headers().firstValue("Content-Type").orElse("").startsWith("text/plain"));
+    assertTrue(m.body().contains("nla_ready 1"), m.body());
+    assertTrue(m.body().contains("nla_requests_total{endpoint=\"/tokenize\",status=\"200\"}"));
+    assertTrue(m.body().contains("nla_queue_length{endpoint=\"/explain\"} 0"));
+    assertTrue(
+        m.body()
+            .contains("nla_request_duration_seconds_bucket{endpoint=\"/tokenize\",le=\"+Inf\"}"));
+  }
+
+  @Test
+  void requestIdsAreEchoedAndLogged() {
+    Reply r = post(server, "/tokenize", "{\"text\": \"hello\"}", "X-Request-Id", "trace-abc.123");
+    assertEquals(200, r.status());
+    assertEquals("trace-abc.123", r.raw().headers().firstValue("X-Request-Id").orElse(null));
+    String logged = log.toString(StandardCharsets.UTF_8);
+    assertTrue(logged.contains("[trace-abc.123] POST /tokenize -> 200"), logged);
+    Reply generated = post("/tokenize", "{\"text\": \"hello\"}");
+    String id = generated.raw().headers().firstValue("X-Request-Id").orElseThrow();
+    assertTrue(log.toString(StandardCharsets.UTF_8).contains("[" + id + "] POST /tokenize"));
+  }
+
+  // ---- tokenize, extract ----
+
+  @Test
+  void tokenizeGivesTheIdsOfNlaTokenize() {
+    JsonNode got = ok(post("/tokenize", json(java.util.Map.of("text", TEXT))));
+    CliRun cli = CliRun.run("tokenize", "--model", av.toString(), "--text", TEXT, "--json");
+    assertEquals(0, cli.code(), cli.err());
+    JsonNode want = lines(cli.out()).get(0);
+    assertEquals(want.get("ids").size(), got.get("prompt_length").asInt());
+    assertEquals(TEXT, got.get("text").asText());
+    for (int i = 0; i < want.get("ids").size(); i++) {
+      JsonNode t = got.get("tokens").get(i);
+      assertEquals(want.get("ids").get(i).asInt(), t.get("token_id").asInt());
+      assertEquals(i, t.get("position").asInt());
+    }
+    StringBuilder joined = new StringBuilder();
+    for (JsonNode t : got.get("tokens")) joined.append(t.get("token").asText());
+    assertEquals(TEXT, joined.toString());
+  }
+
+  @Test
+  void tokenizeFragmentsShowTheWholeCharacter() {
+    JsonNode got = ok(post("/tokenize", json(java.util.Map.of("text", "🫠🦜𝄞龘 東京"))));
+    boolean merged = false;
+    for (JsonNode t : got.get("tokens")) {
+      assertFalse(t.get("token").asText().contains("\uFFFD"), got.toString());
+      if (t.get("fragment_count").asInt() > 1) merged = true;
+    }
+    assertTrue(merged, "expected a byte-fragment run in " + got);
+  }
+
+  @Test
+  void extractGivesTheVectorsOfNlaExtract() throws Exception {
+    JsonNode got = ok(post("/extract", json(java.util.Map.of("text", TEXT))));
+    Path npy = tmp.resolve("extract.npy");
+    CliRun cli =
+        CliRun.run(
+            "extract",
+            "--model",
+            av.toString(),
+            "--text",
+            TEXT,
+            "--layer",
+            "1",
+            "--out",
+            npy.toString());
+    assertEquals(0, cli.code(), cli.err());
+    float[][] want = Npy.read(npy);
+    assertEquals(1, got.get("layer_index").asInt());
+    assertEquals(want.length, got.get("tokens").size());
+    for (int i = 0; i < want.length; i++) {
+      JsonNode t = got.get("tokens").get(i);
+      assertEquals(i, t.get("position").asInt());
+      for (int j = 0; j < want[i].length; j++) {
+        assertEquals(want[i][j], (float) t.get("activation").get(j).asDouble(), 0f);
+      }
+      assertEquals(Api.norm(want[i]), t.get("l2_norm").asDouble(), 1e-12);
+    }
+  }
+
+  // ---- explain ----
+
+  /** The lens on the same text and sampling, one JSON object per position. */
+  static List<JsonNode> lens(String... sampling) {
+    List<String> args =
+        new ArrayList<>(
+            List.of(
+                "lens",
+                "--base",
+                av.toString(),
+                "--av",
+                av.toString(),
+                "--ar",
+                ar.toString(),
+                "--text",
+                TEXT,
+                "--json",
+                "--max-new-tokens",
+                "24"));
+    args.addAll(List.of(sampling));
+    CliRun cli = CliRun.run(args.toArray(String[]::new));
+    assertTrue(cli.code() == 0 || cli.code() == 2, cli.err());
+    return lines(cli.out());
+  }
+
+  static void assertSameAsLens(JsonNode lensItem, JsonNode result) {
+    assertEquals(lensItem.get("position").asInt(), result.get("position").asInt());
+    String explanation =
+        lensItem.get("explanation").isNull()
+            ? lensItem.get("text").asText().strip()
+            : lensItem.get("explanation").asText();
+    assertEquals(explanation, result.get("description").asText());
+    assertEquals(lensItem.get("explanation").isNull(), result.get("missing_tag").asBoolean());
+    assertEquals(lensItem.get("mse_nrm").asDouble(), result.get("mse").asDouble(), 0.0);
+    assertEquals(lensItem.get("cos").asDouble(), result.get("cosine_similarity").asDouble(), 0.0);
+    assertEquals(lensItem.get("norm").asDouble(), result.get("l2_norm").asDouble(), 1e-12);
+  }
+
+  @Test
+  void explainGivesWhatTheLensGives() {
+    List<JsonNode> want = lens("--temperature", "0");
+    ObjectNode req = MAPPER.createObjectNode();
+    req.put("text", TEXT);
+    req.put("temperature", 0);
+    req.put("max_new_tokens", 24);
+    req.put("reverse", false);
+    JsonNode got = ok(post("/explain", req.toString()));
+    assertEquals(1, got.get("layer_index").asInt());
+    assertEquals(want.size(), got.get("results").size());
+    for (int i = 0; i < want.size(); i++) assertSameAsLens(want.get(i), got.get("results").get(i));
+    assertTrue(got.at("/results/0/description").asText().contains("hello"), got.toString());
+  }
+
+  @Test
+  void explainSamplesAsTheLensSamplesWithTheSameSeed() {
+    List<JsonNode> want = lens("--temperature", "0.9", "--seed", "7", "--positions", "3,-1");
+    ObjectNode req = MAPPER.createObjectNode();
+    req.put("text", TEXT);
+    req.put("temperature", 0.9);
+    req.put("seed", 7);
+    req.put("max_new_tokens", 24);
+    req.putArray("positions").add(-1).add(3);
+    JsonNode got = ok(post("/explain", req.toString()));
+    // reverse (the default) turns [-1, 3] into [3, last].
+    assertEquals(2, got.get("results").size());
+    assertSameAsLens(want.get(0), got.get("results").get(0));
+    assertSameAsLens(want.get(1), got.get("results").get(1));
+  }
+
+  @Test
+  void explainStreamsMetaProgressResultsThenDone() {
+    ObjectNode req = MAPPER.createObjectNode();
+    req.put("text", TEXT);
+    req.put("temperature", 0);
+    req.put("max_new_tokens", 24);
+    req.putArray("positions").add(2).add(5).add(-1);
+    JsonNode whole = ok(post("/explain", req.toString()));
+    req.put("stream", true);
+    Reply r = post("/explain", req.toString());
+    assertEquals(200, r.status(), r.body());
+    assertTrue(
+        r.raw().headers().firstValue("Content-Type").orElse("").startsWith("text/event-stream"));
+    List<String> frames = frames(r.body());
+    JsonNode meta = parse(frames.get(0));
+    assertEquals(1, meta.get("layer_index").asInt());
+    assertEquals(3, meta.get("total").asInt());
+    List<JsonNode> finals = new ArrayList<>();
+    for (String f : frames.subList(1, frames.size() - 1)) {
+      JsonNode n = parse(f);
+      if (n.has("description")) finals.add(n);
+      else assertFalse(n.get("done").asBoolean());
+    }
+    assertEquals(3, finals.size());
+    for (int i = 0; i < 3; i++) assertEquals(whole.get("results").get(i), finals.get(i));
+  }
+
+  static JsonNode parse(String s) {
+    try {
+      return MAPPER.readTree(s);
+    } catch (Exception e) {
+      throw new AssertionError(s, e);
+    }
+  }
+
+  // ---- describe, score, compare ----
+
+  /** Two of the text's vectors, also written to an .npy for the CLI. */
+  static float[][] twoVectors(Path npy) {
+    JsonNode ex = ok(post("/extract", json(java.util.Map.of("text", TEXT))));
+    float[][] v = new float[2][16];
+    int[] at = {4, 9};
+    for (int r = 0; r < 2; r++) {
+      for (int j = 0; j < 16; j++) {
+        v[r][j] = (float) ex.at("/tokens/" + at[r] + "/activation/" + j).asDouble();
+      }
+    }
+    Npy.write(npy, v);
+    return v;
+  }
+
+  static ArrayNode vectorsJson(float[][] v) {
+    ArrayNode a = MAPPER.createArrayNode();
+    for (float[] row : v) {
+      ArrayNode r = a.addArray();
+      for (float x : row) r.add(x);
+    }
+    return a;
+  }
+
+  @Test
+  void describeGivesWhatVerbalizeAndReconstructGive() throws Exception {
+    Path npy = tmp.resolve("two.npy");
+    float[][] v = twoVectors(npy);
+    CliRun verbalize =
+        CliRun.run(
+            "verbalize",
+            "--av",
+            av.toString(),
+            "--vectors",
+            npy.toString(),
+            "--json",
+            "--temperature",
+            "0.8",
+            "--seed",
+            "3",
+            "--max-new-tokens",
+            "24");
+    assertEquals(0, verbalize.code(), verbalize.err());
+    List<JsonNode> decodes = lines(verbalize.out());
+    StringBuilder texts = new StringBuilder();
+    List<String> explanations = new ArrayList<>();
+    for (JsonNode d : decodes) {
+      String e =
+          d.get("explanation").isNull()
+              ? d.get("text").asText().strip()
+              : d.get("explanation").asText();
+      explanations.add(e);
+      texts.append(json(java.util.Map.of("text", e))).append('\n');
+    }
+    Path jsonl = tmp.resolve("texts.jsonl");
+    Files.writeString(jsonl, texts);
+    CliRun reconstruct =
+        CliRun.run(
+            "reconstruct",
+            "--ar",
+            ar.toString(),
+            "--texts",
+            jsonl.toString(),
+            "--out",
+            tmp.resolve("pred.npy").toString(),
+            "--gold",
+            npy.toString(),
+            "--json");
+    assertEquals(0, reconstruct.code(), reconstruct.err());
+    List<JsonNode> scores = lines(reconstruct.out());
+
+    ObjectNode req = MAPPER.createObjectNode();
+    req.set("activations", vectorsJson(v));
+    req.put("temperature", 0.8);
+    req.put("seed", 3);
+    req.put("max_new_tokens", 24);
+    JsonNode got = ok(post("/describe", req.toString()));
+    for (int i = 0; i < 2; i++) {
+      JsonNode r = got.get("results").get(i);
+      assertEquals(explanations.get(i), r.get("description").asText());
+      assertEquals(scores.get(i).get("mse_nrm").asDouble(), r.get("mse").asDouble(), 0.0);
+      assertEquals(scores.get(i).get("cos").asDouble(), r.get("cosine_similarity").asDouble(), 0.0);
+    }
+
+    req.put("stream", true);
+    Reply s = post("/describe", req.toString());
+    List<String> frames = frames(s.body());
+    List<JsonNode> finals = new ArrayList<>();
+    for (String f : frames.subList(0, frames.size() - 1)) {
+      JsonNode n = parse(f);
+      if (n.has("description")) finals.add(n);
+    }
+    assertEquals(2, finals.size());
+    for (int i = 0; i < 2; i++) {
+      assertEquals(i, finals.get(i).get("index").asInt());
+      assertEquals(got.get("results").get(i).get("description"), finals.get(i).get("description"));
+      assertEquals(got.get("results").get(i).get("mse"), finals.get(i).get("mse"));
+    }
+  }
+
+  @Test
+  void scoreGivesWhatReconstructGives() throws Exception {
+    Path npy = tmp.resolve("score.npy");
+    float[][] v = twoVectors(npy);
+    String description = "The text is about a lighthouse at dusk.";
+    Path jsonl = tmp.resolve("score.jsonl");
+    Files.writeString(
+        jsonl,
+        json(java.util.Map.of("text", description))
+            + "\n"
+            + json(java.util.Map.of("text", description))
+            + "\n");
+    CliRun reconstruct =
+        CliRun.run(
+            "reconstruct",
+            "--ar",
+            ar.toString(),
+            "--texts",
+            jsonl.toString(),
+            "--out",
+            tmp.resolve("score-pred.npy").toString(),
+            "--gold",
+            npy.toString(),
+            "--json");
+    assertEquals(0, reconstruct.code(), reconstruct.err());
+    List<JsonNode> want = lines(reconstruct.out());
+    for (int i = 0; i < 2; i++) {
+      ObjectNode req = MAPPER.createObjectNode();
+      req.put("description", description);
+      req.set("activation", vectorsJson(v).get(i));
+      JsonNode got = ok(post("/score", req.toString()));
+      assertEquals(want.get(i).get("mse_nrm").asDouble(), got.get("mse").asDouble(), 0.0);
+      assertEquals(want.get(i).get("cos").asDouble(), got.get("cosine_similarity").asDouble(), 0.0);
+    }
+  }
+
+  @Test
+  void compareDescribesTheDifference() {
+    float[][] v = twoVectors(tmp.resolve("cmp.npy"));
+    float[] diff = new float[16];
+    for (int j = 0; j < 16; j++) diff[j] = v[0][j] - v[1][j];
+    ObjectNode req = MAPPER.createObjectNode();
+    req.set("activation_a", vectorsJson(v).get(0));
+    req.set("activation_b", vectorsJson(v).get(1));
+    req.put("temperature", 0);
+    req.put("max_new_tokens", 24);
+    JsonNode got = ok(post("/compare", req.toString()));
+    ObjectNode d = MAPPER.createObjectNode();
+    d.set("activations", vectorsJson(new float[][] {diff}));
+    d.put("temperature", 0);
+    d.put("max_new_tokens", 24);
+    JsonNode described = ok(post("/describe", d.toString())).get("results").get(0);
+    assertEquals(described.get("description"), got.get("description"));
+    assertEquals(described.get("mse"), got.get("mse"));
+    assertEquals(Api.norm(diff), got.get("diff_norm").asDouble(), 1e-12);
+  }
+
+  // ---- the secret ----
+
+  @Test
+  void secretIsCheckedAs401And403ButNotOnHealth() {
+    NlaServer s = start(1, 0, "s3cret");
+    try {
+      Reply missing = post(s, "/tokenize", "{\"text\": \"x\"}");
+      assertEquals(401, missing.status());
+      assertEquals("X-SECRET-KEY header required", missing.json().get("detail").asText());
+      Reply wrong = post(s, "/tokenize", "{\"text\": \"x\"}", "X-SECRET-KEY", "nope");
+      assertEquals(403, wrong.status());
+      assertEquals(403, get(s, "/", "X-SECRET-KEY", "nope").status());
+      // Right secret, models not loaded yet: 503, and /health says loading.
+      Reply loading = post(s, "/tokenize", "{\"text\": \"x\"}", "X-SECRET-KEY", "s3cret");
+      assertEquals(503, loading.status(), loading.body());
+      Reply health = get(s, "/health");
+      assertEquals(503, health.status());
+      assertEquals("loading", health.json().get("status").asText());
+    } finally {
+      s.close();
+    }
+  }
+
+  @Test
+  void completionIsNotImplementedAndUnknownPathsAre404() {
+    assertEquals(501, post("/completion", "{\"text\": \"x\"}").status());
+    Reply nf = post("/nope", "{}");
+    assertEquals(404, nf.status());
+    assertEquals("Not Found", nf.json().get("detail").asText());
+    assertEquals(405, get(server, "/score").status());
+  }
+
+  @Test
+  void anUnreadyServerStillAnswersHealthAndMetrics() {
+    NlaServer s = start(1, 0, null);
+    try {
+      assertEquals(503, get(s, "/health").status());
+      assertTrue(get(s, "/metrics").body().contains("nla_ready 0"));
+      assertNotNull(get(s, "/").json().get("status"));
+    } finally {
+      s.close();
+    }
+  }
+}
