@@ -90,6 +90,7 @@ public final class LanguageModel implements AutoCloseable {
 
   public static LanguageModel load(
       Path dir, DeviceSpec device, int threads, boolean bf16Activations) {
+    ModelConfig config = ModelConfig.load(dir);
     ModelWeights weights = ModelWeights.open(dir);
     List<Backend> backends;
     try {
@@ -99,7 +100,7 @@ public final class LanguageModel implements AutoCloseable {
       weights.close();
       throw e;
     }
-    return load(dir, weights, backends);
+    return load(dir, config, weights, backends);
   }
 
   /**
@@ -108,12 +109,12 @@ public final class LanguageModel implements AutoCloseable {
    * machine give the same results as one (each row's arithmetic is the same wherever it runs).
    */
   public static LanguageModel load(Path dir, List<Backend> backends) {
-    return load(dir, ModelWeights.open(dir), backends);
+    return load(dir, ModelConfig.load(dir), ModelWeights.open(dir), backends);
   }
 
-  private static LanguageModel load(Path dir, ModelWeights weights, List<Backend> backends) {
+  private static LanguageModel load(
+      Path dir, ModelConfig config, ModelWeights weights, List<Backend> backends) {
     try {
-      ModelConfig config = ModelConfig.load(dir);
       long bytes = textWeightBytes(weights);
       // Each backend holds its share of the blocks (the embedding and lm_head ends are the extra).
       for (Backend b : backends) b.prepareWeights(bytes / backends.size(), dir.toString());

@@ -80,8 +80,7 @@ final class Transformer {
   private final ModelConfig config;
   private final List<Partition> partitions;
   private final Weight embedTokens; // on the first partition's backend
-  // on the last partition's backend:
-  private final Weight finalNorm;
+  private final Weight finalNorm; // this and lmHead on the last partition's backend
   private final Weight lmHead;
   private final Block[] blocks;
   private final float[] fullInvFreq;
@@ -99,9 +98,6 @@ final class Transformer {
     ModelWeightNames names = ModelWeightNames.detect(weights, dir);
     Shapes shapes = new Shapes(weights, config, dir);
     int d = config.hiddenSize();
-    int qDim = config.numHeads() * config.headDim();
-    int kvDim = config.numKvHeads() * config.headDim();
-    int ff = config.intermediateSize();
     Backend first = partitions.getFirst().backend();
     Backend last = partitions.getLast().backend();
     StoredTensor embed = shapes.matrix(names.embed(), config.vocabSize(), d);
@@ -192,10 +188,6 @@ final class Transformer {
     return out;
   }
 
-  List<Partition> partitions() {
-    return partitions;
-  }
-
   /** A cache for one sequence: on one backend, or one part per partition. */
   KvCache newCache() {
     if (partitions.size() == 1) return partitionCache(partitions.getFirst());
@@ -209,7 +201,7 @@ final class Transformer {
         .newCache(p.endBlock() - p.firstBlock(), config.numKvHeads(), config.headDim());
   }
 
-  /** Sequence {@code s}'s cache on partition {@code k}. */
+  /** The part of a sequence's cache on partition {@code k}. */
   private KvCache cacheOn(KvCache cache, int k) {
     return partitions.size() == 1 ? cache : ((PartitionedKvCache) cache).part(k);
   }
