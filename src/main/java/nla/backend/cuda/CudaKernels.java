@@ -16,7 +16,7 @@ import nla.io.UserError;
 /**
  * The kernels of {@code src/main/cuda/nla_kernels.cu}, loaded from the jar: the cubin built for the
  * device's compute capability when there is one, else the PTX, which the driver compiles for the
- * device at first load (and caches).
+ * device at first load (and caches), else the source compiled by NVRTC.
  */
 final class CudaKernels {
   static final String RESOURCE_DIR = "/nla/cuda/";
@@ -39,6 +39,11 @@ final class CudaKernels {
     "argmax_rows"
   };
 
+  /**
+   * {@code -Dnla.cuda.kernels=nvrtc} compiles the source at run time even where a cubin is packed.
+   */
+  static final String COMPILE_PROPERTY = "nla.cuda.kernels";
+
   private static final int MAX_ARGS = 24;
 
   private final CudaDriver driver;
@@ -46,11 +51,6 @@ final class CudaKernels {
   private final MemorySegment argValues = Arena.global().allocate(8L * MAX_ARGS, 8);
   private final MemorySegment argPointers = Arena.global().allocate(ADDRESS, MAX_ARGS);
   private final String image;
-
-  /**
-   * {@code -Dnla.cuda.kernels=nvrtc} compiles the source at run time even where a cubin is packed.
-   */
-  static final String COMPILE_PROPERTY = "nla.cuda.kernels";
 
   /**
    * Loads the cubin packed for this compute capability; else the packed PTX (the driver compiles
