@@ -44,41 +44,47 @@ class PartitionedModelTest {
     try (LanguageModel one = LanguageModel.load(dir, cpus(1));
         LanguageModel two = LanguageModel.load(dir, cpus(2));
         LanguageModel three = LanguageModel.load(dir, cpus(3))) {
-      int layers = one.config().numLayers();
-      int[] all = new int[layers];
-      for (int k = 0; k < layers; k++) all[k] = k;
-      List<SequenceInput> batch =
-          List.of(
-              SequenceInput.ofIds(new int[] {5, 17, 300, 42, 9, 1000, 77}),
-              SequenceInput.ofIds(new int[] {5, 17, 300, 8}));
       for (LanguageModel m : List.of(two, three)) {
         assertEquals(m == two ? 2 : 3, m.device().split(" \\+ ").length, m.device());
-        List<float[][][]> a = one.hiddenStates(batch, all);
-        List<float[][][]> b = m.hiddenStates(batch, all);
-        for (int s = 0; s < a.size(); s++)
-          for (int k = 0; k < layers; k++)
-            for (int t = 0; t < a.get(s)[k].length; t++)
-              assertArrayEquals(a.get(s)[k][t], b.get(s)[k][t], name + " block " + k);
-        // Extraction at block 0 runs the first partition only.
-        assertArrayEquals(
-            one.hiddenStates(batch, new int[] {0}).get(0)[0][3],
-            m.hiddenStates(batch, new int[] {0}).get(0)[0][3]);
-        float[][] la = one.logits(batch.get(0));
-        float[][] lb = m.logits(batch.get(0));
-        for (int t = 0; t < la.length; t++) assertArrayEquals(la[t], lb[t], name + " logits " + t);
-
-        List<GenerationRequest> reqs =
-            List.of(
-                new GenerationRequest(batch.get(0), SamplingParams.greedy().withMaxNewTokens(8)),
-                new GenerationRequest(
-                    batch.get(1),
-                    new SamplingParams(0.9, 0.95, 40, 1234, 8, true, Map.of(1000, -1e9f))));
-        List<Generation> ga = one.generate(reqs);
-        List<Generation> gb = m.generate(reqs);
-        for (int i = 0; i < ga.size(); i++) {
-          assertArrayEquals(ga.get(i).outputIds(), gb.get(i).outputIds(), name + " request " + i);
-        }
+        assertSameOutputs(name, one, m);
       }
+    }
+  }
+
+  /**
+   * Bit for bit: every block's output, extraction that runs the first block only, all logits, and
+   * greedy and sampled (seeded, biased) generation.
+   */
+  static void assertSameOutputs(String name, LanguageModel one, LanguageModel other) {
+    int layers = one.config().numLayers();
+    int[] all = new int[layers];
+    for (int k = 0; k < layers; k++) all[k] = k;
+    List<SequenceInput> batch =
+        List.of(
+            SequenceInput.ofIds(new int[] {5, 17, 300, 42, 9, 1000, 77}),
+            SequenceInput.ofIds(new int[] {5, 17, 300, 8}));
+    List<float[][][]> a = one.hiddenStates(batch, all);
+    List<float[][][]> b = other.hiddenStates(batch, all);
+    for (int s = 0; s < a.size(); s++)
+      for (int k = 0; k < layers; k++)
+        for (int t = 0; t < a.get(s)[k].length; t++)
+          assertArrayEquals(a.get(s)[k][t], b.get(s)[k][t], name + " block " + k);
+    assertArrayEquals(
+        one.hiddenStates(batch, new int[] {0}).get(0)[0][3],
+        other.hiddenStates(batch, new int[] {0}).get(0)[0][3]);
+    float[][] la = one.logits(batch.get(0));
+    float[][] lb = other.logits(batch.get(0));
+    for (int t = 0; t < la.length; t++) assertArrayEquals(la[t], lb[t], name + " logits " + t);
+    List<GenerationRequest> reqs =
+        List.of(
+            new GenerationRequest(batch.get(0), SamplingParams.greedy().withMaxNewTokens(8)),
+            new GenerationRequest(
+                batch.get(1),
+                new SamplingParams(0.9, 0.95, 40, 1234, 8, true, Map.of(1000, -1e9f))));
+    List<Generation> ga = one.generate(reqs);
+    List<Generation> gb = other.generate(reqs);
+    for (int i = 0; i < ga.size(); i++) {
+      assertArrayEquals(ga.get(i).outputIds(), gb.get(i).outputIds(), name + " request " + i);
     }
   }
 }
