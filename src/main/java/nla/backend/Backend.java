@@ -37,6 +37,15 @@ public interface Backend extends AutoCloseable {
    */
   default void prepareWeights(long bytes, String model) {}
 
+  /**
+   * Bytes free for weights now ({@code Long.MAX_VALUE} where memory is the host's and not the
+   * backend's to count): a model spread over several devices gives each a share of its blocks in
+   * proportion.
+   */
+  default long freeBytes() {
+    return Long.MAX_VALUE;
+  }
+
   /** Every weight of the model has been handed over. */
   default void weightsLoaded() {}
 

@@ -171,21 +171,59 @@ final class Transformer {
     return shapes.has(name) ? backend.weight(shapes.vector(name, size)) : null;
   }
 
-  /** Runs of consecutive blocks, one per backend, the first ones one block longer where uneven. */
+  /**
+   * Runs of consecutive blocks, one per backend: in proportion to each backend's free memory where
+   * every backend counts its own (GPUs), else as even as they go (the first ones one block longer).
+   */
   static List<Partition> partition(int layers, List<Backend> backends) {
     int parts = backends.size();
     if (parts < 1 || parts > layers) {
       throw new UserError(
           "cannot spread " + layers + " blocks over " + parts + " devices (1 to " + layers + ")");
     }
+    long[] free = new long[parts];
+    for (int k = 0; k < parts; k++) free[k] = backends.get(k).freeBytes();
+    int[] sizes = blockCounts(layers, free);
     List<Partition> out = new ArrayList<>(parts);
     int first = 0;
     for (int k = 0; k < parts; k++) {
-      int size = layers / parts + (k < layers % parts ? 1 : 0);
-      out.add(new Partition(backends.get(k), first, first + size));
-      first += size;
+      out.add(new Partition(backends.get(k), first, first + sizes[k]));
+      first += sizes[k];
     }
     return out;
+  }
+
+  /**
+   * How many of {@code layers} blocks each device takes: at least one each, the rest in proportion
+   * to {@code free} (largest remainders first); evenly when any device does not count its memory.
+   */
+  static int[] blockCounts(int layers, long[] free) {
+    int parts = free.length;
+    int[] sizes = new int[parts];
+    boolean counted = java.util.Arrays.stream(free).allMatch(f -> f > 0 && f < Long.MAX_VALUE);
+    if (!counted) {
+      for (int k = 0; k < parts; k++) sizes[k] = layers / parts + (k < layers % parts ? 1 : 0);
+      return sizes;
+    }
+    double total = 0;
+    for (long f : free) total += f;
+    int spare = layers - parts;
+    double[] remainder = new double[parts];
+    int given = 0;
+    for (int k = 0; k < parts; k++) {
+      double share = spare * (free[k] / total);
+      sizes[k] = 1 + (int) Math.floor(share);
+      remainder[k] = share - Math.floor(share);
+      given += sizes[k];
+    }
+    while (given < layers) {
+      int best = 0;
+      for (int k = 1; k < parts; k++) if (remainder[k] > remainder[best]) best = k;
+      sizes[best]++;
+      remainder[best] = -1;
+      given++;
+    }
+    return sizes;
   }
 
   /** A cache for one sequence: on one backend, or one part per partition. */

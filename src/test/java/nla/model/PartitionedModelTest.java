@@ -37,6 +37,19 @@ class PartitionedModelTest {
     assertThrows(UserError.class, () -> Transformer.partition(2, cpus(3)));
   }
 
+  @Test
+  void devicesThatCountTheirMemoryTakeBlocksInProportionToIt() {
+    long g = 1L << 30;
+    // 80 layers (Llama-3.3-70B) over a GPU with 70 GiB free and one with 35 GiB free.
+    assertArrayEquals(new int[] {53, 27}, Transformer.blockCounts(80, new long[] {70 * g, 35 * g}));
+    assertArrayEquals(new int[] {40, 40}, Transformer.blockCounts(80, new long[] {9 * g, 9 * g}));
+    // Every device keeps at least one block, however little it has free.
+    assertArrayEquals(new int[] {3, 1}, Transformer.blockCounts(4, new long[] {1000 * g, 1}));
+    // One device that does not count its memory (the CPU): an even split.
+    assertArrayEquals(
+        new int[] {41, 40}, Transformer.blockCounts(81, new long[] {9 * g, Long.MAX_VALUE}));
+  }
+
   @ParameterizedTest
   @ValueSource(strings = {"qwen2", "llama3", "gemma3-text", "gemma3-mm"})
   void partitionsGiveWhatOneBackendGives(String name) {

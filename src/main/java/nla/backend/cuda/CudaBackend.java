@@ -146,6 +146,11 @@ public final class CudaBackend implements Backend {
     loading = null;
   }
 
+  @Override
+  public long freeBytes() {
+    return freeMemory();
+  }
+
   /** Free device memory now. */
   public synchronized long freeMemory() {
     bind();

@@ -31,7 +31,8 @@ public record BenchShape(
           new BenchShape("gemma3-1b", "gemma3_text", 1152, 6912, 26, 4, 1, 256, 262144, true),
           new BenchShape("gemma3-4b", "gemma3_text", 2560, 10240, 34, 8, 4, 256, 262208, true),
           new BenchShape("gemma3-12b", "gemma3_text", 3840, 15360, 48, 16, 8, 256, 262208, true),
-          new BenchShape("gemma3-27b", "gemma3_text", 5376, 21504, 62, 32, 16, 128, 262208, true));
+          new BenchShape("gemma3-27b", "gemma3_text", 5376, 21504, 62, 32, 16, 128, 262208, true),
+          new BenchShape("llama3.3-70b", "llama", 8192, 28672, 80, 64, 8, 128, 128256, false));
 
   public static BenchShape named(String name) {
     return ALL.stream()
