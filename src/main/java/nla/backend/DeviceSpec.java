@@ -19,6 +19,21 @@ public record DeviceSpec(Kind kind, int[] gpus) {
   public static final DeviceSpec AUTO = new DeviceSpec(Kind.AUTO, new int[0]);
   public static final DeviceSpec CPU = new DeviceSpec(Kind.CPU, new int[0]);
 
+  /**
+   * What a command uses when it names no device: {@code NLA_DEVICE} (or the system property {@code
+   * nla.device}) when set, else {@code auto}. The CPU test suite sets it to {@code cpu}, so its
+   * exact-parity tests mean the same on a machine with a GPU.
+   */
+  public static DeviceSpec processDefault() {
+    String s = System.getProperty("nla.device", System.getenv("NLA_DEVICE"));
+    if (s == null || s.isBlank()) return AUTO;
+    try {
+      return parse(s);
+    } catch (UserError e) {
+      throw new UserError("NLA_DEVICE: " + e.getMessage());
+    }
+  }
+
   public static DeviceSpec parse(String text) {
     String s = text.strip().toLowerCase(Locale.ROOT);
     switch (s) {

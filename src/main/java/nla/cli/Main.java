@@ -70,9 +70,10 @@ public final class Main implements Runnable {
       scope = CommandLine.ScopeType.INHERIT,
       paramLabel = "DEVICE",
       description =
-          "Where every model the command runs goes: auto (default: the first GPU when one is"
-              + " usable and the model fits, else the CPU), cpu, cuda, cuda:N. On a GPU weights and"
-              + " products are bf16 with fp32 accumulation, as transformers in bf16.")
+          "Where every model the command runs goes: auto (default, or $NLA_DEVICE: the first GPU"
+              + " when one is usable and the model fits, else the CPU), cpu, cuda, cuda:N, or"
+              + " cuda:N,M,... to spread a model over several GPUs. On a GPU weights and products"
+              + " are bf16 with fp32 accumulation, as transformers in bf16.")
   void device(String device) {
     try {
       LanguageModel.setDefaultDevice(DeviceSpec.parse(device));
@@ -101,7 +102,7 @@ public final class Main implements Runnable {
     // --bf16 is process-wide state for the models a command loads: it lives from parsing to the end
     // of this command line's execution, never into a later one in the same JVM (tests run many).
     LanguageModel.setBf16ByDefault(false);
-    LanguageModel.setDefaultDevice(DeviceSpec.AUTO);
+    LanguageModel.setDefaultDevice(null);
     CommandLine cl = new CommandLine(new Main());
     cl.setExecutionStrategy(
         parseResult -> {
@@ -109,7 +110,7 @@ public final class Main implements Runnable {
             return new CommandLine.RunLast().execute(parseResult);
           } finally {
             LanguageModel.setBf16ByDefault(false);
-            LanguageModel.setDefaultDevice(DeviceSpec.AUTO);
+            LanguageModel.setDefaultDevice(null);
           }
         });
     cl.setExecutionExceptionHandler(

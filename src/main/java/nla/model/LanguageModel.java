@@ -26,8 +26,9 @@ public final class LanguageModel implements AutoCloseable {
 
   // The CLI's global --bf16: every model a command loads takes the opt-in bf16 mode.
   private static volatile boolean bf16ByDefault;
-  // The CLI's global --device (and a study plan's device:): where every model a command loads runs.
-  private static volatile DeviceSpec defaultDevice = DeviceSpec.AUTO;
+  // The CLI's global --device (and a study plan's device:): where every model a command loads runs;
+  // null = the process default (NLA_DEVICE, else auto).
+  private static volatile DeviceSpec defaultDevice;
 
   private final ModelConfig config;
   private final ModelWeights weights;
@@ -63,18 +64,22 @@ public final class LanguageModel implements AutoCloseable {
     return bf16ByDefault;
   }
 
-  /** Where {@link #load(Path)} and its siblings put the models they load. */
+  /**
+   * Where {@link #load(Path)} and its siblings put the models they load; null returns to the
+   * process default ({@link DeviceSpec#processDefault()}).
+   */
   public static void setDefaultDevice(DeviceSpec device) {
     defaultDevice = device;
   }
 
   public static DeviceSpec defaultDevice() {
-    return defaultDevice;
+    DeviceSpec d = defaultDevice;
+    return d != null ? d : DeviceSpec.processDefault();
   }
 
   /** The default device as this machine resolves it, with its precision (for manifests). */
   public static String describeDefaultDevice() {
-    String where = Backends.describe(defaultDevice);
+    String where = Backends.describe(defaultDevice());
     if (!where.startsWith("cpu")) return where + ", bf16 weights and products";
     return where + (bf16ByDefault ? ", bf16 activations (AMX)" : ", fp32");
   }
@@ -85,7 +90,7 @@ public final class LanguageModel implements AutoCloseable {
    * multiplies in bf16.
    */
   public static LanguageModel load(Path dir, int threads, boolean bf16Activations) {
-    return load(dir, defaultDevice, threads, bf16Activations);
+    return load(dir, defaultDevice(), threads, bf16Activations);
   }
 
   public static LanguageModel load(

@@ -33,6 +33,24 @@ class DeviceSpecTest {
   }
 
   @Test
+  void theProcessDefaultComesFromNlaDeviceAndABadOneIsOneLine() {
+    String before = System.getProperty("nla.device");
+    try {
+      // The CPU suite runs with nla.device=cpu (pom.xml), so its exact-parity tests mean the same
+      // on a machine with a GPU.
+      assertEquals(DeviceSpec.CPU, DeviceSpec.processDefault());
+      System.setProperty("nla.device", "cuda:2");
+      assertEquals("cuda:2", DeviceSpec.processDefault().toString());
+      System.setProperty("nla.device", "tpu");
+      UserError e = assertThrows(UserError.class, DeviceSpec::processDefault);
+      assertTrue(e.getMessage().startsWith("NLA_DEVICE: --device: expected"), e.getMessage());
+    } finally {
+      if (before == null) System.clearProperty("nla.device");
+      else System.setProperty("nla.device", before);
+    }
+  }
+
+  @Test
   void theCpuNeedsNoProbe() {
     assertEquals("cpu", Backends.describe(DeviceSpec.CPU));
   }
