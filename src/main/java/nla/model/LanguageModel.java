@@ -229,15 +229,28 @@ public final class LanguageModel implements AutoCloseable {
    * its own random generator seeded from its params, so its result does not depend on the batch.
    */
   public List<Generation> generate(List<GenerationRequest> batch) {
+    return generate(batch, Integer.MAX_VALUE);
+  }
+
+  /**
+   * Continuous batching: at most {@code maxActive} requests decode together; when one finishes, its
+   * cache is given back and the next waiting request takes its place at the next step, its prompt
+   * prefilled in the same forward as the others' new tokens. Each request's tokens are what {@link
+   * #generate(List)} gives it (its own generator; its rows' arithmetic does not depend on the rest
+   * of the step on the CPU).
+   */
+  public List<Generation> generate(List<GenerationRequest> batch, int maxActive) {
+    if (maxActive < 1) throw new IllegalArgumentException("maxActive " + maxActive);
     KvCache[] caches = new KvCache[batch.size()];
     try {
-      return generate(batch, caches);
+      return generate(batch, maxActive, caches);
     } finally {
       for (KvCache c : caches) if (c != null) c.close();
     }
   }
 
-  private List<Generation> generate(List<GenerationRequest> batch, KvCache[] caches) {
+  private List<Generation> generate(
+      List<GenerationRequest> batch, int maxActive, KvCache[] caches) {
     int n = batch.size();
     SplittableRandom[] rngs = new SplittableRandom[n];
     List<List<Integer>> outputs = new ArrayList<>();
@@ -261,55 +274,51 @@ public final class LanguageModel implements AutoCloseable {
     SharedPrefix shared = sharePrefix(pendingPrompts, config.numLayers(), new int[0]);
     try {
       for (int j = 0; j < pending.size(); j++) {
-        int i = pending.get(j);
-        caches[i] = shared == null ? transformer.newCache() : shared.cache().copy();
-        caches[i].reserve(pendingPrompts.get(j).length() + batch.get(i).params().maxNewTokens());
-        prompts[i] = shared == null ? pendingPrompts.get(j) : shared.suffix(pendingPrompts.get(j));
+        prompts[pending.get(j)] =
+            shared == null ? pendingPrompts.get(j) : shared.suffix(pendingPrompts.get(j));
+      }
+      java.util.ArrayDeque<Integer> waiting = new java.util.ArrayDeque<>(pending);
+      List<Integer> active = new ArrayList<>(); // requests whose next token is chosen, not yet fed
+      while (!waiting.isEmpty() || !active.isEmpty()) {
+        List<Transformer.StepInput> steps = new ArrayList<>();
+        List<Integer> stepRequests = new ArrayList<>();
+        List<Integer> still = new ArrayList<>();
+        for (int i : active) {
+          SamplingParams p = batch.get(i).params();
+          int token = next[i];
+          outputs.get(i).add(token);
+          if (!p.ignoreEos() && isEos(token)) finish[i] = "eos";
+          else if (outputs.get(i).size() >= p.maxNewTokens()) finish[i] = "length";
+          else {
+            still.add(i);
+            steps.add(new Transformer.StepInput(caches[i], new int[] {token}, null));
+            stepRequests.add(i);
+            continue;
+          }
+          caches[i].close(); // its blocks go to the requests still waiting
+          caches[i] = null;
+        }
+        active = still;
+        // Waiting requests take the free places, their prompts bounded by the prefill budget.
+        int promptTokens = 0;
+        while (!waiting.isEmpty() && active.size() < maxActive) {
+          int i = waiting.peek();
+          int length = prompts[i].length();
+          if (promptTokens > 0 && promptTokens + length > PREFILL_TOKEN_BUDGET) break;
+          waiting.poll();
+          caches[i] = shared == null ? transformer.newCache() : shared.cache().copy();
+          caches[i].reserve(batch.get(i).prompt().length() + batch.get(i).params().maxNewTokens());
+          steps.add(step(caches[i], prompts[i]));
+          stepRequests.add(i);
+          active.add(i);
+          promptTokens += length;
+        }
+        if (steps.isEmpty()) continue; // every active request finished this round
+        int[] chosen = chooseNext(steps, stepRequests, batch, rngs);
+        for (int s = 0; s < chosen.length; s++) next[stepRequests.get(s)] = chosen[s];
       }
     } finally {
       if (shared != null) shared.cache().close();
-    }
-    // Prefill in groups bounded by tokens; each chooses every request's first new token.
-    List<Integer> group = new ArrayList<>();
-    int tokens = 0;
-    for (int idx = 0; idx <= pending.size(); idx++) {
-      boolean flush =
-          idx == pending.size()
-              || (!group.isEmpty()
-                  && tokens + prompts[pending.get(idx)].length() > PREFILL_TOKEN_BUDGET);
-      if (flush && !group.isEmpty()) {
-        List<Transformer.StepInput> steps = new ArrayList<>();
-        for (int i : group) steps.add(step(caches[i], prompts[i]));
-        int[] chosen = chooseNext(steps, group, batch, rngs);
-        for (int g = 0; g < group.size(); g++) next[group.get(g)] = chosen[g];
-        group.clear();
-        tokens = 0;
-      }
-      if (idx < pending.size()) {
-        group.add(pending.get(idx));
-        tokens += prompts[pending.get(idx)].length();
-      }
-    }
-    List<Integer> active = new ArrayList<>(pending);
-    while (!active.isEmpty()) {
-      List<Integer> still = new ArrayList<>();
-      List<Transformer.StepInput> steps = new ArrayList<>();
-      for (int i : active) {
-        SamplingParams p = batch.get(i).params();
-        int token = next[i];
-        outputs.get(i).add(token);
-        if (!p.ignoreEos() && isEos(token)) finish[i] = "eos";
-        else if (outputs.get(i).size() >= p.maxNewTokens()) finish[i] = "length";
-        else {
-          still.add(i);
-          steps.add(new Transformer.StepInput(caches[i], new int[] {token}, null));
-        }
-      }
-      if (!still.isEmpty()) {
-        int[] chosen = chooseNext(steps, still, batch, rngs);
-        for (int s = 0; s < still.size(); s++) next[still.get(s)] = chosen[s];
-      }
-      active = still;
     }
     List<Generation> result = new ArrayList<>(n);
     for (int i = 0; i < n; i++) {
