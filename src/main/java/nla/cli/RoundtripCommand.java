@@ -150,7 +150,7 @@ final class RoundtripCommand implements Callable<Integer> {
                 + ", d_model is "
                 + dModel);
       }
-      return Metrics.Denominator.of(Metrics.baseline(ref.vectors(), mseNorm), ref.name());
+      return Metrics.Denominator.ofVectorSet(ref.vectors(), mseNorm, ref.name());
     }
   }
 

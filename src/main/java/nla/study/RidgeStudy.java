@@ -7,6 +7,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import nla.io.ProgressBar;
+import nla.linalg.Ridge;
 import org.ejml.data.DMatrixRMaj;
 
 /**
@@ -58,7 +59,7 @@ public final class RidgeStudy {
     try (ProgressBar prog = ProgressBar.onTerminal("ridge", "it").start(total, j.size())) {
       for (Dir d : dirs)
         for (Ridge.Kernel k : p.kernels()) {
-          List<Ridge.ScalingPoint> curve = new ArrayList<>();
+          List<RidgeScaling.ScalingPoint> curve = new ArrayList<>();
           for (int n : p.ns()) {
             if (n > d.xTr().numRows)
               throw new nla.io.UserError(
@@ -67,12 +68,17 @@ public final class RidgeStudy {
             if (!j.has(key)) {
               DMatrixRMaj x = Ridge.firstRows(d.xTr(), n);
               DMatrixRMaj y = Ridge.firstRows(d.yTr(), n);
-              Ridge.CvResult cv =
-                  Ridge.crossValidate(
-                      x, y, Ridge.defaultGrid(k, x, p.seed()), p.folds(), p.cvMaxRows(), p.seed());
+              RidgeScaling.CvResult cv =
+                  RidgeScaling.crossValidate(
+                      x,
+                      y,
+                      RidgeScaling.defaultGrid(k, x, p.seed()),
+                      p.folds(),
+                      p.cvMaxRows(),
+                      p.seed());
               long t0 = System.nanoTime();
               double fve =
-                  Ridge.fveNormalised(Ridge.fit(x, y, cv.best()).predict(d.xEv()), d.yEv());
+                  RidgeScaling.fveNormalised(Ridge.fit(x, y, cv.best()).predict(d.xEv()), d.yEv());
               ObjectNode rec = j.newRecord(key);
               rec.put("direction", d.name());
               rec.put("kernel", k.toString());
@@ -86,7 +92,7 @@ public final class RidgeStudy {
             }
             JsonNode r = j.get(key);
             curve.add(
-                new Ridge.ScalingPoint(
+                new RidgeScaling.ScalingPoint(
                     n,
                     new Ridge.Params(k, r.get("lambda").asDouble(), r.get("gamma").asDouble()),
                     r.get("fve").asDouble()));
@@ -95,7 +101,7 @@ public final class RidgeStudy {
           c.put("direction", d.name());
           c.put("kernel", k.toString());
           ArrayNode pts = Studies.arr();
-          for (Ridge.ScalingPoint sp : curve) {
+          for (RidgeScaling.ScalingPoint sp : curve) {
             ObjectNode o = Studies.obj();
             o.put("n", sp.n());
             o.put("fve", sp.fve());
@@ -106,7 +112,7 @@ public final class RidgeStudy {
           Double text = textRoute.get(d.name());
           if (text != null) {
             c.put("text_route_fve", text);
-            Ridge.Crossover x = Ridge.crossover(curve, text, p.extrapolationPoints());
+            RidgeScaling.Crossover x = RidgeScaling.crossover(curve, text, p.extrapolationPoints());
             c.put("crossover_reachable", x.reachable());
             if (x.reachable()) c.put("crossover_n", x.n());
             else c.putNull("crossover_n");

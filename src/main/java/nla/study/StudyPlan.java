@@ -14,6 +14,7 @@ import java.util.Map;
 import nla.backend.DeviceSpec;
 import nla.core.VerbalizeOptions;
 import nla.io.UserError;
+import nla.linalg.Ridge;
 import nla.model.LanguageModel;
 import org.yaml.snakeyaml.LoaderOptions;
 import org.yaml.snakeyaml.Yaml;
