@@ -7,6 +7,7 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import nla.core.ActivationReconstructor;
 import nla.core.ActivationVerbalizer;
+import nla.core.VerbalizeOptions;
 import nla.io.ModelPaths;
 import nla.io.UserError;
 import nla.study.Nla;
@@ -102,7 +103,7 @@ final class StudyCommand implements Runnable {
     @Option(
         names = "--max-new-tokens",
         paramLabel = "N",
-        defaultValue = "200",
+        defaultValue = "" + VerbalizeOptions.DEFAULT_MAX_NEW_TOKENS,
         description = "AV generation budget per decode. Default: ${DEFAULT-VALUE}.")
     int maxNewTokens;
 
