@@ -24,7 +24,10 @@ import picocli.CommandLine.Option;
 @Command(
     name = "extract",
     mixinStandardHelpOptions = true,
-    description = "Write the output of decoder block K for every token as float32 [T, d] .npy.")
+    description = {
+      "Write the output of decoder block K for every token as float32 [T, d] .npy.",
+      "Text is tokenized as the reference extractor does: special tokens added, no chat template."
+    })
 public final class ExtractCommand implements Callable<Integer> {
   @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;
 

@@ -27,7 +27,7 @@ import picocli.CommandLine.Spec;
     name = "lens",
     mixinStandardHelpOptions = true,
     description = {
-      "Run the base model on a text, take the layer-K activation (K from the AV's sidecar) at each chosen"
+      "Run the base model on a text (tokenized with special tokens), take the layer-K activation (K from the AV's sidecar) at each chosen"
           + " position, verbalize it with the AV and, with --ar, reconstruct and score it.",
       "Per position: the token, ||v||, the explanation and, with an AR, mse_nrm, cos and fve_nrm (the"
           + " denominator is stated). Known-noisy positions (the first ~10, special tokens, outlier norms)"
