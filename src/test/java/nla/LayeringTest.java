@@ -1,5 +1,6 @@
 package nla;
 
+import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
 import static com.tngtech.archunit.library.Architectures.layeredArchitecture;
 
 import com.tngtech.archunit.core.domain.JavaClasses;
@@ -35,6 +36,8 @@ class LayeringTest {
         .definedBy("nla.backend..")
         .layer("base")
         .definedBy("nla.io..", "nla.text..")
+        .layer("linalg")
+        .definedBy("nla.linalg..")
         .whereLayer("cli")
         .mayNotBeAccessedByAnyLayer()
         .whereLayer("serve")
@@ -49,6 +52,30 @@ class LayeringTest {
         .mayOnlyBeAccessedByLayers("cli", "serve", "study", "core", "data")
         .whereLayer("backend")
         .mayOnlyBeAccessedByLayers("cli", "serve", "study", "core", "data", "model")
+        .whereLayer("linalg")
+        .mayOnlyBeAccessedByLayers("cli", "serve", "study", "core", "data", "model", "backend")
+        .check(CLASSES);
+  }
+
+  /**
+   * Linear algebra sits below everything that computes (the engine's tile, the §8 fits): it knows
+   * no layer of the project but the base formats.
+   */
+  @Test
+  void linearAlgebraDependsOnNothingAboveIt() {
+    noClasses()
+        .that()
+        .resideInAPackage("nla.linalg..")
+        .should()
+        .dependOnClassesThat()
+        .resideInAnyPackage(
+            "nla.cli..",
+            "nla.serve..",
+            "nla.study..",
+            "nla.core..",
+            "nla.data..",
+            "nla.model..",
+            "nla.backend..")
         .check(CLASSES);
   }
 }

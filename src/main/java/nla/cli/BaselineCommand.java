@@ -1,12 +1,12 @@
 package nla.cli;
 
-import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import nla.core.Metrics;
 import nla.core.Scale;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -21,15 +21,7 @@ import picocli.CommandLine.Spec;
       "Each vector is scaled to L2 norm mse_scale first (sqrt(d) by default)."
     })
 final class BaselineCommand implements Callable<Integer> {
-  @Option(
-      names = "--vectors",
-      required = true,
-      paramLabel = "FILE",
-      description = "Vectors: .npy [n, d] or [d] (float32/float64), or an activation .parquet.")
-  Path vectors;
-
-  @Option(names = "--rows", paramLabel = "LIST", description = "Rows to use, e.g. 0,2,5 or 0-99.")
-  String rows;
+  @Mixin CheckpointFlags.Vectors vectors;
 
   @Option(
       names = "--mse-scale",
@@ -46,7 +38,7 @@ final class BaselineCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    VectorInput.Selection sel = VectorInput.read(vectors, rows);
+    VectorInput.Selection sel = vectors.read();
     Scale scale = Scale.parse(mseScale, "--mse-scale");
     int d = sel.vectors().get(0).length;
     Metrics.Baseline b = Metrics.baseline(sel.vectors(), scale.resolve(d));

@@ -14,6 +14,7 @@ import nla.model.SequenceInput;
 import nla.text.Tokenizer;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -23,30 +24,17 @@ import picocli.CommandLine.Option;
 @Command(
     name = "extract",
     mixinStandardHelpOptions = true,
-    description = "Write the output of decoder block K for every token as float32 [T, d] .npy.")
+    description = {
+      "Write the output of decoder block K for every token as float32 [T, d] .npy.",
+      "Text is tokenized as the reference extractor does: special tokens added, no chat template."
+    })
 public final class ExtractCommand implements Callable<Integer> {
   @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;
 
-  @Option(names = "--model", required = true, paramLabel = "DIR", description = "Model directory.")
-  String model;
+  @Mixin CheckpointFlags.Model model;
 
   @ArgGroup(exclusive = true, multiplicity = "1")
-  Input input;
-
-  static final class Input {
-    @Option(
-        names = "--text",
-        paramLabel = "T",
-        description =
-            "Text, tokenized as the reference extractor does (special tokens, no template).")
-    String text;
-
-    @Option(names = "--text-file", paramLabel = "F", description = "UTF-8 file holding the text.")
-    Path textFile;
-
-    @Option(names = "--token-ids", paramLabel = "IDS", description = "Comma-separated token ids.")
-    String tokenIds;
-  }
+  TextInput.OrTokenIds input;
 
   @Option(
       names = "--layer",
@@ -74,7 +62,7 @@ public final class ExtractCommand implements Callable<Integer> {
   public Integer call() {
     if (maxLength != null && maxLength < 1)
       throw new UserError("--max-length must be >= 1, got " + maxLength);
-    Path dir = ModelPaths.resolve(model);
+    Path dir = ModelPaths.resolve(model.dir);
     int[] ids = promptIds(dir);
     if (maxLength != null && ids.length > maxLength) ids = Arrays.copyOf(ids, maxLength);
     // Checked before the model loads: positions past the trained context give activations that

@@ -28,8 +28,7 @@ import picocli.CommandLine.Option;
 public final class GenerateCommand implements Callable<Integer> {
   @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;
 
-  @Option(names = "--model", required = true, paramLabel = "DIR", description = "Model directory.")
-  String model;
+  @Mixin CheckpointFlags.Model model;
 
   @ArgGroup(exclusive = true, multiplicity = "1")
   Input input;
@@ -61,7 +60,7 @@ public final class GenerateCommand implements Callable<Integer> {
     if (!(decoding.topP > 0 && decoding.topP <= 1))
       throw new UserError("--top-p must be in (0, 1]");
     if (decoding.topK < 0) throw new UserError("--top-k must be >= 0");
-    Path dir = ModelPaths.resolve(model);
+    Path dir = ModelPaths.resolve(model.dir);
     Tokenizer tokenizer =
         input.tokenIds == null || Files.isRegularFile(dir.resolve("tokenizer.json"))
             ? Tokenizer.load(dir)

@@ -27,7 +27,7 @@ import picocli.CommandLine.Spec;
     name = "lens",
     mixinStandardHelpOptions = true,
     description = {
-      "Run the base model on a text, take the layer-K activation (K from the AV's sidecar) at each chosen"
+      "Run the base model on a text (tokenized with special tokens), take the layer-K activation (K from the AV's sidecar) at each chosen"
           + " position, verbalize it with the AV and, with --ar, reconstruct and score it.",
       "Per position: the token, ||v||, the explanation and, with an AR, mse_nrm, cos and fve_nrm (the"
           + " denominator is stated). Known-noisy positions (the first ~10, special tokens, outlier norms)"
@@ -42,35 +42,13 @@ final class LensCommand implements Callable<Integer> {
       description = "The base model the NLA reads (e.g. Qwen/Qwen2.5-7B-Instruct).")
   String base;
 
-  @Option(names = "--av", required = true, paramLabel = "DIR", description = "AV checkpoint.")
-  String av;
+  @Mixin CheckpointFlags.Av av;
 
   @Option(names = "--ar", paramLabel = "DIR", description = "AR checkpoint; without it, no scores.")
   String ar;
 
-  static final class TextSource {
-    @Option(
-        names = "--text",
-        paramLabel = "T",
-        description = "The text (tokenized with special tokens).")
-    String text;
-
-    @Option(
-        names = "--text-file",
-        paramLabel = "F",
-        description = "Read the text from a UTF-8 file.")
-    Path textFile;
-
-    @Option(
-        names = "--chat",
-        paramLabel = "T",
-        description =
-            "T as a user turn of the base model's chat template, with the generation prompt.")
-    String chat;
-  }
-
   @ArgGroup(exclusive = true, multiplicity = "1")
-  TextSource source;
+  TextInput.OrChat source;
 
   @Option(
       names = "--positions",
@@ -121,7 +99,7 @@ final class LensCommand implements Callable<Integer> {
       throw new UserError(flag + ": the text is empty: nothing to look at");
     }
     Path baseDir = ModelPaths.resolve(base);
-    Path avDir = ModelPaths.resolve(av);
+    Path avDir = ModelPaths.resolve(av.dir);
     Path arDir = ar == null ? null : ModelPaths.resolve(ar);
     Lens.Options options =
         new Lens.Options(
@@ -141,7 +119,7 @@ final class LensCommand implements Callable<Integer> {
     if (html != null) {
       Path parent = html.toAbsolutePath().getParent();
       if (parent != null) Files.createDirectories(parent);
-      Files.writeString(html, LensHtml.render(r, "nla lens: " + av), StandardCharsets.UTF_8);
+      Files.writeString(html, LensHtml.render(r, "nla lens: " + av.dir), StandardCharsets.UTF_8);
       spec.commandLine().getErr().println("nla: wrote " + html);
       spec.commandLine().getErr().flush();
     }

@@ -18,6 +18,7 @@ import nla.io.ModelPaths;
 import nla.io.Npy;
 import nla.io.UserError;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -32,12 +33,7 @@ import picocli.CommandLine.Spec;
           + " (both scaled to the AR's mse_scale)."
     })
 final class ReconstructCommand implements Callable<Integer> {
-  @Option(
-      names = "--ar",
-      required = true,
-      paramLabel = "DIR",
-      description = "AR checkpoint directory.")
-  String ar;
+  @Mixin CheckpointFlags.Ar ar;
 
   @Option(
       names = "--texts",
@@ -93,7 +89,7 @@ final class ReconstructCommand implements Callable<Integer> {
     }
     PrintWriter out = spec.commandLine().getOut();
     try (ActivationReconstructor reconstructor =
-        ActivationReconstructor.open(ModelPaths.resolve(ar))) {
+        ActivationReconstructor.open(ModelPaths.resolve(ar.dir))) {
       reconstructor.withBatchSize(batchSize);
       if (goldRows != null && goldRows.length > 0 && goldRows[0].length != reconstructor.dModel()) {
         throw new UserError(

@@ -35,32 +35,11 @@ import picocli.CommandLine.Spec;
           + " input vectors themselves; the summary says which."
     })
 final class RoundtripCommand implements Callable<Integer> {
-  @Option(
-      names = "--av",
-      required = true,
-      paramLabel = "DIR",
-      description = "AV checkpoint directory.")
-  String av;
+  @Mixin CheckpointFlags.Av av;
 
-  @Option(
-      names = "--ar",
-      required = true,
-      paramLabel = "DIR",
-      description = "AR checkpoint directory.")
-  String ar;
+  @Mixin CheckpointFlags.Ar ar;
 
-  @Option(
-      names = "--vectors",
-      required = true,
-      paramLabel = "FILE",
-      description = ".npy [n, d] or [d], or an activation .parquet.")
-  Path vectors;
-
-  @Option(
-      names = "--rows",
-      paramLabel = "LIST",
-      description = "Rows to use, e.g. 0,2,5 or 0-99 (default: all).")
-  String rows;
+  @Mixin CheckpointFlags.Vectors vectors;
 
   @Option(
       names = "--baseline",
@@ -82,16 +61,17 @@ final class RoundtripCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws IOException {
-    VectorInput.Selection sel = VectorInput.read(vectors, rows);
+    VectorInput.Selection sel = vectors.read();
     PrintWriter out = spec.commandLine().getOut();
     PrintWriter err = spec.commandLine().getErr();
     if (Files.exists(runDir) && !Files.isDirectory(runDir))
       throw new UserError("--out: " + runDir + " is a file; give a directory for the results");
     Files.createDirectories(runDir);
     try (ActivationVerbalizer verbalizer =
-            ActivationVerbalizer.open(ModelPaths.resolve(av), sampling.chatTemplateVariables());
+            ActivationVerbalizer.open(
+                ModelPaths.resolve(av.dir), sampling.chatTemplateVariables());
         ActivationReconstructor reconstructor =
-            ActivationReconstructor.open(ModelPaths.resolve(ar))) {
+            ActivationReconstructor.open(ModelPaths.resolve(ar.dir))) {
       VectorInput.requireWidth(sel, verbalizer.dModel(), "AV");
       verbalizer.withBatchSize(sampling.batchSize);
       reconstructor.withBatchSize(sampling.batchSize);
@@ -150,7 +130,7 @@ final class RoundtripCommand implements Callable<Integer> {
                 + ", d_model is "
                 + dModel);
       }
-      return Metrics.Denominator.of(Metrics.baseline(ref.vectors(), mseNorm), ref.name());
+      return Metrics.Denominator.ofVectorSet(ref.vectors(), mseNorm, ref.name());
     }
   }
 

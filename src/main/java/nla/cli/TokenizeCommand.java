@@ -21,6 +21,7 @@ import nla.text.Encoding;
 import nla.text.Tokenizer;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code nla tokenize}: a model's tokenizer on one text, as Hugging Face would tokenize it. */
@@ -35,19 +36,10 @@ import picocli.CommandLine.Option;
 public final class TokenizeCommand implements Callable<Integer> {
   @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;
 
-  @Option(names = "--model", required = true, paramLabel = "DIR", description = "Model directory.")
-  String model;
-
-  static final class Input {
-    @Option(names = "--text", paramLabel = "T", description = "The text.")
-    String text;
-
-    @Option(names = "--text-file", paramLabel = "F", description = "Read the text (UTF-8) from F.")
-    Path textFile;
-  }
+  @Mixin CheckpointFlags.Model model;
 
   @ArgGroup(exclusive = true, multiplicity = "1")
-  Input input;
+  TextInput input;
 
   @Option(
       names = "--chat",
@@ -81,7 +73,7 @@ public final class TokenizeCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    Tokenizer tokenizer = Tokenizer.load(ModelPaths.resolve(model));
+    Tokenizer tokenizer = Tokenizer.load(ModelPaths.resolve(model.dir));
     if (!templateVars.isEmpty()) tokenizer = tokenizer.withTemplateVariables(parseVars());
     String text = input.text != null ? input.text : readTextFile(input.textFile);
     String rendered = null;

@@ -1,7 +1,6 @@
 package nla.cli;
 
 import java.io.PrintWriter;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -29,25 +28,9 @@ import picocli.CommandLine.Spec;
           + " (exit code 2 if any row failed)."
     })
 final class VerbalizeCommand implements Callable<Integer> {
-  @Option(
-      names = "--av",
-      required = true,
-      paramLabel = "DIR",
-      description = "AV checkpoint directory.")
-  String av;
+  @Mixin CheckpointFlags.Av av;
 
-  @Option(
-      names = "--vectors",
-      required = true,
-      paramLabel = "FILE",
-      description = ".npy [n, d] or [d], or an activation .parquet.")
-  Path vectors;
-
-  @Option(
-      names = "--rows",
-      paramLabel = "LIST",
-      description = "Rows to verbalize, e.g. 0,2,5 or 0-9 (default: all).")
-  String rows;
+  @Mixin CheckpointFlags.Vectors vectors;
 
   @Option(
       names = "--json",
@@ -61,12 +44,12 @@ final class VerbalizeCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    VectorInput.Selection sel = VectorInput.read(vectors, rows);
+    VectorInput.Selection sel = vectors.read();
     PrintWriter out = spec.commandLine().getOut();
     PrintWriter err = spec.commandLine().getErr();
     List<RowError> errors = new ArrayList<>();
     try (ActivationVerbalizer verbalizer =
-        ActivationVerbalizer.open(ModelPaths.resolve(av), sampling.chatTemplateVariables())) {
+        ActivationVerbalizer.open(ModelPaths.resolve(av.dir), sampling.chatTemplateVariables())) {
       VectorInput.requireWidth(sel, verbalizer.dModel(), "AV");
       verbalizer.withBatchSize(sampling.batchSize);
       var options =

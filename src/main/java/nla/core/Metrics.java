@@ -29,6 +29,14 @@ public final class Metrics {
       }
     }
 
+    /**
+     * Var(v_nrm) of a vector set at {@code scale}, named after the set: the one way every caller
+     * builds a denominator from vectors.
+     */
+    public static Denominator ofVectorSet(List<float[]> vectors, Double scale, String setName) {
+      return of(baseline(vectors, scale), setName);
+    }
+
     public static Denominator of(Baseline b, String vectorSetName) {
       return new Denominator(
           b.varNrm(),
@@ -93,9 +101,45 @@ public final class Metrics {
     return dot / (Math.sqrt(pp) * Math.sqrt(gg));
   }
 
-  /** {@code 1 − mse_nrm / var_nrm}: 0 = predict-the-mean, 1 = perfect. */
+  /**
+   * {@code 1 − mse_nrm / var_nrm}: 0 = predict-the-mean, 1 = perfect. The one definition of FVE:
+   * every other FVE (a study's table, a whole prediction set) divides through this.
+   */
   public static double fveNrm(double mseNrm, double varNrm) {
     return 1 - mseNrm / varNrm;
+  }
+
+  /**
+   * FVE of a whole prediction set with the gold set as its own denominator: {@code 1 − Σ(p − g)² /
+   * Σ(g − ḡ)²} over rows and dimensions (row-major, {@code width} columns; ḡ the gold column
+   * means). Rows are used as given: a caller that wants the contract's normalised FVE passes rows
+   * already normalised to one norm (it cancels in the ratio). The sums are not divided by the count
+   * before the ratio, which would only add rounding.
+   */
+  public static double fveOfSet(double[] pred, double[] gold, int width) {
+    if (pred.length != gold.length) {
+      throw new IllegalArgumentException(pred.length + " predictions against " + gold.length);
+    }
+    int rows = gold.length / width;
+    double[] mean = new double[width];
+    for (int j = 0; j < width; j++) {
+      double total = 0;
+      for (int i = 0; i < rows; i++) total += gold[i * width + j];
+      mean[j] = total;
+    }
+    // Times the reciprocal, as EJML's column means were computed when this lived beside the fits.
+    double inverseRows = 1.0 / rows;
+    for (int j = 0; j < width; j++) mean[j] *= inverseRows;
+    double squaredError = 0;
+    double squaredSpread = 0;
+    for (int i = 0; i < rows; i++)
+      for (int j = 0; j < width; j++) {
+        double e = pred[i * width + j] - gold[i * width + j];
+        double c = gold[i * width + j] - mean[j];
+        squaredError += e * e;
+        squaredSpread += c * c;
+      }
+    return fveNrm(squaredError, squaredSpread);
   }
 
   /** mse_nrm, cos and (with a denominator, else NaN) fve_nrm for one item. */

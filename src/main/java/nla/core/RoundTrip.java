@@ -60,7 +60,7 @@ public final class RoundTrip {
     if (denominator == null) {
       List<float[]> usable = new ArrayList<>();
       for (float[] v : vectors) if (Vectors.problem(v, av.dModel()) == null) usable.add(v);
-      denominator = Metrics.Denominator.of(Metrics.baseline(usable, mseScale), vectorSetName);
+      denominator = Metrics.Denominator.ofVectorSet(usable, mseScale, vectorSetName);
     }
     List<String> arInputs = new ArrayList<>(decodes.size());
     for (Verbalization d : decodes) arInputs.add(arInput(d));

@@ -1,6 +1,7 @@
 package nla.core;
 
 import java.util.function.Consumer;
+import nla.model.SamplingParams;
 
 /**
  * How to verbalize.
@@ -30,7 +31,8 @@ public record VerbalizeOptions(
     int[] rowLabels,
     Consumer<RowError> onRowError) {
 
-  public static final int DEFAULT_MAX_NEW_TOKENS = 200;
+  /** The reference's generation budget, the engine's default ({@link SamplingParams}). */
+  public static final int DEFAULT_MAX_NEW_TOKENS = SamplingParams.DEFAULT_MAX_NEW_TOKENS;
 
   public VerbalizeOptions {
     if (!(temperature >= 0) || Double.isInfinite(temperature)) {

@@ -1,5 +1,7 @@
 package nla.study;
 
+import nla.core.Metrics;
+
 /**
  * §6, adjacent layers: vectors of layers K−1 and K+1 at the same positions go through the layer-K
  * NLA. Per input layer L: the mean cosine of v_L to v_K; the round-trip NMSE (mse_nrm of the
@@ -24,7 +26,7 @@ public final class AdjacentLayers {
   /** The trained layer's row: no inter-layer offset, its NMSE is the intrinsic error. */
   public static Row trained(String layer, double[] roundTripMse, double varNrm) {
     double nmse = Stats.mean(roundTripMse);
-    return new Row(layer, true, 1.0, nmse, 1 - nmse / varNrm, varNrm, 0.0, nmse, true);
+    return new Row(layer, true, 1.0, nmse, Metrics.fveNrm(nmse, varNrm), varNrm, 0.0, nmse, true);
   }
 
   /**
@@ -49,7 +51,7 @@ public final class AdjacentLayers {
         false,
         Stats.mean(cosToK),
         nmse,
-        1 - nmse / varNrmOwn,
+        Metrics.fveNrm(nmse, varNrmOwn),
         varNrmOwn,
         inter,
         bound,

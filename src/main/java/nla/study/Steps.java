@@ -256,7 +256,7 @@ public final class Steps {
 
   /** The eval-set denominator: Var(v_nrm) of these vectors at the AR's mse_scale. */
   public static Metrics.Denominator denominator(ActivationSet acts, Double mseScale) {
-    return Metrics.Denominator.of(Metrics.baseline(acts.vectors(), mseScale), acts.name());
+    return Metrics.Denominator.ofVectorSet(acts.vectors(), mseScale, acts.name());
   }
 
   static double[] column(List<Scored> s, java.util.function.ToDoubleFunction<Scored> f) {

@@ -8,8 +8,12 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Random;
 import nla.io.Npy;
+import nla.study.Studies;
+import nla.study.Study;
+import nla.study.StudyFlag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -128,6 +132,28 @@ class StudyCommandsTest {
       CliRun o = run("study", s, "--help");
       assertEquals(0, o.code(), s);
       assertTrue(o.out().contains("Usage: nla study " + s), o.out());
+    }
+  }
+
+  /**
+   * The subcommands come from the registry: every registered study is one, with the study's own
+   * flags and the options every study shares, listed in the registry's order.
+   */
+  @Test
+  void everyRegisteredStudyIsASubcommandWithItsFlags() {
+    CliRun all = run("study", "--help");
+    assertEquals(0, all.code(), all.err());
+    int last = -1;
+    for (Study<?> study : Studies.ALL) {
+      int at = all.out().indexOf("  " + study.name() + " ");
+      assertTrue(at > last, study.name() + " listed in the registry's order:\n" + all.out());
+      last = at;
+      CliRun o = run("study", study.name(), "--help");
+      assertEquals(0, o.code(), study.name());
+      for (String common : List.of("--out", "--seed", "--batch", "--limit", "--max-new-tokens"))
+        assertTrue(o.out().contains(common + "="), study.name() + " lacks " + common);
+      for (StudyFlag f : study.flags())
+        assertTrue(o.out().contains(f.name() + "="), study.name() + " lacks " + f.name());
     }
   }
 }

@@ -25,8 +25,8 @@ class KillResumeTest {
   public static void main(String[] args) {
     Path dir = Path.of(args[0]);
     ActivationSet acts = Fakes.vectors("a", ROWS, D, 11);
-    try (RunDir run = StudiesTest.open(dir, Studies.EVAL)) {
-      Studies.eval(run, Fakes.nla("f", D, 40), acts, sampling(), Double.NaN, 3, 1);
+    try (RunDir run = StudiesTest.open(dir, EvalStudy.NAME)) {
+      EvalStudy.run(run, Fakes.nla("f", D, 40), acts, sampling(), Double.NaN, 3, 1);
     }
   }
 
@@ -37,8 +37,8 @@ class KillResumeTest {
   /** The decode journal's name: fixed by the AV, the vectors and the options. */
   private String decodeFile() throws Exception {
     Path probe = tmp.resolve("probe");
-    try (RunDir run = StudiesTest.open(probe, Studies.EVAL)) {
-      Studies.eval(
+    try (RunDir run = StudiesTest.open(probe, EvalStudy.NAME)) {
+      EvalStudy.run(
           run, Fakes.nla("f", D, 0), Fakes.vectors("a", ROWS, D, 11), sampling(), Double.NaN, 3, 1);
     }
     try (var files = Files.list(probe.resolve("decodes"))) {
@@ -91,9 +91,9 @@ class KillResumeTest {
     ActivationSet acts = Fakes.vectors("a", ROWS, D, 11);
     Nla counting = Fakes.nla("f", D, 0);
     ObjectNode resumed;
-    try (RunDir run = StudiesTest.open(killed, Studies.EVAL)) {
+    try (RunDir run = StudiesTest.open(killed, EvalStudy.NAME)) {
       assertTrue(run.resumed());
-      resumed = Studies.eval(run, counting, acts, sampling(), Double.NaN, 3, 1);
+      resumed = EvalStudy.run(run, counting, acts, sampling(), Double.NaN, 3, 1);
     }
     assertEquals(ROWS - before, ((Fakes.Av) counting.av()).decodes.get());
     try (Journal j = Journal.open(decodes)) {
@@ -102,8 +102,8 @@ class KillResumeTest {
     }
 
     ObjectNode straight;
-    try (RunDir run = StudiesTest.open(tmp.resolve("straight"), Studies.EVAL)) {
-      straight = Studies.eval(run, Fakes.nla("f", D, 0), acts, sampling(), Double.NaN, 3, 7);
+    try (RunDir run = StudiesTest.open(tmp.resolve("straight"), EvalStudy.NAME)) {
+      straight = EvalStudy.run(run, Fakes.nla("f", D, 0), acts, sampling(), Double.NaN, 3, 7);
     }
     assertEquals(straight, resumed);
     assertEquals(

@@ -108,7 +108,7 @@ class ReportTest {
     assertTrue(h.contains("<figure class=\"fig\" id=\"fig-2\"><svg id='fig-redact'"));
     assertTrue(fig2.contains("Noconfidenceintervalsrecorded"));
 
-    // A run whose redaction summary has intervals (as Studies.redact now writes them).
+    // A run whose redaction summary has intervals (as RedactStudy.run now writes them).
     Path run = tmp.resolve("run");
     copyTree(FIXTURE.resolve("run"), run);
     Path redact = run.resolve("redact").resolve("summary.json");

@@ -34,8 +34,8 @@ class StudiesTest {
     acts.vectors().get(3)[0] = 9f; // decodes without tags (the AR still reads the raw text)
     Nla nla = Fakes.nla("fake", D, 0);
     ObjectNode s;
-    try (RunDir run = open(tmp, Studies.EVAL)) {
-      s = Studies.eval(run, nla, acts, VerbalizeOptions.greedy(), 0.0579, 7, 8);
+    try (RunDir run = open(tmp, EvalStudy.NAME)) {
+      s = EvalStudy.run(run, nla, acts, VerbalizeOptions.greedy(), 0.0579, 7, 8);
     }
     assertEquals(20, s.get("n").asInt());
     assertEquals(1, s.get("missing_tags").asInt());
@@ -50,9 +50,9 @@ class StudiesTest {
   @Test
   void quoteBanSwitchesDelimitersAndReportsSubstitutes() {
     ActivationSet acts = Fakes.vectors("a", 10, D, 2);
-    try (RunDir run = open(tmp, Studies.QUOTE_BAN)) {
+    try (RunDir run = open(tmp, QuoteBanStudy.NAME)) {
       ObjectNode s =
-          Studies.quoteBan(
+          QuoteBanStudy.run(
               run,
               Fakes.nla("f", D, 0),
               acts,
@@ -75,9 +75,9 @@ class StudiesTest {
   void redactionConditionsOnKnownRoundTrip() {
     ActivationSet acts = Fakes.vectors("a", 12, D, 3);
     ObjectNode s;
-    try (RunDir run = open(tmp, Studies.REDACT)) {
+    try (RunDir run = open(tmp, RedactStudy.NAME)) {
       s =
-          Studies.redact(
+          RedactStudy.run(
               run,
               Fakes.nla("f", D, 0),
               acts,
@@ -107,8 +107,8 @@ class StudiesTest {
     ActivationSet acts = Fakes.vectors("a", 8, D, 4);
     VerbalizeOptions t1 = VerbalizeOptions.greedy().withSampling(1.0, 1, 0, 99).withSamples(4);
     ObjectNode s;
-    try (RunDir run = open(tmp, Studies.BEST_OF_N)) {
-      s = Studies.bestOfN(run, Fakes.nla("f", D, 0), acts, t1, 3);
+    try (RunDir run = open(tmp, BestOfNStudy.NAME)) {
+      s = BestOfNStudy.run(run, Fakes.nla("f", D, 0), acts, t1, 3);
     }
     // Recompute each sample's FVE directly from the fakes, then select.
     Fakes.Av av = new Fakes.Av(D, 0);
@@ -139,9 +139,9 @@ class StudiesTest {
     }
     ActivationSet k1 = new ActivationSet("L6", shifted, k.contexts(), k.docIds(), "h6");
     ObjectNode s;
-    try (RunDir run = open(tmp, Studies.LAYERS)) {
+    try (RunDir run = open(tmp, LayersStudy.NAME)) {
       s =
-          Studies.layers(
+          LayersStudy.run(
               run, Fakes.nla("f", D, 0), "L5", k, Map.of("L6", k1), VerbalizeOptions.greedy(), 4);
     }
     JsonNode l6 = s.get("rows").get(1);
@@ -162,9 +162,9 @@ class StudiesTest {
     ActivationSet a = Fakes.vectors("A", 15, D, 6);
     ActivationSet b = Fakes.vectors("B", 15, D, 7);
     ObjectNode s;
-    try (RunDir run = open(tmp, Studies.CROSS)) {
+    try (RunDir run = open(tmp, CrossStudy.NAME)) {
       s =
-          Studies.cross(
+          CrossStudy.run(
               run,
               List.of(Fakes.nla("a", D, 0), Fakes.nla("b", D, 0)),
               List.of(a, b),
@@ -215,8 +215,8 @@ class StudiesTest {
     Files.write(report, lines);
     List<Nla> fams = List.of(Fakes.nla("a", D, 0), Fakes.nla("b", D, 0));
     ObjectNode s;
-    try (RunDir run = open(tmp, Studies.CROSS)) {
-      s = Studies.cross(run, fams, List.of(a, b), report, VerbalizeOptions.greedy(), 3, 5);
+    try (RunDir run = open(tmp, CrossStudy.NAME)) {
+      s = CrossStudy.run(run, fams, List.of(a, b), report, VerbalizeOptions.greedy(), 3, 5);
     }
     JsonNode al = s.get("alignment");
     assertEquals("alignment.jsonl", al.get("report").asText());
@@ -242,11 +242,11 @@ class StudiesTest {
   @Test
   void confabReadsEveryDecodeSetOfTheRun() {
     ActivationSet acts = Fakes.vectors("a", 10, D, 8);
-    try (RunDir run = open(tmp, Studies.EVAL)) {
-      Studies.eval(run, Fakes.nla("f", D, 0), acts, VerbalizeOptions.greedy(), Double.NaN, 1, 4);
+    try (RunDir run = open(tmp, EvalStudy.NAME)) {
+      EvalStudy.run(run, Fakes.nla("f", D, 0), acts, VerbalizeOptions.greedy(), Double.NaN, 1, 4);
     }
-    try (RunDir run = open(tmp, Studies.CONFAB)) {
-      ObjectNode s = Studies.confab(run, acts, 1);
+    try (RunDir run = open(tmp, ConfabStudy.NAME)) {
+      ObjectNode s = ConfabStudy.run(run, acts, 1);
       JsonNode row = s.get("decode_sets").get(0);
       assertEquals("eval greedy (f)", row.get("decode_set").asText());
       // "the values" + "appear here" are shared with every context: run 2 ("values appear"? no:
@@ -261,11 +261,11 @@ class StudiesTest {
   void studiesShareDecodesOfTheSameAvVectorsAndOptions() {
     ActivationSet acts = Fakes.vectors("a", 5, D, 10);
     Nla nla = Fakes.nla("f", D, 0);
-    try (RunDir run = open(tmp, Studies.EVAL)) {
-      Studies.eval(run, nla, acts, VerbalizeOptions.greedy(), Double.NaN, 1, 4);
-      Studies.redact(
+    try (RunDir run = open(tmp, EvalStudy.NAME)) {
+      EvalStudy.run(run, nla, acts, VerbalizeOptions.greedy(), Double.NaN, 1, 4);
+      RedactStudy.run(
           run, nla, acts, VerbalizeOptions.greedy(), List.of(Redaction.ORIGINAL), "_", 1, 4);
-      Studies.quoteBan(
+      QuoteBanStudy.run(
           run,
           nla,
           acts,
@@ -277,8 +277,8 @@ class StudiesTest {
     }
     // eval, redact and the no-ban condition decode once; the double ban is a second set.
     assertEquals(10, ((Fakes.Av) nla.av()).decodes.get());
-    try (RunDir run = open(tmp, Studies.CONFAB)) {
-      JsonNode sets = Studies.confab(run, acts, 1).get("decode_sets");
+    try (RunDir run = open(tmp, ConfabStudy.NAME)) {
+      JsonNode sets = ConfabStudy.run(run, acts, 1).get("decode_sets");
       assertEquals(2, sets.size());
       List<String> names =
           List.of(sets.get(0).get("decode_set").asText(), sets.get(1).get("decode_set").asText());
@@ -290,7 +290,7 @@ class StudiesTest {
 
   @Test
   void resumingWithOtherParametersIsAUserErrorNamingTheField() {
-    try (RunDir run = open(tmp, Studies.EVAL)) {
+    try (RunDir run = open(tmp, EvalStudy.NAME)) {
       assertTrue(!run.resumed());
     }
     UserError e =
@@ -300,7 +300,7 @@ class StudiesTest {
                 RunDir.open(
                     tmp,
                     new RunDir.Identity(
-                        Studies.EVAL, 42, "fake", Map.of("n", 21), Map.of("acts", "h"))));
+                        EvalStudy.NAME, 42, "fake", Map.of("n", 21), Map.of("acts", "h"))));
     assertTrue(e.getMessage().contains("parameters.n was 20, now 21"), e.getMessage());
   }
 
@@ -310,11 +310,11 @@ class StudiesTest {
     VerbalizeOptions t1 = VerbalizeOptions.greedy().withSampling(1.0, 1, 0, 5).withSamples(3);
     ObjectNode first;
     ObjectNode second;
-    try (RunDir run = open(tmp.resolve("1"), Studies.BEST_OF_N)) {
-      first = Studies.bestOfN(run, Fakes.nla("f", D, 0), acts, t1, 2);
+    try (RunDir run = open(tmp.resolve("1"), BestOfNStudy.NAME)) {
+      first = BestOfNStudy.run(run, Fakes.nla("f", D, 0), acts, t1, 2);
     }
-    try (RunDir run = open(tmp.resolve("2"), Studies.BEST_OF_N)) {
-      second = Studies.bestOfN(run, Fakes.nla("f", D, 0), acts, t1, 5);
+    try (RunDir run = open(tmp.resolve("2"), BestOfNStudy.NAME)) {
+      second = BestOfNStudy.run(run, Fakes.nla("f", D, 0), acts, t1, 5);
     }
     assertEquals(first, second);
   }

@@ -70,8 +70,8 @@ class StudyPlanTest {
             "fake");
     assertTrue(Files.readString(html).contains("<svg"));
     JsonNode results = RunDir.JSON.readTree(run.resolve("results.json").toFile());
-    for (String s : Report.STUDY_ORDER)
-      if (!s.equals(Studies.CONFAB)) assertTrue(results.get("studies").has(s), s);
+    for (String s : Studies.names())
+      if (!s.equals(ConfabStudy.NAME)) assertTrue(results.get("studies").has(s), s);
     assertEquals("✓", results.get("preregistration").get(0).get("verdict").asText());
     // The text route of ridge comes from the cross study: a->b off-diagonal cell.
     JsonNode curve = results.get("studies").get("ridge").get("curves").get(0);

@@ -9,11 +9,12 @@ import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
-import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 import nla.backend.Activation;
 import nla.io.DType;
 import nla.io.Layouts;
+import nla.linalg.Lanes;
+import nla.linalg.Tile4x4;
 
 /** Single-threaded Vector API kernels; {@link CpuBackend} splits work across threads. */
 final class Kernels {
@@ -59,28 +60,9 @@ final class Kernels {
     }
   }
 
-  /**
-   * The lanes of v summed in lane order. Not {@code reduceLanes(ADD)}: its float order is
-   * unspecified and differs between interpreted and compiled code, which would make a row's result
-   * depend on JIT warm-up and on what else is in the batch.
-   */
+  /** The lanes of v summed in the fixed order every kernel uses ({@link Lanes}). */
   static float sumLanes(FloatVector v) {
-    // A fixed tree of lanewise adds: each step is exact IEEE per lane, so the order is the same
-    // whether the code runs interpreted or compiled.
-    for (VectorShuffle<Float> fold : FOLDS) v = v.add(v.rearrange(fold));
-    return v.lane(0);
-  }
-
-  private static final VectorShuffle<Float>[] FOLDS = folds();
-
-  @SuppressWarnings("unchecked")
-  private static VectorShuffle<Float>[] folds() {
-    int steps = Integer.numberOfTrailingZeros(F.length());
-    VectorShuffle<Float>[] out = new VectorShuffle[steps];
-    for (int i = 0, shift = F.length() / 2; i < steps; i++, shift /= 2) {
-      out[i] = VectorShuffle.iota(F, shift, 1, true);
-    }
-    return out;
+    return Lanes.sum(v);
   }
 
   static float dot(float[] a, int aOff, float[] b, int bOff, int n) {
@@ -97,63 +79,11 @@ final class Kernels {
   /**
    * The 4×4 block of dot products between 4 weight rows ({@code w[r·k, +k)}, r < 4) and 4 token
    * rows ({@code x[(t0 + t)·k, +k)}, t < 4): {@code out[r·4 + t]}. Each loaded weight vector serves
-   * 4 tokens and each token vector 4 rows, with 16 accumulators in registers.
+   * 4 tokens and each token vector 4 rows ({@link Tile4x4}, the tile every dense product uses).
    */
   static void dot4x4(float[] w, float[] x, int t0, int k, float[] out) {
-    int x0 = t0 * k, x1 = x0 + k, x2 = x1 + k, x3 = x2 + k;
-    int w1 = k, w2 = 2 * k, w3 = 3 * k;
-    FloatVector a00 = FloatVector.zero(F), a01 = a00, a02 = a00, a03 = a00;
-    FloatVector a10 = a00, a11 = a00, a12 = a00, a13 = a00;
-    FloatVector a20 = a00, a21 = a00, a22 = a00, a23 = a00;
-    FloatVector a30 = a00, a31 = a00, a32 = a00, a33 = a00;
-    int i = 0;
-    for (int upper = F.loopBound(k); i < upper; i += F.length()) {
-      FloatVector v0 = FloatVector.fromArray(F, x, x0 + i);
-      FloatVector v1 = FloatVector.fromArray(F, x, x1 + i);
-      FloatVector v2 = FloatVector.fromArray(F, x, x2 + i);
-      FloatVector v3 = FloatVector.fromArray(F, x, x3 + i);
-      FloatVector r = FloatVector.fromArray(F, w, i);
-      a00 = r.fma(v0, a00);
-      a01 = r.fma(v1, a01);
-      a02 = r.fma(v2, a02);
-      a03 = r.fma(v3, a03);
-      r = FloatVector.fromArray(F, w, w1 + i);
-      a10 = r.fma(v0, a10);
-      a11 = r.fma(v1, a11);
-      a12 = r.fma(v2, a12);
-      a13 = r.fma(v3, a13);
-      r = FloatVector.fromArray(F, w, w2 + i);
-      a20 = r.fma(v0, a20);
-      a21 = r.fma(v1, a21);
-      a22 = r.fma(v2, a22);
-      a23 = r.fma(v3, a23);
-      r = FloatVector.fromArray(F, w, w3 + i);
-      a30 = r.fma(v0, a30);
-      a31 = r.fma(v1, a31);
-      a32 = r.fma(v2, a32);
-      a33 = r.fma(v3, a33);
-    }
-    out[0] = sumLanes(a00);
-    out[1] = sumLanes(a01);
-    out[2] = sumLanes(a02);
-    out[3] = sumLanes(a03);
-    out[4] = sumLanes(a10);
-    out[5] = sumLanes(a11);
-    out[6] = sumLanes(a12);
-    out[7] = sumLanes(a13);
-    out[8] = sumLanes(a20);
-    out[9] = sumLanes(a21);
-    out[10] = sumLanes(a22);
-    out[11] = sumLanes(a23);
-    out[12] = sumLanes(a30);
-    out[13] = sumLanes(a31);
-    out[14] = sumLanes(a32);
-    out[15] = sumLanes(a33);
-    for (int e = i; e < k; e++) {
-      for (int r = 0; r < 4; r++) {
-        for (int t = 0; t < 4; t++) out[r * 4 + t] += w[r * k + e] * x[(t0 + t) * k + e];
-      }
-    }
+    int x0 = t0 * k;
+    Tile4x4.dot(w, 0, k, 2 * k, 3 * k, x, x0, x0 + k, x0 + 2 * k, x0 + 3 * k, k, out);
   }
 
   /**

@@ -251,8 +251,9 @@ public final class Lens {
             int from = ids.length > EARLY_POSITIONS + 1 ? EARLY_POSITIONS : 0;
             for (int i = from; i < ids.length; i++) reference.add(states[i]);
             denominator =
-                Metrics.Denominator.of(
-                    Metrics.baseline(reference, ar.mseNorm()),
+                Metrics.Denominator.ofVectorSet(
+                    reference,
+                    ar.mseNorm(),
                     "this text's positions "
                         + from
                         + ".."

@@ -1,4 +1,4 @@
-package nla.study;
+package nla.linalg;
 
 import java.util.Random;
 import org.ejml.data.DMatrixRMaj;
@@ -6,7 +6,7 @@ import org.ejml.data.DMatrixRMaj;
 /**
  * Times one kernel-ridge fit (n×n RBF kernel build + blocked Cholesky solve + prediction) at the §8
  * scale. Run: {@code java -Xmx8g -cp target/classes:target/test-classes:target/lib/*
- * nla.study.KernelSolveBenchmark 20000 5376 1000 [blockWidth]}. Prints each phase's wall and
+ * nla.linalg.KernelSolveBenchmark 20000 5376 1000 [blockWidth]}. Prints each phase's wall and
  * process CPU seconds (CPU ≈ wall × cores when all cores work) and heap used.
  */
 public final class KernelSolveBenchmark {

@@ -1,9 +1,6 @@
-package nla.study;
+package nla.linalg;
 
 import java.util.stream.IntStream;
-import jdk.incubator.vector.DoubleVector;
-import jdk.incubator.vector.VectorShuffle;
-import jdk.incubator.vector.VectorSpecies;
 import org.ejml.data.DMatrixRBlock;
 import org.ejml.data.DMatrixRMaj;
 import org.ejml.dense.row.CommonOps_DDRM;
@@ -17,15 +14,14 @@ import org.ejml.dense.row.CommonOps_DDRM;
  *
  * <p>Work is split into {@value #TILE}×{@value #TILE} output tiles (one task each) and, inside a
  * tile, into chunks of {@value #CHUNK} columns of the operands, so the two row panels a chunk reads
- * (2 × 64 rows × 4 KB) stay in L2 while 4×4 register blocks sweep them. Accumulation is in double,
- * like EJML's: each lane sums its share of a chunk, the lanes are summed in a fixed order, and the
- * chunks are summed in order. The result differs from EJML's only by rounding (the order of the
- * additions), and is the same for every run and thread count.
+ * (2 × 64 rows × 4 KB) stay in L2 while 4×4 register tiles ({@link Tile4x4}) sweep them.
+ * Accumulation is in double, like EJML's: each lane sums its share of a chunk, the lanes are summed
+ * in a fixed order, and the chunks are summed in order. The result differs from EJML's only by
+ * rounding (the order of the additions), and is the same for every run and thread count.
  */
 final class DotProducts {
   private DotProducts() {}
 
-  private static final VectorSpecies<Double> D = DoubleVector.SPECIES_PREFERRED;
   static final int TILE = 64;
   private static final int CHUNK =
       512; // a multiple of every lane count, so only the last chunk has a tail
@@ -159,7 +155,16 @@ final class DotProducts {
       for (int i = i0; i < iEnd; i += 4)
         for (int j = j0; j < jEnd; j += 4) {
           if (diagonal && j > i) break;
-          dot4x4(a.data, rowOffsets(i, iEnd, d), b.data, rowOffsets(j, jEnd, d), k0, k1, acc);
+          Tile4x4.dot(
+              a.data,
+              rowOffsets(i, iEnd, d, k0),
+              0,
+              b.data,
+              rowOffsets(j, jEnd, d, k0),
+              0,
+              1,
+              k1 - k0,
+              acc);
           for (int r = 0; r < 4 && i + r < iEnd; r++)
             for (int c = 0; c < 4 && j + c < jEnd; c++)
               tile[(i + r - i0) * TILE + (j + c - j0)] += acc[r * 4 + c];
@@ -167,95 +172,13 @@ final class DotProducts {
     }
   }
 
-  private static int[] rowOffsets(int first, int end, int d) {
+  /** Where column {@code k0} of rows first..first+3 starts (rows past the end clamped). */
+  private static int[] rowOffsets(int first, int end, int d, int k0) {
     return new int[] {
-      first * d,
-      Math.min(first + 1, end - 1) * d,
-      Math.min(first + 2, end - 1) * d,
-      Math.min(first + 3, end - 1) * d
+      first * d + k0,
+      Math.min(first + 1, end - 1) * d + k0,
+      Math.min(first + 2, end - 1) * d + k0,
+      Math.min(first + 3, end - 1) * d + k0
     };
-  }
-
-  /**
-   * The 4×4 dot products of rows {@code a[ao[r] + k]} and {@code b[bo[c] + k]} over k in [k0, k1):
-   * {@code out[r·4 + c]}. Each loaded vector serves four products; 16 accumulators in registers.
-   */
-  static void dot4x4(double[] a, int[] ao, double[] b, int[] bo, int k0, int k1, double[] out) {
-    int a0 = ao[0], a1 = ao[1], a2 = ao[2], a3 = ao[3];
-    int b0 = bo[0], b1 = bo[1], b2 = bo[2], b3 = bo[3];
-    DoubleVector s00 = DoubleVector.zero(D), s01 = s00, s02 = s00, s03 = s00;
-    DoubleVector s10 = s00, s11 = s00, s12 = s00, s13 = s00;
-    DoubleVector s20 = s00, s21 = s00, s22 = s00, s23 = s00;
-    DoubleVector s30 = s00, s31 = s00, s32 = s00, s33 = s00;
-    int k = k0;
-    for (int upper = k0 + D.loopBound(k1 - k0); k < upper; k += D.length()) {
-      DoubleVector v0 = DoubleVector.fromArray(D, b, b0 + k);
-      DoubleVector v1 = DoubleVector.fromArray(D, b, b1 + k);
-      DoubleVector v2 = DoubleVector.fromArray(D, b, b2 + k);
-      DoubleVector v3 = DoubleVector.fromArray(D, b, b3 + k);
-      DoubleVector r = DoubleVector.fromArray(D, a, a0 + k);
-      s00 = r.fma(v0, s00);
-      s01 = r.fma(v1, s01);
-      s02 = r.fma(v2, s02);
-      s03 = r.fma(v3, s03);
-      r = DoubleVector.fromArray(D, a, a1 + k);
-      s10 = r.fma(v0, s10);
-      s11 = r.fma(v1, s11);
-      s12 = r.fma(v2, s12);
-      s13 = r.fma(v3, s13);
-      r = DoubleVector.fromArray(D, a, a2 + k);
-      s20 = r.fma(v0, s20);
-      s21 = r.fma(v1, s21);
-      s22 = r.fma(v2, s22);
-      s23 = r.fma(v3, s23);
-      r = DoubleVector.fromArray(D, a, a3 + k);
-      s30 = r.fma(v0, s30);
-      s31 = r.fma(v1, s31);
-      s32 = r.fma(v2, s32);
-      s33 = r.fma(v3, s33);
-    }
-    out[0] = sumLanes(s00);
-    out[1] = sumLanes(s01);
-    out[2] = sumLanes(s02);
-    out[3] = sumLanes(s03);
-    out[4] = sumLanes(s10);
-    out[5] = sumLanes(s11);
-    out[6] = sumLanes(s12);
-    out[7] = sumLanes(s13);
-    out[8] = sumLanes(s20);
-    out[9] = sumLanes(s21);
-    out[10] = sumLanes(s22);
-    out[11] = sumLanes(s23);
-    out[12] = sumLanes(s30);
-    out[13] = sumLanes(s31);
-    out[14] = sumLanes(s32);
-    out[15] = sumLanes(s33);
-    for (; k < k1; k++) {
-      for (int r = 0; r < 4; r++) {
-        double x = a[ao[r] + k];
-        for (int c = 0; c < 4; c++) out[r * 4 + c] += x * b[bo[c] + k];
-      }
-    }
-  }
-
-  /**
-   * The lanes of v summed in a fixed tree of lanewise adds. Not {@code reduceLanes(ADD)}: its order
-   * is unspecified and may differ between interpreted and compiled code, which would make a fit
-   * depend on JIT warm-up.
-   */
-  static double sumLanes(DoubleVector v) {
-    for (VectorShuffle<Double> fold : FOLDS) v = v.add(v.rearrange(fold));
-    return v.lane(0);
-  }
-
-  private static final VectorShuffle<Double>[] FOLDS = folds();
-
-  @SuppressWarnings("unchecked")
-  private static VectorShuffle<Double>[] folds() {
-    int steps = Integer.numberOfTrailingZeros(D.length());
-    VectorShuffle<Double>[] out = new VectorShuffle[steps];
-    for (int i = 0, shift = D.length() / 2; i < steps; i++, shift /= 2)
-      out[i] = VectorShuffle.iota(D, shift, 1, true);
-    return out;
   }
 }

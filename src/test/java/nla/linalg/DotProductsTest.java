@@ -1,4 +1,4 @@
-package nla.study;
+package nla.linalg;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;

@@ -1,4 +1,4 @@
-package nla.study;
+package nla.linalg;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;

@@ -1,8 +1,6 @@
-package nla.study;
+package nla.linalg;
 
 import java.util.stream.IntStream;
-import jdk.incubator.vector.DoubleVector;
-import jdk.incubator.vector.VectorSpecies;
 import org.ejml.data.DMatrixRBlock;
 
 /**
@@ -16,9 +14,9 @@ import org.ejml.data.DMatrixRBlock;
  * the work), then the diagonal block is factored unblocked and the blocks below it are solved
  * against it. In block layout row r of block (I, K) is {@code blockLength} contiguous doubles, so
  * each entry of the update is a dot product of two rows, read block after block: 4×4 register tiles
- * of Vector API dot products, as in {@link DotProducts}, over chunks of {@value #CHUNK_COLUMNS}
- * columns so the two row panels a chunk reads stay in L2. Block rows I run one per task on all
- * cores.
+ * of Vector API dot products ({@link Tile4x4}, as in {@link DotProducts}), over chunks of {@value
+ * #CHUNK_COLUMNS} columns so the two row panels a chunk reads stay in L2. Block rows I run one per
+ * task on all cores.
  *
  * <p>Every output entry is computed by one task in a fixed order (lanes summed in a fixed tree,
  * chunks in order), so the factor is the same on every run and for any thread count; it differs
@@ -26,8 +24,6 @@ import org.ejml.data.DMatrixRBlock;
  */
 final class BlockCholesky {
   private BlockCholesky() {}
-
-  private static final VectorSpecies<Double> D = DoubleVector.SPECIES_PREFERRED;
 
   /** About how many columns of the factored panels one chunk of the update reads. */
   private static final int CHUNK_COLUMNS = 1024;
@@ -98,7 +94,7 @@ final class BlockCholesky {
         for (int c = 0; c < w; c += 4) {
           if (diagonal && c > r + 3) break;
           for (int q = 0; q < 4; q++) bo[q] = bBase + k0 * bStride + Math.min(c + q, w - 1) * bw;
-          dot4x4(x, ao, aStride, bo, bStride, k1 - k0, bw, acc);
+          Tile4x4.dot(x, ao, aStride, x, bo, bStride, k1 - k0, bw, acc);
           for (int p = 0; p < 4 && r + p < h; p++)
             for (int q = 0; q < 4 && c + q < w; q++) sum[(r + p) * w + c + q] += acc[p * 4 + q];
         }
@@ -106,80 +102,6 @@ final class BlockCholesky {
     }
     int cOff = blockOffset(a, bi, bj);
     for (int i = 0; i < h * w; i++) x[cOff + i] -= sum[i];
-  }
-
-  /**
-   * The 4×4 dot products of rows starting at {@code x[ao[p]]} and {@code x[bo[q]]}, each made of
-   * {@code blocks} segments of {@code len} contiguous doubles, segment s at {@code + s·stride}:
-   * {@code out[p·4 + q]}. Each loaded vector serves four products; 16 accumulators in registers.
-   */
-  private static void dot4x4(
-      double[] x, int[] ao, int aStride, int[] bo, int bStride, int blocks, int len, double[] out) {
-    DoubleVector s00 = DoubleVector.zero(D), s01 = s00, s02 = s00, s03 = s00;
-    DoubleVector s10 = s00, s11 = s00, s12 = s00, s13 = s00;
-    DoubleVector s20 = s00, s21 = s00, s22 = s00, s23 = s00;
-    DoubleVector s30 = s00, s31 = s00, s32 = s00, s33 = s00;
-    int vectorEnd = D.loopBound(len);
-    for (int s = 0; s < blocks; s++) {
-      int a0 = ao[0] + s * aStride, a1 = ao[1] + s * aStride;
-      int a2 = ao[2] + s * aStride, a3 = ao[3] + s * aStride;
-      int b0 = bo[0] + s * bStride, b1 = bo[1] + s * bStride;
-      int b2 = bo[2] + s * bStride, b3 = bo[3] + s * bStride;
-      for (int k = 0; k < vectorEnd; k += D.length()) {
-        DoubleVector v0 = DoubleVector.fromArray(D, x, b0 + k);
-        DoubleVector v1 = DoubleVector.fromArray(D, x, b1 + k);
-        DoubleVector v2 = DoubleVector.fromArray(D, x, b2 + k);
-        DoubleVector v3 = DoubleVector.fromArray(D, x, b3 + k);
-        DoubleVector r = DoubleVector.fromArray(D, x, a0 + k);
-        s00 = r.fma(v0, s00);
-        s01 = r.fma(v1, s01);
-        s02 = r.fma(v2, s02);
-        s03 = r.fma(v3, s03);
-        r = DoubleVector.fromArray(D, x, a1 + k);
-        s10 = r.fma(v0, s10);
-        s11 = r.fma(v1, s11);
-        s12 = r.fma(v2, s12);
-        s13 = r.fma(v3, s13);
-        r = DoubleVector.fromArray(D, x, a2 + k);
-        s20 = r.fma(v0, s20);
-        s21 = r.fma(v1, s21);
-        s22 = r.fma(v2, s22);
-        s23 = r.fma(v3, s23);
-        r = DoubleVector.fromArray(D, x, a3 + k);
-        s30 = r.fma(v0, s30);
-        s31 = r.fma(v1, s31);
-        s32 = r.fma(v2, s32);
-        s33 = r.fma(v3, s33);
-      }
-    }
-    out[0] = DotProducts.sumLanes(s00);
-    out[1] = DotProducts.sumLanes(s01);
-    out[2] = DotProducts.sumLanes(s02);
-    out[3] = DotProducts.sumLanes(s03);
-    out[4] = DotProducts.sumLanes(s10);
-    out[5] = DotProducts.sumLanes(s11);
-    out[6] = DotProducts.sumLanes(s12);
-    out[7] = DotProducts.sumLanes(s13);
-    out[8] = DotProducts.sumLanes(s20);
-    out[9] = DotProducts.sumLanes(s21);
-    out[10] = DotProducts.sumLanes(s22);
-    out[11] = DotProducts.sumLanes(s23);
-    out[12] = DotProducts.sumLanes(s30);
-    out[13] = DotProducts.sumLanes(s31);
-    out[14] = DotProducts.sumLanes(s32);
-    out[15] = DotProducts.sumLanes(s33);
-    // A block width that is not a multiple of the lane count leaves a tail in every segment.
-    if (vectorEnd < len)
-      for (int p = 0; p < 4; p++)
-        for (int q = 0; q < 4; q++) {
-          double t = out[p * 4 + q];
-          for (int s = 0; s < blocks; s++) {
-            int ai = ao[p] + s * aStride;
-            int bi = bo[q] + s * bStride;
-            for (int k = vectorEnd; k < len; k++) t += x[ai + k] * x[bi + k];
-          }
-          out[p * 4 + q] = t;
-        }
   }
 
   /** The diagonal block, already updated, factored in place (unblocked, row by row). */

@@ -1,4 +1,4 @@
-package nla.study;
+package nla.linalg;
 
 import java.util.Random;
 import org.ejml.EjmlParameters;
@@ -13,7 +13,7 @@ import org.ejml.dense.row.CommonOps_MT_DDRM;
  * cross-kernel X·Qᵀ (n×m), and the prediction's ZᵀY (m×d) — by {@link DotProducts} and by the EJML
  * calls Ridge used before (MatrixOps_MT_DDRB.multTransB on a block copy;
  * CommonOps_MT_DDRM.multTransB row-major). Run: {@code java --add-modules=jdk.incubator.vector -cp
- * target/classes:target/test-classes:CP nla.study.DotProductsBenchmark 4000 896 1000}. Prints
+ * target/classes:target/test-classes:CP nla.linalg.DotProductsBenchmark 4000 896 1000}. Prints
  * seconds and GFLOP/s (multiply-adds × 2; the symmetric Gram counts its full n²d, so "GFLOP/s"
  * there is the effective rate).
  */
