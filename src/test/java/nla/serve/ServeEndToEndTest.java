@@ -175,11 +175,25 @@ class ServeEndToEndTest {
     Reply r = post(server, "/tokenize", "{\"text\": \"hello\"}", "X-Request-Id", "trace-abc.123");
     assertEquals(200, r.status());
     assertEquals("trace-abc.123", r.raw().headers().firstValue("X-Request-Id").orElse(null));
-    String logged = log.toString(StandardCharsets.UTF_8);
-    assertTrue(logged.contains("[trace-abc.123] POST /tokenize -> 200"), logged);
+    assertLogged("[trace-abc.123] POST /tokenize -> 200");
     Reply generated = post("/tokenize", "{\"text\": \"hello\"}");
     String id = generated.raw().headers().firstValue("X-Request-Id").orElseThrow();
-    assertTrue(log.toString(StandardCharsets.UTF_8).contains("[" + id + "] POST /tokenize"));
+    assertLogged("[" + id + "] POST /tokenize");
+  }
+
+  /** The server logs a request once its answer is on its way, so the line may trail the reply. */
+  private static void assertLogged(String line) {
+    long deadline = System.nanoTime() + 5_000_000_000L;
+    while (!log.toString(StandardCharsets.UTF_8).contains(line) && System.nanoTime() < deadline) {
+      try {
+        Thread.sleep(10);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        break;
+      }
+    }
+    String logged = log.toString(StandardCharsets.UTF_8);
+    assertTrue(logged.contains(line), logged);
   }
 
   // ---- tokenize, extract ----
