@@ -373,29 +373,55 @@ public final class CpuBackend implements Backend {
     int heads = t.cols() / headDim;
     int half = headDim / 2;
     float[] data = t.data();
+    RotaryTable table = rotaryTable(positions, invFreq);
     parallelChunks(
         t.rows(),
         (long) t.rows() * t.cols(),
         (from, to) -> {
-          float[] cos = new float[half];
-          float[] sin = new float[half];
           for (int r = from; r < to; r++) {
-            for (int i = 0; i < half; i++) {
-              float angle = positions[r] * invFreq[i]; // fp32, as transformers' inv_freq @ pos
-              cos[i] = (float) Math.cos(angle);
-              sin[i] = (float) Math.sin(angle);
-            }
+            int row = r * half;
             for (int h = 0; h < heads; h++) {
               int off = r * t.cols() + h * headDim;
               for (int i = 0; i < half; i++) {
+                float c = table.cos[row + i];
+                float sn = table.sin[row + i];
                 float a = data[off + i];
                 float b = data[off + half + i];
-                data[off + i] = a * cos[i] - b * sin[i];
-                data[off + half + i] = b * cos[i] + a * sin[i];
+                data[off + i] = a * c - b * sn;
+                data[off + half + i] = b * c + a * sn;
               }
             }
           }
         });
+  }
+
+  /** cos and sin of every row's angles, [row][half] flattened, for one step's positions. */
+  private record RotaryTable(int[] positions, float[] invFreq, float[] cos, float[] sin) {}
+
+  // A step's q and k of every layer rotate by the same angles (one table per frequency set: Gemma
+  // alternates two), so they are computed once per step rather than per call.
+  private final List<RotaryTable> rotaryTables = new java.util.ArrayList<>();
+
+  private synchronized RotaryTable rotaryTable(int[] positions, float[] invFreq) {
+    for (RotaryTable t : rotaryTables) {
+      if (t.positions() == positions && t.invFreq() == invFreq) return t;
+    }
+    if (!rotaryTables.isEmpty() && rotaryTables.getFirst().positions() != positions) {
+      rotaryTables.clear(); // a new step
+    }
+    int half = invFreq.length;
+    float[] cos = new float[positions.length * half];
+    float[] sin = new float[positions.length * half];
+    for (int r = 0; r < positions.length; r++) {
+      for (int i = 0; i < half; i++) {
+        float angle = positions[r] * invFreq[i]; // fp32, as transformers' inv_freq @ pos
+        cos[r * half + i] = (float) Math.cos(angle);
+        sin[r * half + i] = (float) Math.sin(angle);
+      }
+    }
+    RotaryTable t = new RotaryTable(positions, invFreq, cos, sin);
+    rotaryTables.add(t);
+    return t;
   }
 
   @Override
