@@ -161,6 +161,21 @@ public final class ExtractionJob {
       JsonNode recorded = JSON.readTree(jobFile.toFile());
       ObjectNode withoutTime = recorded.deepCopy();
       withoutTime.remove("created_at");
+      for (String key : List.of("checkpoint", "checkpoint_a", "checkpoint_b")) {
+        // Other weights under the same path: resuming would put two models' rows in one file.
+        if (description.has(key) && !description.get(key).equals(withoutTime.get(key))) {
+          throw new UserError(
+              workDir
+                  + " holds an interrupted run extracted with other weights (the checkpoint"
+                  + " changed since: "
+                  + key
+                  + " fingerprint was "
+                  + withoutTime.path(key).asText("not recorded")
+                  + ", now "
+                  + description.get(key).asText()
+                  + "); delete it to start over with these weights");
+        }
+      }
       if (!withoutTime.equals(description)) {
         throw new UserError(
             workDir
