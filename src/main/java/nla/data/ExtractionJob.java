@@ -144,7 +144,22 @@ public final class ExtractionJob {
           chunk.add(docs.next());
         }
         ChunkResult result = extractor.apply(chunk);
-        writeChunk(c, result);
+        try {
+          writeChunk(c, result);
+        } catch (IOException | UncheckedIOException e) {
+          // A full disk, most likely. The done chunks are whole (each written to a temporary name,
+          // forced, renamed) and this one's parts are dropped on resume.
+          throw new UserError(
+              workDir
+                  + ": cannot write chunk "
+                  + c
+                  + " ("
+                  + (e instanceof UncheckedIOException u ? u.getCause() : e).getMessage()
+                  + "); the "
+                  + c
+                  + " chunks before it are kept: free space and rerun the same command to resume",
+              e);
+        }
         total = total.plus(result.stats());
         progress.update(Math.min(length, (c + 1) * chunkDocs), length);
       }
