@@ -80,6 +80,22 @@ public final class ModelWeights implements AutoCloseable {
     }
   }
 
+  /**
+   * {@link #open} then {@link #requireFinite}: the weights, or a user error naming the first tensor
+   * holding NaN or Inf, with nothing left mapped. What a model loader calls in place of {@code
+   * open} to refuse a damaged checkpoint before it decodes garbage.
+   */
+  public static ModelWeights openFinite(Path dir) {
+    ModelWeights weights = open(dir);
+    try {
+      weights.requireFinite();
+      return weights;
+    } catch (RuntimeException e) {
+      weights.close();
+      throw e;
+    }
+  }
+
   /** Physical memory in bytes (or the test override). */
   public static long physicalMemoryBytes() {
     String override = System.getProperty(MEMORY_LIMIT_PROPERTY);

@@ -35,6 +35,7 @@ class FiniteWeightsTest {
         .write(dir.resolve(ModelWeights.SINGLE));
     try (ModelWeights w = ModelWeights.open(dir)) {
       w.requireFinite();
+      ModelWeights.openFinite(dir).close();
       for (StoredTensor t : w.tensors().values()) assertEquals(-1, ModelWeights.firstNonFinite(t));
     }
   }
@@ -76,8 +77,10 @@ class FiniteWeightsTest {
         .add("model.norm.weight", DType.F32, new long[] {16}, finite(16))
         .add("model.layers.0.mlp.up_proj.weight", DType.BF16, new long[] {4, 4}, v)
         .write(dir.resolve(ModelWeights.SINGLE));
+    UserError opened = assertThrows(UserError.class, () -> ModelWeights.openFinite(dir));
     try (ModelWeights w = ModelWeights.open(dir)) {
       UserError e = assertThrows(UserError.class, w::requireFinite);
+      assertEquals(e.getMessage(), opened.getMessage());
       assertEquals(
           dir.resolve(ModelWeights.SINGLE)
               + ": tensor model.layers.0.mlp.up_proj.weight holds NaN (element 9 of 16); the"

@@ -175,11 +175,31 @@ class ServeEndToEndTest {
     Reply r = post(server, "/tokenize", "{\"text\": \"hello\"}", "X-Request-Id", "trace-abc.123");
     assertEquals(200, r.status());
     assertEquals("trace-abc.123", r.raw().headers().firstValue("X-Request-Id").orElse(null));
-    String logged = log.toString(StandardCharsets.UTF_8);
-    assertTrue(logged.contains("[trace-abc.123] POST /tokenize -> 200"), logged);
+    assertTrue(
+        logSoonContains("[trace-abc.123] POST /tokenize -> 200"),
+        log.toString(StandardCharsets.UTF_8));
     Reply generated = post("/tokenize", "{\"text\": \"hello\"}");
     String id = generated.raw().headers().firstValue("X-Request-Id").orElseThrow();
-    assertTrue(log.toString(StandardCharsets.UTF_8).contains("[" + id + "] POST /tokenize"));
+    assertTrue(
+        logSoonContains("[" + id + "] POST /tokenize"), log.toString(StandardCharsets.UTF_8));
+  }
+
+  /**
+   * The line is logged after the handler wrote the whole response, and a client holding its answer
+   * can read the log first (on a loaded two-core machine it did, every time): wait a little.
+   */
+  private static boolean logSoonContains(String line) {
+    long deadline = System.nanoTime() + 5_000_000_000L;
+    while (System.nanoTime() < deadline) {
+      if (log.toString(StandardCharsets.UTF_8).contains(line)) return true;
+      try {
+        Thread.sleep(10);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return false;
+      }
+    }
+    return false;
   }
 
   // ---- tokenize, extract ----
