@@ -12,6 +12,7 @@ import nla.data.CrossModelAligner;
 import nla.data.ExtractionJob;
 import nla.data.ExtractionStats;
 import nla.data.Progress;
+import nla.io.CheckpointFingerprint;
 import nla.io.ModelPaths;
 import nla.io.UserError;
 import nla.model.LanguageModel;
@@ -83,6 +84,8 @@ public final class AlignCommand implements Callable<Integer> {
       Map<String, Object> description = new LinkedHashMap<>();
       description.put("model_a", dirA.toAbsolutePath().normalize().toString());
       description.put("model_b", dirB.toAbsolutePath().normalize().toString());
+      description.put("checkpoint_a", CheckpointFingerprint.of(dirA));
+      description.put("checkpoint_b", CheckpointFingerprint.of(dirB));
       description.put("layers_a", layersA);
       description.put("layers_b", layersB);
       c.describeCorpus(description);

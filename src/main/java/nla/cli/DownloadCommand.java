@@ -23,8 +23,9 @@ import picocli.CommandLine.Spec;
     name = "download",
     mixinStandardHelpOptions = true,
     description = {
-      "Download a Hugging Face model repository into the Hugging Face cache (the one huggingface-cli"
-          + " and transformers use), in parallel, resumably, with every file verified.",
+      "Download a Hugging Face model or dataset repository into the Hugging Face cache (the one"
+          + " huggingface-cli, transformers and datasets use), in parallel, resumably, with every"
+          + " file verified.",
       "Prints the snapshot directory, which any command taking a model directory accepts; so does"
           + " the repo id itself.",
       "Environment: HF_HUB_CACHE / HF_HOME (cache), HF_ENDPOINT (mirror), HF_TOKEN (gated or private"
@@ -39,6 +40,13 @@ final class DownloadCommand implements Callable<Integer> {
       paramLabel = "R",
       description = "Branch, tag or commit hash (default: main, or the @revision of REPO_ID).")
   String revision;
+
+  @Option(
+      names = "--repo-type",
+      paramLabel = "TYPE",
+      description =
+          "model (default) or dataset; a dataset goes to datasets--owner--name in the cache.")
+  String repoType = "model";
 
   @Option(
       names = "--include",
@@ -77,7 +85,7 @@ final class DownloadCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    RepoId repo = RepoId.parse(repoId);
+    RepoId repo = RepoId.parse(repoId).ofType(RepoId.Type.parse(repoType));
     if (revision != null) {
       if (repoId.contains("@")) {
         throw new UserError("--revision: REPO_ID already names a revision (" + repoId + ")");

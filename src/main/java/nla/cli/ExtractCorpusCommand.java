@@ -11,6 +11,7 @@ import nla.data.ExtractionJob;
 import nla.data.ExtractionStats;
 import nla.data.Extractor;
 import nla.data.Progress;
+import nla.io.CheckpointFingerprint;
 import nla.io.ModelPaths;
 import nla.io.UserError;
 import nla.model.LanguageModel;
@@ -96,6 +97,8 @@ public final class ExtractCorpusCommand implements Callable<Integer> {
       Map<String, Object> description = new LinkedHashMap<>();
       description.put("model", modelDir.toAbsolutePath().normalize().toString());
       description.put("base_model", name);
+      // The weights themselves, not just their path: a resume after they changed is refused.
+      description.put("checkpoint", CheckpointFingerprint.of(modelDir));
       c.describeCorpus(description);
       description.put("layers", layers);
       c.describeSampling(description);

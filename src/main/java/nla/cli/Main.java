@@ -133,6 +133,20 @@ public final class Main implements Runnable {
             commandLine.getErr().println("nla: " + oneLine(describe(fileError)));
             return EXIT_USER_ERROR;
           }
+          // A full disk wherever else it surfaced (a manifest, a summary, a report): the OS's
+          // reason is the whole story, and every output is written atomically, so nothing is torn.
+          for (Throwable t = ex; t != null; t = t.getCause()) {
+            if (t instanceof java.io.IOException io && diskFull(io)) {
+              if (verbose) io.printStackTrace(commandLine.getErr());
+              commandLine
+                  .getErr()
+                  .println(
+                      "nla: "
+                          + oneLine(io.getMessage())
+                          + " (the disk is full: free space and rerun; finished work is kept)");
+              return EXIT_USER_ERROR;
+            }
+          }
           throw ex;
         });
     cl.setParameterExceptionHandler(
@@ -149,6 +163,11 @@ public final class Main implements Runnable {
           return EXIT_USER_ERROR;
         });
     return cl;
+  }
+
+  static boolean diskFull(java.io.IOException e) {
+    String m = String.valueOf(e.getMessage());
+    return m.contains("No space left on device") || m.contains("Disk quota exceeded");
   }
 
   private static String describe(FileSystemException e) {

@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
 import java.util.stream.Stream;
+import nla.io.OutputLock;
 import nla.io.UserError;
 
 /**
@@ -81,44 +82,91 @@ public final class ExtractionJob {
     return workDir;
   }
 
-  /** Runs (or resumes) the job; returns the counts over the whole slice. */
+  /**
+   * Runs (or resumes) the job; returns the counts over the whole slice. The work folder is locked
+   * while it runs: a second run on the same output is refused rather than writing the same chunks
+   * beside the first.
+   */
   public ExtractionStats run(
       Corpus corpus, Function<List<Document>, ChunkResult> extractor, Progress progress) {
     try {
-      String createdAt = prepareWorkDir();
-      long chunks = (length + chunkDocs - 1) / chunkDocs;
-      ExtractionStats total = ExtractionStats.ZERO;
-      long firstMissing = 0;
-      while (firstMissing < chunks && Files.exists(donePath(firstMissing))) {
-        total = total.plus(readDone(firstMissing));
-        firstMissing++;
+      // Outputs already there and no work folder: a finished job, refused before any folder is
+      // made.
+      if (!Files.isDirectory(workDir)) refuseExistingOutputs();
+      Files.createDirectories(workDir);
+      try (OutputLock lock = OutputLock.acquire(workDir.resolve(LOCK), "output " + outputName())) {
+        return runLocked(corpus, extractor, progress);
       }
-      removeChunksFrom(firstMissing);
-      progress.update(Math.min(length, firstMissing * chunkDocs), length);
-      if (firstMissing < chunks) {
-        Iterator<Document> docs = corpus.documents(start + firstMissing * chunkDocs);
-        for (long c = firstMissing; c < chunks; c++) {
-          long n = Math.min(chunkDocs, length - c * chunkDocs);
-          List<Document> chunk = new ArrayList<>();
-          for (long i = 0; i < n; i++) {
-            if (!docs.hasNext()) {
-              throw new UserError(
-                  corpus.path() + ": ended at document " + (start + c * chunkDocs + i));
-            }
-            chunk.add(docs.next());
-          }
-          ChunkResult result = extractor.apply(chunk);
-          writeChunk(c, result);
-          total = total.plus(result.stats());
-          progress.update(Math.min(length, (c + 1) * chunkDocs), length);
-        }
-      }
-      progress.finish();
-      finish(chunks, createdAt, total);
-      return total;
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
+  }
+
+  /** The output as a message names it: the file, or with several the folder holding them. */
+  private Path outputName() {
+    return outputs.size() == 1 ? outputs.values().iterator().next().file() : workDir.getParent();
+  }
+
+  /** The lock file inside the work folder (removed with it at the end). */
+  static final String LOCK = "lock";
+
+  private void refuseExistingOutputs() {
+    for (Output o : outputs.values()) {
+      if (Files.exists(o.file())) {
+        throw new UserError(o.file() + " already exists; remove it to extract again");
+      }
+    }
+  }
+
+  private ExtractionStats runLocked(
+      Corpus corpus, Function<List<Document>, ChunkResult> extractor, Progress progress)
+      throws IOException {
+    String createdAt = prepareWorkDir();
+    long chunks = (length + chunkDocs - 1) / chunkDocs;
+    ExtractionStats total = ExtractionStats.ZERO;
+    long firstMissing = 0;
+    while (firstMissing < chunks && Files.exists(donePath(firstMissing))) {
+      total = total.plus(readDone(firstMissing));
+      firstMissing++;
+    }
+    removeChunksFrom(firstMissing);
+    progress.update(Math.min(length, firstMissing * chunkDocs), length);
+    if (firstMissing < chunks) {
+      Iterator<Document> docs = corpus.documents(start + firstMissing * chunkDocs);
+      for (long c = firstMissing; c < chunks; c++) {
+        long n = Math.min(chunkDocs, length - c * chunkDocs);
+        List<Document> chunk = new ArrayList<>();
+        for (long i = 0; i < n; i++) {
+          if (!docs.hasNext()) {
+            throw new UserError(
+                corpus.path() + ": ended at document " + (start + c * chunkDocs + i));
+          }
+          chunk.add(docs.next());
+        }
+        ChunkResult result = extractor.apply(chunk);
+        try {
+          writeChunk(c, result);
+        } catch (IOException | UncheckedIOException e) {
+          // A full disk, most likely. The done chunks are whole (each written to a temporary name,
+          // forced, renamed) and this one's parts are dropped on resume.
+          throw new UserError(
+              workDir
+                  + ": cannot write chunk "
+                  + c
+                  + " ("
+                  + (e instanceof UncheckedIOException u ? u.getCause() : e).getMessage()
+                  + "); the "
+                  + c
+                  + " chunks before it are kept: free space and rerun the same command to resume",
+              e);
+        }
+        total = total.plus(result.stats());
+        progress.update(Math.min(length, (c + 1) * chunkDocs), length);
+      }
+    }
+    progress.finish();
+    finish(chunks, createdAt, total);
+    return total;
   }
 
   /** Creates the work folder, or checks that the one there belongs to this same job. */
@@ -128,6 +176,21 @@ public final class ExtractionJob {
       JsonNode recorded = JSON.readTree(jobFile.toFile());
       ObjectNode withoutTime = recorded.deepCopy();
       withoutTime.remove("created_at");
+      for (String key : List.of("checkpoint", "checkpoint_a", "checkpoint_b")) {
+        // Other weights under the same path: resuming would put two models' rows in one file.
+        if (description.has(key) && !description.get(key).equals(withoutTime.get(key))) {
+          throw new UserError(
+              workDir
+                  + " holds an interrupted run extracted with other weights (the checkpoint"
+                  + " changed since: "
+                  + key
+                  + " fingerprint was "
+                  + withoutTime.path(key).asText("not recorded")
+                  + ", now "
+                  + description.get(key).asText()
+                  + "); delete it to start over with these weights");
+        }
+      }
       if (!withoutTime.equals(description)) {
         throw new UserError(
             workDir
@@ -137,12 +200,7 @@ public final class ExtractionJob {
       }
       return recorded.path("created_at").asText(DatasetSidecar.now());
     }
-    for (Output o : outputs.values()) {
-      if (Files.exists(o.file())) {
-        throw new UserError(o.file() + " already exists; remove it to extract again");
-      }
-    }
-    Files.createDirectories(workDir);
+    refuseExistingOutputs();
     ObjectNode withTime = (ObjectNode) description.deepCopy();
     String createdAt = DatasetSidecar.now();
     withTime.put("created_at", createdAt);

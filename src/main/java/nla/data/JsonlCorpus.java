@@ -150,10 +150,12 @@ final class JsonlCorpus implements Corpus {
 
   /** Non-blank lines as raw bytes, streamed. */
   private static final class LineReader implements AutoCloseable {
+    private final Path path;
     private final InputStream in;
     private long lineNumber;
 
     LineReader(Path path) {
+      this.path = path;
       try {
         InputStream raw = Files.newInputStream(path);
         in = path.toString().endsWith(".gz") ? new GZIPInputStream(raw, 1 << 16) : raw;
@@ -181,7 +183,9 @@ final class JsonlCorpus implements Corpus {
           if (!isBlank(line)) return line;
         }
       } catch (IOException e) {
-        throw new UncheckedIOException(e);
+        // A truncated or damaged .gz (or a read error): the lines before it were fine.
+        throw new UserError(
+            path + ": cannot read past line " + lineNumber + " (" + e.getMessage() + ")", e);
       }
     }
 

@@ -2,7 +2,7 @@ package nla.data;
 
 import nla.io.ProgressBar;
 
-/** Where a long job reports how far it is; the CLI draws a bar on a terminal. */
+/** Where a long job reports how far it is; the CLI shows it on stderr (see ProgressBar). */
 public interface Progress {
   Progress NONE = (done, total) -> {};
 
@@ -12,11 +12,11 @@ public interface Progress {
   default void finish() {}
 
   /**
-   * Documents drawn as a {@link ProgressBar} on stderr when it is a terminal, else {@link #NONE}.
+   * Documents as a {@link ProgressBar} on stderr: redrawn on a terminal, else plain lines at a calm
+   * rate for a long job.
    */
   static Progress onTerminal(String label) {
-    ProgressBar bar = ProgressBar.onTerminal(label, "docs");
-    return bar.isQuiet() ? NONE : drawnOn(bar);
+    return drawnOn(ProgressBar.onTerminal(label, "docs"));
   }
 
   static Progress drawnOn(ProgressBar bar) {

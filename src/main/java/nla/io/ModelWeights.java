@@ -4,6 +4,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -77,6 +80,22 @@ public final class ModelWeights implements AutoCloseable {
     }
   }
 
+  /**
+   * {@link #open} then {@link #requireFinite}: the weights, or a user error naming the first tensor
+   * holding NaN or Inf, with nothing left mapped. What a model loader calls in place of {@code
+   * open} to refuse a damaged checkpoint before it decodes garbage.
+   */
+  public static ModelWeights openFinite(Path dir) {
+    ModelWeights weights = open(dir);
+    try {
+      weights.requireFinite();
+      return weights;
+    } catch (RuntimeException e) {
+      weights.close();
+      throw e;
+    }
+  }
+
   /** Physical memory in bytes (or the test override). */
   public static long physicalMemoryBytes() {
     String override = System.getProperty(MEMORY_LIMIT_PROPERTY);
@@ -141,6 +160,67 @@ public final class ModelWeights implements AutoCloseable {
   /** Bytes of all stored tensors, as on disk. */
   public long totalBytes() {
     return totalBytes;
+  }
+
+  /**
+   * Refuses weights holding NaN or Inf, naming the first such tensor: a damaged checkpoint would
+   * otherwise decode garbage without a word. Opt-in, for the loader to call once after {@link
+   * #open}: it reads every weight byte once (memory speed when the files are cached, else about the
+   * time the first forward pass spends faulting them in).
+   */
+  public void requireFinite() {
+    for (StoredTensor t : tensors.values()) {
+      long at = firstNonFinite(t);
+      if (at >= 0) {
+        throw new UserError(
+            t.file()
+                + ": tensor "
+                + t.name()
+                + " holds "
+                + (Float.isNaN(t.get(at)) ? "NaN" : "Inf")
+                + " (element "
+                + at
+                + " of "
+                + t.elementCount()
+                + "); the checkpoint is damaged, download or convert it again");
+      }
+    }
+  }
+
+  /**
+   * The index of the first NaN or ±Inf element of {@code t}, or -1. Works on the raw bits: a value
+   * is non-finite exactly when its exponent field is all ones, tested four 16-bit (or two 32-bit)
+   * values per long read.
+   */
+  private static final ValueLayout.OfLong LE_LONG =
+      ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+
+  static long firstNonFinite(StoredTensor t) {
+    MemorySegment data = t.data();
+    int bytes = t.dtype().bytes();
+    long exp =
+        switch (t.dtype()) {
+          case BF16 -> 0x7F80L;
+          case F16 -> 0x7C00L;
+          case F32 -> 0x7F800000L;
+        };
+    long lanes = bytes == 2 ? exp * 0x0001_0001_0001_0001L : exp * 0x0000_0001_0000_0001L;
+    long ones = bytes == 2 ? 0x0001_0001_0001_0001L : 0x0000_0001_0000_0001L;
+    long high = bytes == 2 ? 0x8000_8000_8000_8000L : 0x8000_0000_8000_0000L;
+    long size = data.byteSize();
+    long words = size / 8;
+    for (long w = 0; w < words; w++) {
+      long v = (data.get(LE_LONG, w * 8) & lanes) ^ lanes;
+      // A lane of v is zero exactly when that value's exponent is all ones; the high bit of each
+      // lane is clear in v, which makes this zero-lane test exact.
+      if (((v - ones) & ~v & high) != 0) return scan(t, w * 8 / bytes, (w + 1) * 8 / bytes);
+    }
+    return scan(t, words * 8 / bytes, t.elementCount());
+  }
+
+  private static long scan(StoredTensor t, long from, long to) {
+    for (long i = from; i < to; i++) if (!Float.isFinite(t.get(i))) return i;
+    return -1;
   }
 
   @Override

@@ -3,18 +3,26 @@ package nla.io;
 import java.io.PrintStream;
 import java.util.ArrayDeque;
 import java.util.Locale;
+import java.util.function.LongSupplier;
 
 /**
  * The one self-redrawing progress line of every long job (corpus extraction, studies, downloads): a
  * label, a bar, the percentage, done/total in counts or bytes, the rate over the last few seconds
- * and the time left at that rate. It draws only when given a stream, which {@link #terminal()}
- * gives only when stderr is a terminal, so logs, pipes and CI stay clean. Work finished by an
- * earlier, interrupted run counts as done but not in the rate.
+ * and the time left at that rate. Work finished by an earlier, interrupted run counts as done but
+ * not in the rate.
+ *
+ * <p>On a terminal the line redraws in place. Into a log or a pipe (stderr not a terminal) the same
+ * line is printed as plain text, without control characters, at a calm rate: nothing for a job
+ * shorter than {@value #PLAIN_FIRST_SECONDS} s, then one line every {@value #PLAIN_EVERY_SECONDS} s
+ * and the final state at the end, so a long step in CI says what it is doing without flooding the
+ * log.
  */
 public final class ProgressBar implements AutoCloseable {
   private static final long REDRAW_NANOS = 200_000_000L;
   private static final long RATE_WINDOW_NANOS = 5_000_000_000L;
   private static final int WIDTH = 24;
+  static final int PLAIN_FIRST_SECONDS = 5;
+  static final int PLAIN_EVERY_SECONDS = 10;
 
   private final PrintStream out;
   private final String noun; // null = bytes
@@ -25,11 +33,29 @@ public final class ProgressBar implements AutoCloseable {
   private boolean started;
   private long lastDraw;
   private int lastWidth;
+  private final boolean plain;
+  private final LongSupplier clock;
+  private long startedAt;
+  private long printedAt = -1; // plain mode: when the last line was printed, -1 = never
+  private String printed = "";
 
-  private ProgressBar(String label, String noun, PrintStream out) {
+  private ProgressBar(
+      String label, String noun, PrintStream out, boolean plain, LongSupplier clock) {
     this.label = label;
     this.noun = noun;
     this.out = out;
+    this.plain = plain;
+    this.clock = clock;
+    this.startedAt = clock.getAsLong();
+  }
+
+  private ProgressBar(String label, String noun, PrintStream out) {
+    this(label, noun, out, false, System::nanoTime);
+  }
+
+  /** Plain lines at a calm rate on {@code out} (a log), timed by {@code clock} (nanoseconds). */
+  static ProgressBar plainLines(String label, String noun, PrintStream out, LongSupplier clock) {
+    return new ProgressBar(label, noun, out, true, clock);
   }
 
   /** A bar counting items named {@code noun} ("docs", "it"); {@code out} null = quiet. */
@@ -42,9 +68,15 @@ public final class ProgressBar implements AutoCloseable {
     return new ProgressBar(label, null, out);
   }
 
-  /** A counting bar drawn on stderr when it is a terminal, else quiet. */
+  /**
+   * A counting bar on stderr: redrawn in place on a terminal, else plain lines at a calm rate (see
+   * the class comment).
+   */
   public static ProgressBar onTerminal(String label, String noun) {
-    return counting(label, noun, terminal());
+    PrintStream t = terminal();
+    return t != null
+        ? counting(label, noun, t)
+        : plainLines(label, noun, System.err, System::nanoTime);
   }
 
   /** stderr when it is a terminal, else null (quiet). */
@@ -58,8 +90,9 @@ public final class ProgressBar implements AutoCloseable {
     this.total = total;
     this.done = alreadyDone;
     started = true;
+    startedAt = clock.getAsLong();
     samples.clear();
-    samples.addLast(new long[] {System.nanoTime(), alreadyDone});
+    samples.addLast(new long[] {startedAt, alreadyDone});
     draw(true);
     return this;
   }
@@ -96,7 +129,7 @@ public final class ProgressBar implements AutoCloseable {
 
   /** The line as it is drawn now. */
   synchronized String line() {
-    return render(label, done, total, rate(System.nanoTime()), noun);
+    return render(label, done, total, rate(clock.getAsLong()), noun);
   }
 
   private double rate(long now) {
@@ -108,13 +141,21 @@ public final class ProgressBar implements AutoCloseable {
 
   private void draw(boolean force) {
     if (out == null) return;
-    long now = System.nanoTime();
+    long now = clock.getAsLong();
     if (!force && now - lastDraw < REDRAW_NANOS) return;
     lastDraw = now;
     String line = line();
     samples.addLast(new long[] {now, done});
     while (samples.size() > 2 && now - samples.peekFirst()[0] > RATE_WINDOW_NANOS)
       samples.removeFirst();
+    if (plain) {
+      boolean due =
+          printedAt < 0
+              ? now - startedAt >= PLAIN_FIRST_SECONDS * 1_000_000_000L
+              : now - printedAt >= PLAIN_EVERY_SECONDS * 1_000_000_000L;
+      if (due) printLine(now, line);
+      return;
+    }
     int pad = Math.max(0, lastWidth - line.length()); // wipe the tail of a longer earlier line
     lastWidth = line.length();
     out.print("\r" + line + " ".repeat(pad));
@@ -125,9 +166,24 @@ public final class ProgressBar implements AutoCloseable {
   @Override
   public synchronized void close() {
     if (out == null) return;
+    if (plain) {
+      // The final state, once, for a job that was long enough to print anything at all.
+      long now = clock.getAsLong();
+      String line = line();
+      boolean wasLong = printedAt >= 0 || now - startedAt >= PLAIN_FIRST_SECONDS * 1_000_000_000L;
+      if (wasLong && !line.equals(printed)) printLine(now, line);
+      return;
+    }
     draw(true);
     out.println();
     out.flush();
+  }
+
+  private void printLine(long now, String line) {
+    out.println(line);
+    out.flush();
+    printedAt = now;
+    printed = line;
   }
 
   /**

@@ -96,7 +96,7 @@ public final class LanguageModel implements AutoCloseable {
   public static LanguageModel load(
       Path dir, DeviceSpec device, int threads, boolean bf16Activations) {
     ModelConfig config = ModelConfig.load(dir);
-    ModelWeights weights = ModelWeights.open(dir);
+    ModelWeights weights = ModelWeights.openFinite(dir);
     List<Backend> backends;
     try {
       backends =
@@ -114,7 +114,7 @@ public final class LanguageModel implements AutoCloseable {
    * machine give the same results as one (each row's arithmetic is the same wherever it runs).
    */
   public static LanguageModel load(Path dir, List<Backend> backends) {
-    return load(dir, ModelConfig.load(dir), ModelWeights.open(dir), backends);
+    return load(dir, ModelConfig.load(dir), ModelWeights.openFinite(dir), backends);
   }
 
   private static LanguageModel load(

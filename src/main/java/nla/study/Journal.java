@@ -15,6 +15,7 @@ import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import nla.io.UserError;
 
 /**
  * A JSONL file of per-item results, each line one finished item with a unique {@code key}, appended
@@ -105,7 +106,16 @@ public final class Journal implements AutoCloseable {
       while (buf.hasRemaining()) channel.write(buf);
       channel.force(false);
     } catch (IOException e) {
-      throw new UncheckedIOException(e);
+      // A full disk, most likely: the lines before are whole and forced, and a torn last line is
+      // dropped on resume, so the user loses nothing by freeing space and rerunning.
+      throw new UserError(
+          file
+              + ": cannot append ("
+              + e.getMessage()
+              + "); the "
+              + done.size()
+              + " items written before are kept: free space and rerun the same command to resume",
+          e);
     }
     done.put(key, record);
   }

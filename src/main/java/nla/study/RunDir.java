@@ -20,6 +20,7 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
+import nla.io.OutputLock;
 import nla.io.UserError;
 import nla.model.LanguageModel;
 
@@ -34,12 +35,17 @@ import nla.model.LanguageModel;
  */
 public final class RunDir implements AutoCloseable {
   public static final String MANIFEST = "manifest.json";
+
+  /** The lock file whose OS lock the process writing the run holds (it records the pid). */
+  public static final String LOCK = ".lock";
+
   static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
   private final Path dir;
   private final ObjectNode manifest;
   private final Map<String, Journal> journals = new HashMap<>();
   private final boolean resumed;
+  private final OutputLock lock;
 
   /** What identifies a run: everything that changes its results. */
   public record Identity(
@@ -49,19 +55,35 @@ public final class RunDir implements AutoCloseable {
       Map<String, Object> parameters,
       Map<String, String> inputHashes) {}
 
-  private RunDir(Path dir, ObjectNode manifest, boolean resumed) {
+  private RunDir(Path dir, ObjectNode manifest, boolean resumed, OutputLock lock) {
     this.dir = dir;
     this.manifest = manifest;
     this.resumed = resumed;
+    this.lock = lock;
   }
 
-  /** Creates a run directory, or resumes the one there if its identity matches. */
+  /**
+   * Creates a run directory, or resumes the one there if its identity matches. The directory is
+   * locked until {@link #close()}: a second process opening it is refused, since two writers would
+   * each rewrite the manifest from their own copy (one study's entry lost, and with it the check
+   * that a resumed study keeps its seed).
+   */
   public static RunDir open(Path dir, Identity id) {
     try {
       Files.createDirectories(dir);
     } catch (IOException e) {
       throw new UserError("cannot create run directory " + dir + ": " + e.getMessage());
     }
+    OutputLock lock = OutputLock.acquire(dir.resolve(LOCK), "run directory " + dir);
+    try {
+      return open(dir, id, lock);
+    } catch (RuntimeException e) {
+      lock.close();
+      throw e;
+    }
+  }
+
+  private static RunDir open(Path dir, Identity id, OutputLock lock) {
     Path mf = dir.resolve(MANIFEST);
     ObjectNode fresh = identityJson(id);
     ObjectNode manifest;
@@ -86,7 +108,7 @@ public final class RunDir implements AutoCloseable {
     session.put("device", LanguageModel.describeDefaultDevice());
     session.putNull("ended");
     ((ArrayNode) manifest.get("sessions")).add(session);
-    RunDir run = new RunDir(dir, manifest, resumed);
+    RunDir run = new RunDir(dir, manifest, resumed, lock);
     run.writeManifest();
     return run;
   }
@@ -219,10 +241,14 @@ public final class RunDir implements AutoCloseable {
   /** Marks the session finished: the end time goes into the manifest. */
   @Override
   public void close() {
-    for (Journal j : journals.values()) j.close();
-    ArrayNode sessions = (ArrayNode) manifest.get("sessions");
-    ((ObjectNode) sessions.get(sessions.size() - 1)).put("ended", Instant.now().toString());
-    writeManifest();
+    try {
+      for (Journal j : journals.values()) j.close();
+      ArrayNode sessions = (ArrayNode) manifest.get("sessions");
+      ((ObjectNode) sessions.get(sessions.size() - 1)).put("ended", Instant.now().toString());
+      writeManifest();
+    } finally {
+      lock.close();
+    }
   }
 
   /** SHA-256 of a file's bytes, hex. */

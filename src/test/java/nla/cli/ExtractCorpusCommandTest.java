@@ -15,6 +15,9 @@ import nla.data.ActivationParquet;
 import nla.data.ActivationRow;
 import nla.data.DatasetSidecar;
 import nla.data.TinyBaseModelsAccess;
+import nla.io.ModelWeights;
+import nla.io.SafeTensorsWriter;
+import nla.io.StoredTensor;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -237,6 +240,38 @@ class ExtractCorpusCommandTest {
         Files.readString(DatasetSidecar.pathFor(clean)).replaceAll("created_at: .*", ""),
         Files.readString(DatasetSidecar.pathFor(killed)).replaceAll("created_at: .*", ""));
     assertFalse(Files.exists(partial));
+  }
+
+  @Test
+  void aResumeAfterTheModelsWeightsChangedIsRefused() throws Exception {
+    Path model = dir.resolve("retrained");
+    Files.createDirectories(model);
+    try (var files = Files.list(qwen)) {
+      for (Path f : files.toList()) Files.copy(f, model.resolve(f.getFileName()));
+    }
+    Path out = dir.resolve("retrained.parquet");
+    List<String> args = extractArgs(out);
+    args.set(args.indexOf(qwen.toString()), model.toString());
+    killAfterChunk(start(args), Path.of(out + ".partial"), 2);
+    // Same names, dtypes and shapes, other values: what retraining in place leaves.
+    Path weights = model.resolve(ModelWeights.SINGLE);
+    SafeTensorsWriter w = new SafeTensorsWriter();
+    try (ModelWeights old = ModelWeights.open(model)) {
+      for (StoredTensor t : old.tensors().values()) {
+        float[] v = t.toFloatArray();
+        for (int i = 0; i < v.length; i++) v[i] *= 1.5f;
+        w.add(t.name(), t.dtype(), t.shape(), v);
+      }
+    }
+    w.write(weights);
+    CliRun r = run(args.toArray(String[]::new));
+    assertEquals(2, r.code(), r.err());
+    assertTrue(
+        r.err()
+            .startsWith("nla: " + out + ".partial holds an interrupted run extracted with other"),
+        r.err());
+    assertEquals(1, r.err().strip().lines().count(), r.err());
+    assertFalse(Files.exists(out));
   }
 
   @Test

@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
+import nla.io.LockHolder;
 import nla.io.UserError;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -109,6 +110,32 @@ class ExtractionJobTest {
     assertFalse(Files.exists(Path.of(resumed + ".partial")));
     assertEquals(29, ActivationParquet.read(resumed).size());
     assertEquals(29, DatasetSidecar.readFor(resumed).rowCount());
+  }
+
+  @Test
+  void aSecondRunOnTheSameOutputIsRefusedWhileTheFirstHoldsIt() throws Exception {
+    Path demo = Path.of("src/main/resources/demo/corpus.jsonl");
+    Path out = dir.resolve("out.parquet");
+    Path work = Path.of(out + ".partial");
+    Files.createDirectories(work);
+    try (LockHolder first = LockHolder.start(work.resolve(ExtractionJob.LOCK));
+        Corpus c = Corpus.open(demo, "text")) {
+      UserError e =
+          assertThrows(
+              UserError.class,
+              () -> job(out, 0, 8).run(c, ExtractionJobTest::rowsOf, Progress.NONE));
+      assertEquals(
+          "output "
+              + out
+              + " is in use by another nla process (pid "
+              + first.pid()
+              + "); wait for it to finish or stop it, then rerun",
+          e.getMessage());
+    }
+    try (Corpus c = Corpus.open(demo, "text")) {
+      assertEquals(8, job(out, 0, 8).run(c, ExtractionJobTest::rowsOf, Progress.NONE).documents());
+    }
+    assertFalse(Files.exists(work), "the work folder, lock file included, is gone at the end");
   }
 
   @Test

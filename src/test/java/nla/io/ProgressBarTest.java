@@ -1,11 +1,13 @@
 package nla.io;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 class ProgressBarTest {
@@ -47,12 +49,51 @@ class ProgressBarTest {
 
   @Test
   void withoutAStreamNothingIsDrawn() {
-    // Surefire runs tests with stdin/stdout redirected: no console, so no bar in logs or pipes.
-    assertTrue(ProgressBar.onTerminal("extract", "docs").isQuiet());
     try (ProgressBar p = ProgressBar.counting("x", "it", null).start(3, 0)) {
       p.advance(3);
       assertTrue(p.line().contains("3/3 it"), p.line());
     }
+  }
+
+  @Test
+  void intoALogTheLineIsPlainTextAtACalmRateAndSilentForShortJobs() {
+    long[] now = {0};
+    ByteArrayOutputStream buf = new ByteArrayOutputStream();
+    PrintStream log = new PrintStream(buf, true, StandardCharsets.UTF_8);
+    long s = 1_000_000_000L;
+    try (ProgressBar p = ProgressBar.plainLines("eval demo (AV)", "it", log, () -> now[0])) {
+      p.start(100, 0);
+      for (int i = 1; i <= 100; i++) {
+        now[0] = i * s / 2; // an item every half second: 50 s in all
+        p.advance(1);
+      }
+    }
+    List<String> lines = buf.toString(StandardCharsets.UTF_8).lines().toList();
+    // The first after 5 s, then every 10 s (at 5, 15, 25, 35, 45 s), and the end.
+    assertEquals(6, lines.size(), lines.toString());
+    assertTrue(lines.get(0).startsWith("eval demo (AV) [##"), lines.get(0));
+    assertTrue(lines.get(0).contains(" 10/100 it "), lines.get(0));
+    assertTrue(lines.get(5).contains("100/100 it") && lines.get(5).endsWith("done"), lines.get(5));
+    for (char c : buf.toString(StandardCharsets.UTF_8).toCharArray())
+      assertTrue(c == '\n' || c >= ' ', "a control character in the log: " + (int) c);
+
+    // A job of a few seconds says nothing at all into a log.
+    ByteArrayOutputStream quiet = new ByteArrayOutputStream();
+    now[0] = 0;
+    try (ProgressBar p =
+        ProgressBar.plainLines(
+                "ridge", "it", new PrintStream(quiet, true, StandardCharsets.UTF_8), () -> now[0])
+            .start(3, 0)) {
+      now[0] = 4 * s;
+      p.advance(3);
+    }
+    assertEquals("", quiet.toString(StandardCharsets.UTF_8));
+  }
+
+  @Test
+  void onStderrThatIsNotATerminalTheBarPrintsPlainLinesRatherThanNothing() {
+    // Surefire runs tests with stdin/stdout redirected: no console, as in a log or a pipe.
+    assertFalse(ProgressBar.onTerminal("extract", "docs").isQuiet());
   }
 
   @Test

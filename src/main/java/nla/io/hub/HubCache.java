@@ -16,7 +16,7 @@ import nla.io.UserError;
  * that either side reuses what the other downloaded:
  *
  * <pre>
- * CACHE/models--owner--name/
+ * CACHE/models--owner--name/  (datasets--owner--name/ for a dataset)
  *   blobs/&lt;etag&gt;                   file contents, named by the git blob sha1 or, for LFS files, the sha256
  *   blobs/&lt;etag&gt;.incomplete        a download in progress (resumed from its length)
  *   refs/&lt;revision&gt;                the commit hash a branch or tag pointed to when last fetched

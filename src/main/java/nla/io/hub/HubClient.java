@@ -57,14 +57,14 @@ public final class HubClient {
   /**
    * The files of {@code repo} at its revision, with the commit that revision resolves to: {@code
    * GET /api/models/OWNER/NAME/revision/REV?blobs=true} (huggingface_hub's {@code
-   * model_info(files_metadata=True)}), whose siblings carry sizes, blob ids and LFS sha256s.
+   * model_info(files_metadata=True)}; {@code /api/datasets/...} for a dataset), whose siblings
+   * carry sizes, blob ids and LFS sha256s.
    */
   public RepoListing listing(RepoId repo) {
     URI uri =
         URI.create(
             settings.endpoint()
-                + "/api/models/"
-                + repo.id()
+                + repo.apiPath()
                 + "/revision/"
                 + encode(repo.revision())
                 + "?blobs=true");
@@ -102,11 +102,12 @@ public final class HubClient {
   }
 
   /**
-   * The URL a file of a commit is downloaded from: {@code ENDPOINT/OWNER/NAME/resolve/COMMIT/PATH}.
+   * The URL a file of a commit is downloaded from: {@code ENDPOINT/OWNER/NAME/resolve/COMMIT/PATH}
+   * ({@code ENDPOINT/datasets/OWNER/NAME/...} for a dataset).
    */
   public URI resolveUrl(RepoId repo, String commit, String path) {
     StringBuilder b = new StringBuilder();
-    b.append(settings.endpoint()).append('/').append(repo.id()).append("/resolve/").append(commit);
+    b.append(settings.endpoint()).append(repo.urlPath()).append("/resolve/").append(commit);
     for (String segment : path.split("/", -1)) b.append('/').append(encode(segment));
     return URI.create(b.toString());
   }
@@ -207,7 +208,7 @@ public final class HubClient {
     int status = r.statusCode();
     String code = r.headers().firstValue("X-Error-Code").orElse("");
     String serverMessage = r.headers().firstValue("X-Error-Message").orElse("");
-    String repoUrl = settings.endpoint() + "/" + repo.id();
+    String repoUrl = settings.endpoint() + repo.urlPath();
     String what = path == null ? repo.id() : repo.id() + ": " + path;
     String tokenAdvice =
         settings.hasToken()

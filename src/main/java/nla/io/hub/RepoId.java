@@ -5,11 +5,40 @@ import java.util.regex.Pattern;
 import nla.io.UserError;
 
 /**
- * A Hugging Face model repository, {@code owner/name}, at a revision (a branch, a tag or a commit
- * hash; {@code main} when none is given). Written {@code owner/name@revision} on the command line.
+ * A Hugging Face repository, {@code owner/name}, at a revision (a branch, a tag or a commit hash;
+ * {@code main} when none is given), of a type: a model (the default) or a dataset. Written {@code
+ * owner/name@revision} on the command line; the type comes from {@code --repo-type}.
  */
-public record RepoId(String owner, String name, String revision) {
+public record RepoId(String owner, String name, String revision, Type type) {
   public static final String DEFAULT_REVISION = "main";
+
+  /** What the Hub keeps under a repo id; each type has its own API path and cache folder prefix. */
+  public enum Type {
+    MODEL("models", ""),
+    DATASET("datasets", "datasets/");
+
+    /** The plural huggingface_hub uses in API paths and cache folder names. */
+    final String plural;
+
+    /** What precedes {@code owner/name} in a file's URL. */
+    final String urlPrefix;
+
+    Type(String plural, String urlPrefix) {
+      this.plural = plural;
+      this.urlPrefix = urlPrefix;
+    }
+
+    /** {@code model} or {@code dataset}, as {@code --repo-type} takes it. */
+    public static Type parse(String s) {
+      for (Type t : values()) if (t.name().equalsIgnoreCase(s)) return t;
+      throw new UserError("--repo-type: expected model or dataset, not '" + s + "'");
+    }
+  }
+
+  /** A model repository. */
+  public RepoId(String owner, String name, String revision) {
+    this(owner, name, revision, Type.MODEL);
+  }
 
   // The Hub's own rule (huggingface_hub validate_repo_id): word characters, '-' and '.', no
   // leading/trailing '-' or '.', no "--" or "..", at most 96 characters in all.
@@ -21,6 +50,7 @@ public record RepoId(String owner, String name, String revision) {
       throw new UserError(owner + "/" + name + ": not a valid Hugging Face repo id");
     }
     if (revision == null || revision.isBlank()) revision = DEFAULT_REVISION;
+    if (type == null) type = Type.MODEL;
     if (!isValidRevision(revision)) {
       throw new UserError(owner + "/" + name + "@" + revision + ": not a valid revision");
     }
@@ -80,12 +110,29 @@ public record RepoId(String owner, String name, String revision) {
   }
 
   public RepoId atRevision(String newRevision) {
-    return new RepoId(owner, name, newRevision);
+    return new RepoId(owner, name, newRevision, type);
   }
 
-  /** The repository's folder in the cache, as huggingface_hub names it: models--owner--name. */
+  public RepoId ofType(Type newType) {
+    return new RepoId(owner, name, revision, newType);
+  }
+
+  /**
+   * The repository's folder in the cache, as huggingface_hub names it: {@code models--owner--name}
+   * or {@code datasets--owner--name}.
+   */
   public String cacheFolderName() {
-    return "models--" + owner + "--" + name;
+    return type.plural + "--" + owner + "--" + name;
+  }
+
+  /** The listing API's path: {@code /api/models/owner/name} or {@code /api/datasets/owner/name}. */
+  String apiPath() {
+    return "/api/" + type.plural + "/" + id();
+  }
+
+  /** The repository's web path: {@code /owner/name}, or {@code /datasets/owner/name}. */
+  String urlPath() {
+    return "/" + type.urlPrefix + id();
   }
 
   @Override

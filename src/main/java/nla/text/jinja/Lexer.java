@@ -256,7 +256,7 @@ final class Lexer {
         tokens.add(
             isFloat
                 ? new Token(Kind.FLOAT, text, Double.parseDouble(text), line)
-                : new Token(Kind.INT, text, Long.parseLong(text), line));
+                : new Token(Kind.INT, text, parseInt(text, line), line));
         i = j;
       } else if (Character.isLetter(c) || c == '_') {
         int j = i;
@@ -300,11 +300,29 @@ final class Lexer {
       case 'x', 'u', 'U' -> {
         int len = e == 'x' ? 2 : e == 'u' ? 4 : 8;
         if (at + 1 + len > src.length()) throw new TemplateError("bad \\" + e + " escape");
-        sb.appendCodePoint(Integer.parseInt(src.substring(at + 1, at + 1 + len), 16));
+        String hex = src.substring(at + 1, at + 1 + len);
+        // Python refuses what is not hex or beyond U+10FFFF; so does this, as a template error.
+        if (!hex.matches("[0-9A-Fa-f]+")) throw new TemplateError("bad \\" + e + hex + " escape");
+        long cp = Long.parseLong(hex, 16);
+        if (cp > Character.MAX_CODE_POINT)
+          throw new TemplateError("\\" + e + hex + " is beyond U+10FFFF");
+        sb.appendCodePoint((int) cp);
         return at + 1 + len;
       }
       default -> sb.append('\\').append(e);
     }
     return at + 1;
+  }
+
+  /**
+   * An integer literal: Python's are unbounded, this interpreter's are 64-bit, so a longer one is a
+   * template error rather than a silent wrap.
+   */
+  private static long parseInt(String digits, int line) {
+    try {
+      return Long.parseLong(digits);
+    } catch (NumberFormatException e) {
+      throw new TemplateError("line " + line + ": integer literal " + digits + " beyond 64 bits");
+    }
   }
 }

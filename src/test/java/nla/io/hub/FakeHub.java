@@ -83,8 +83,10 @@ final class FakeHub implements AutoCloseable {
   record Seen(String server, String method, String path, String query, String range, String auth) {}
 
   private static final String CDN_HOST = "localhost";
-  private static final Pattern API = Pattern.compile("/api/models/([^/]+)/([^/]+)/revision/(.+)");
-  private static final Pattern RESOLVE = Pattern.compile("/([^/]+)/([^/]+)/resolve/([^/]+)/(.+)");
+  private static final Pattern API =
+      Pattern.compile("/api/(models|datasets)/([^/]+/[^/]+)/revision/(.+)");
+  private static final Pattern RESOLVE =
+      Pattern.compile("/((?:datasets/)?[^/]+/[^/]+)/resolve/([^/]+)/(.+)");
   private static final Pattern CDN = Pattern.compile("/lfs-blobs/([0-9a-f]{64})");
 
   final Map<String, FakeRepo> repos = new ConcurrentHashMap<>();
@@ -169,8 +171,9 @@ final class FakeHub implements AutoCloseable {
       Matcher api = API.matcher(path);
       Matcher resolve = RESOLVE.matcher(path);
       String id;
-      if (api.matches()) id = api.group(1) + "/" + api.group(2);
-      else if (resolve.matches()) id = resolve.group(1) + "/" + resolve.group(2);
+      // A dataset is registered as "datasets/owner/name", as its files' URLs spell it.
+      if (api.matches()) id = (api.group(1).equals("datasets") ? "datasets/" : "") + api.group(2);
+      else if (resolve.matches()) id = resolve.group(1);
       else {
         error(ex, 404, null, null);
         return;
@@ -197,7 +200,7 @@ final class FakeHub implements AutoCloseable {
             ex, token == null ? 401 : 403, "GatedRepo", "Access to model " + id + " is restricted");
         return;
       }
-      String revision = api.matches() ? decode(api.group(3)) : decode(resolve.group(3));
+      String revision = api.matches() ? decode(api.group(3)) : decode(resolve.group(2));
       String commit = repo.refs.containsValue(revision) ? revision : repo.refs.get(revision);
       if (commit == null) {
         error(ex, 404, "RevisionNotFound", "Invalid rev id: " + revision);
@@ -208,7 +211,7 @@ final class FakeHub implements AutoCloseable {
         listing(ex, repo, commit);
         return;
       }
-      FakeFile file = repo.files.get(decode(resolve.group(4)));
+      FakeFile file = repo.files.get(decode(resolve.group(3)));
       if (file == null) {
         error(ex, 404, "EntryNotFound", "Entry not found");
         return;

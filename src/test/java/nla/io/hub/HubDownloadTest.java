@@ -386,6 +386,70 @@ class HubDownloadTest {
   }
 
   @Test
+  void aDatasetRepoGoesToItsOwnCacheFolderAndIncludeTakesAFewShards() throws IOException {
+    // Same owner/name as a model would have: the type alone tells the Hub's paths apart.
+    byte[] shard0 = FakeHub.randomBytes(200_000, 10);
+    byte[] shard1 = FakeHub.randomBytes(200_000, 11);
+    hub.add(
+        new FakeHub.FakeRepo("datasets/kitft/nla-tiny-av", V1_COMMIT)
+            .file("README.md", "# a dataset\n".getBytes(StandardCharsets.UTF_8), false)
+            .file("data/en/train-00000.parquet", shard0, true)
+            .file("data/en/train-00001.parquet", shard1, true)
+            .file("data/en/train-00002.parquet", FakeHub.randomBytes(200_000, 12), true)
+            .file("data/zh/train-00000.parquet", FakeHub.randomBytes(200_000, 13), true));
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    var cl = Main.commandLine();
+    cl.setOut(new PrintWriter(out));
+    cl.setErr(new PrintWriter(err));
+    Path cache = tmp.resolve("cli-cache");
+    int code =
+        cl.execute(
+            "download",
+            "kitft/nla-tiny-av",
+            "--repo-type",
+            "dataset",
+            "--include",
+            "data/en/train-0000[01].parquet",
+            "--cache-dir",
+            cache.toString(),
+            "--endpoint",
+            hub.endpoint().toString());
+    assertEquals(0, code, err.toString());
+    Path snapshot = cache.resolve("datasets--kitft--nla-tiny-av/snapshots/" + V1_COMMIT);
+    assertEquals(snapshot.toString(), out.toString().strip());
+    try (Stream<Path> files = Files.walk(snapshot)) {
+      assertEquals(
+          List.of("data/en/train-00000.parquet", "data/en/train-00001.parquet"),
+          files
+              .filter(f -> !Files.isDirectory(f))
+              .map(f -> snapshot.relativize(f).toString())
+              .sorted()
+              .toList());
+    }
+    assertArrayEquals(shard1, Files.readAllBytes(snapshot.resolve("data/en/train-00001.parquet")));
+    assertFalse(Files.exists(cache.resolve("models--kitft--nla-tiny-av")));
+    assertTrue(
+        hub.seenBy("hub").stream()
+            .allMatch(
+                r ->
+                    r.path().startsWith("/api/datasets/kitft/nla-tiny-av/")
+                        || r.path().startsWith("/datasets/kitft/nla-tiny-av/resolve/")),
+        hub.seenBy("hub").toString());
+  }
+
+  @Test
+  void anUnknownRepoTypeIsAOneLineUserError() {
+    StringWriter err = new StringWriter();
+    var cl = Main.commandLine();
+    cl.setErr(new PrintWriter(err));
+    int code = cl.execute("download", "kitft/nla-tiny-av", "--repo-type", "space");
+    assertEquals(Main.EXIT_USER_ERROR, code);
+    assertEquals(
+        "nla: --repo-type: expected model or dataset, not 'space'", err.toString().strip());
+  }
+
+  @Test
   void theDownloadCommandReportsA404AsAOneLineUserError() {
     StringWriter err = new StringWriter();
     var cl = Main.commandLine();

@@ -36,6 +36,23 @@ class TemplateErrorsTest {
     assertTrue(e.getMessage().startsWith("line 3:"), e.getMessage());
   }
 
+  /** Found by ParserFuzzTest: these escaped the lexer as NumberFormatException and the like. */
+  @Test
+  void anOverlongIntegerAndBadEscapesAreTemplateErrors() {
+    TemplateError big =
+        assertThrows(TemplateError.class, () -> Template.parse("a\n{{ 99999999999999999999999 }}"));
+    assertEquals(
+        "line 2: integer literal 99999999999999999999999 beyond 64 bits", big.getMessage());
+    assertEquals(
+        "bad \\xZZ escape",
+        assertThrows(TemplateError.class, () -> Template.parse("{{ '\\xZZ' }}")).getMessage());
+    assertEquals(
+        "\\UFFFFFFFF is beyond U+10FFFF",
+        assertThrows(TemplateError.class, () -> Template.parse("{{ '\\UFFFFFFFF' }}"))
+            .getMessage());
+    assertEquals("\u00e9", render("{{ '\\xe9' }}", Map.of()));
+  }
+
   @Test
   void unknownFilterAndTestFailWhenRendered() {
     assertThrows(TemplateError.class, () -> render("{{ 'a' | frobnicate }}", Map.of()));
