@@ -136,7 +136,8 @@ public final class CudaBackend implements Backend {
               + CudaDriver.gib(mem[1])
               + " are free");
     }
-    loading = ProgressBar.bytes("loading weights to " + info.label(), ProgressBar.terminal());
+    // A null noun counts bytes; off a terminal, plain lines at a calm rate.
+    loading = ProgressBar.onTerminal("loading weights to " + info.label(), null);
     loading.start(bytes, 0);
   }
 
