@@ -260,12 +260,36 @@ public final class StudyPlan {
                 VerbalizeOptions.DEFAULT_MAX_NEW_TOKENS,
                 1,
                 Integer.MAX_VALUE);
-    for (Study<?> study : Studies.ALL) {
-      Parsed<?> p = parsed.get(study);
-      if (p == null) continue;
-      p.run(
-          new StudyContext(
-              runDir, study.name(), engine, seed, batch, limit, maxNew, p.raw(), nla, act));
+    List<Study<?>> planned = Studies.ALL.stream().filter(parsed::containsKey).toList();
+    for (int i = 0; i < planned.size(); i++) {
+      Study<?> study = planned.get(i);
+      // A plan runs for minutes to hours: each study says when it starts and how long it took.
+      System.err.printf(
+          java.util.Locale.ROOT,
+          "study all: %s (%d of %d)...%n",
+          study.name(),
+          i + 1,
+          planned.size());
+      long started = System.nanoTime();
+      parsed
+          .get(study)
+          .run(
+              new StudyContext(
+                  runDir,
+                  study.name(),
+                  engine,
+                  seed,
+                  batch,
+                  limit,
+                  maxNew,
+                  parsed.get(study).raw(),
+                  nla,
+                  act));
+      System.err.printf(
+          java.util.Locale.ROOT,
+          "study all: %s done in %.1f s%n",
+          study.name(),
+          (System.nanoTime() - started) / 1e9);
     }
     Path html = runDir.resolve("report.html");
     Report.write(runDir, prereg(), html);

@@ -60,14 +60,27 @@ class StudyPlanTest {
         "predictions:\n  - {claim: exact fake, study: eval, metric: mean_fve, expected: [0.99, 1.01]}\n");
     StudyPlan plan = StudyPlan.load(tmp.resolve("plan.yaml"));
     Path run = tmp.resolve("run");
-    Path html =
-        plan.run(
-            run,
-            (name, av, ar) -> {
-              assertEquals("ckpt/" + name + "-av", av); // not a folder here: passed on as a repo id
-              return Fakes.nla(name, D, 0);
-            },
-            "fake");
+    java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
+    java.io.PrintStream stderr = System.err;
+    Path html;
+    System.setErr(new java.io.PrintStream(err, true, java.nio.charset.StandardCharsets.UTF_8));
+    try {
+      html =
+          plan.run(
+              run,
+              (name, av, ar) -> {
+                assertEquals("ckpt/" + name + "-av", av); // not a folder: passed on as a repo id
+                return Fakes.nla(name, D, 0);
+              },
+              "fake");
+    } finally {
+      System.setErr(stderr);
+    }
+    // A long plan says which study runs and how long each took (no silent minutes in a log).
+    String progress = err.toString(java.nio.charset.StandardCharsets.UTF_8);
+    assertTrue(progress.contains("study all: eval (1 of 7)..."), progress);
+    assertTrue(progress.contains("study all: ridge (7 of 7)..."), progress);
+    assertTrue(progress.matches("(?s).*study all: ridge done in [0-9.]+ s.*"), progress);
     assertTrue(Files.readString(html).contains("<svg"));
     JsonNode results = RunDir.JSON.readTree(run.resolve("results.json").toFile());
     for (String s : Studies.names())
