@@ -263,13 +263,17 @@ public final class StudyPlan {
     List<Study<?>> planned = Studies.ALL.stream().filter(parsed::containsKey).toList();
     for (int i = 0; i < planned.size(); i++) {
       Study<?> study = planned.get(i);
-      // A plan runs for minutes to hours: each study says when it starts and how long it took.
-      System.err.printf(
-          java.util.Locale.ROOT,
-          "study all: %s (%d of %d)...%n",
-          study.name(),
-          i + 1,
-          planned.size());
+      // A plan of several studies runs for minutes to hours: each says when it starts and how long
+      // it took (a one-study command has its own progress and nothing else on stderr).
+      boolean several = planned.size() > 1;
+      if (several) {
+        System.err.printf(
+            java.util.Locale.ROOT,
+            "study all: %s (%d of %d)...%n",
+            study.name(),
+            i + 1,
+            planned.size());
+      }
       long started = System.nanoTime();
       parsed
           .get(study)
@@ -285,11 +289,13 @@ public final class StudyPlan {
                   parsed.get(study).raw(),
                   nla,
                   act));
-      System.err.printf(
-          java.util.Locale.ROOT,
-          "study all: %s done in %.1f s%n",
-          study.name(),
-          (System.nanoTime() - started) / 1e9);
+      if (several) {
+        System.err.printf(
+            java.util.Locale.ROOT,
+            "study all: %s done in %.1f s%n",
+            study.name(),
+            (System.nanoTime() - started) / 1e9);
+      }
     }
     Path html = runDir.resolve("report.html");
     Report.write(runDir, prereg(), html);
