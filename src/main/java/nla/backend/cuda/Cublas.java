@@ -6,8 +6,6 @@ import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 import java.lang.foreign.Arena;
-import java.lang.foreign.FunctionDescriptor;
-import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.SymbolLookup;
 import java.lang.invoke.MethodHandle;
@@ -37,36 +35,32 @@ final class Cublas implements AutoCloseable {
 
   Cublas() {
     SymbolLookup lib = library();
-    Linker linker = Linker.nativeLinker();
-    MethodHandle create =
-        linker.downcallHandle(
-            lib.find("cublasCreate_v2").orElseThrow(), FunctionDescriptor.of(JAVA_INT, ADDRESS));
-    destroy =
-        linker.downcallHandle(
-            lib.find("cublasDestroy_v2").orElseThrow(), FunctionDescriptor.of(JAVA_INT, ADDRESS));
+    MethodHandle create = NativeLibraries.function(lib, "cuBLAS", "cublasCreate_v2", ADDRESS);
+    destroy = NativeLibraries.function(lib, "cuBLAS", "cublasDestroy_v2", ADDRESS);
     gemmEx =
-        linker.downcallHandle(
-            lib.find("cublasGemmEx").orElseThrow(),
-            FunctionDescriptor.of(
-                JAVA_INT, ADDRESS, // handle
-                JAVA_INT, // transa
-                JAVA_INT, // transb
-                JAVA_INT, // m
-                JAVA_INT, // n
-                JAVA_INT, // k
-                ADDRESS, // alpha
-                JAVA_LONG, // A
-                JAVA_INT, // Atype
-                JAVA_INT, // lda
-                JAVA_LONG, // B
-                JAVA_INT, // Btype
-                JAVA_INT, // ldb
-                ADDRESS, // beta
-                JAVA_LONG, // C
-                JAVA_INT, // Ctype
-                JAVA_INT, // ldc
-                JAVA_INT, // computeType
-                JAVA_INT)); // algo
+        NativeLibraries.function(
+            lib,
+            "cuBLAS",
+            "cublasGemmEx",
+            ADDRESS, // handle
+            JAVA_INT, // transa
+            JAVA_INT, // transb
+            JAVA_INT, // m
+            JAVA_INT, // n
+            JAVA_INT, // k
+            ADDRESS, // alpha
+            JAVA_LONG, // A
+            JAVA_INT, // Atype
+            JAVA_INT, // lda
+            JAVA_LONG, // B
+            JAVA_INT, // Btype
+            JAVA_INT, // ldb
+            ADDRESS, // beta
+            JAVA_LONG, // C
+            JAVA_INT, // Ctype
+            JAVA_INT, // ldc
+            JAVA_INT, // computeType
+            JAVA_INT); // algo
     MemorySegment h = arena.allocate(ADDRESS);
     int rc;
     try {

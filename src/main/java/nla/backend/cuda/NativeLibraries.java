@@ -1,7 +1,14 @@
 package nla.backend.cuda;
 
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+
 import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemoryLayout;
+import java.lang.foreign.MemorySegment;
 import java.lang.foreign.SymbolLookup;
+import java.lang.invoke.MethodHandle;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -68,6 +75,18 @@ final class NativeLibraries {
             + " and the loader path); install the CUDA toolkit's "
             + what
             + " or set CUDA_HOME");
+  }
+
+  /**
+   * A downcall to {@code name}, an int-returning C function (every CUDA library's status code);
+   * {@code what} names the library in the one-line error when it lacks the function.
+   */
+  static MethodHandle function(SymbolLookup lib, String what, String name, MemoryLayout... args) {
+    MemorySegment symbol =
+        lib.find(name)
+            .orElseThrow(
+                () -> new UserError("--device cuda: " + what + " lacks " + name + " (too old?)"));
+    return Linker.nativeLinker().downcallHandle(symbol, FunctionDescriptor.of(JAVA_INT, args));
   }
 
   static List<Path> toolkitFolders() {

@@ -6,8 +6,6 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 import java.io.IOException;
 import java.lang.foreign.Arena;
-import java.lang.foreign.FunctionDescriptor;
-import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.SymbolLookup;
 import java.lang.invoke.MethodHandle;
@@ -56,35 +54,28 @@ final class Nvrtc {
             "libnvrtc.so.13",
             "libnvrtc.so.12",
             "libnvrtc.so");
-    Linker linker = Linker.nativeLinker();
     MethodHandle create =
-        linker.downcallHandle(
-            lib.find("nvrtcCreateProgram").orElseThrow(),
-            FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS, JAVA_INT, ADDRESS, ADDRESS));
+        NativeLibraries.function(
+            lib,
+            "NVRTC",
+            "nvrtcCreateProgram",
+            ADDRESS,
+            ADDRESS,
+            ADDRESS,
+            JAVA_INT,
+            ADDRESS,
+            ADDRESS);
     MethodHandle compile =
-        linker.downcallHandle(
-            lib.find("nvrtcCompileProgram").orElseThrow(),
-            FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, ADDRESS));
+        NativeLibraries.function(lib, "NVRTC", "nvrtcCompileProgram", ADDRESS, JAVA_INT, ADDRESS);
     MethodHandle logSize =
-        linker.downcallHandle(
-            lib.find("nvrtcGetProgramLogSize").orElseThrow(),
-            FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
+        NativeLibraries.function(lib, "NVRTC", "nvrtcGetProgramLogSize", ADDRESS, ADDRESS);
     MethodHandle log =
-        linker.downcallHandle(
-            lib.find("nvrtcGetProgramLog").orElseThrow(),
-            FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
+        NativeLibraries.function(lib, "NVRTC", "nvrtcGetProgramLog", ADDRESS, ADDRESS);
     MethodHandle cubinSize =
-        linker.downcallHandle(
-            lib.find("nvrtcGetCUBINSize").orElseThrow(),
-            FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
+        NativeLibraries.function(lib, "NVRTC", "nvrtcGetCUBINSize", ADDRESS, ADDRESS);
     MethodHandle getCubin =
-        linker.downcallHandle(
-            lib.find("nvrtcGetCUBIN").orElseThrow(),
-            FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
-    MethodHandle destroy =
-        linker.downcallHandle(
-            lib.find("nvrtcDestroyProgram").orElseThrow(),
-            FunctionDescriptor.of(JAVA_INT, ADDRESS));
+        NativeLibraries.function(lib, "NVRTC", "nvrtcGetCUBIN", ADDRESS, ADDRESS);
+    MethodHandle destroy = NativeLibraries.function(lib, "NVRTC", "nvrtcDestroyProgram", ADDRESS);
     try (Arena a = Arena.ofConfined()) {
       MemorySegment prog = a.allocate(ADDRESS);
       check(
