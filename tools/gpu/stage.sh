@@ -28,6 +28,9 @@ for j in target/lib/*.jar; do
       cp "$j" "$stage/lib/" ;;
     tokenizers-*)
       cp "$j" "$stage/lib/"; zip -q -d "$stage/lib/$(basename "$j")" 'native/lib/osx*' 'native/lib/win*' 'native/lib/linux-aarch64*' ;;
+    jna-*)
+      cp "$j" "$stage/lib/"
+      zip -q -d "$stage/lib/$(basename "$j")" $(unzip -Z1 "$j" | grep -E '^com/sun/jna/[^/]+/.*\.(so|dll|dylib|a|jnilib)$' | grep -v '^com/sun/jna/linux-x86-64/') ;;
     *) cp "$j" "$stage/lib/" ;;
   esac
 done

@@ -31,17 +31,18 @@ final class CudaKvCache implements KvCache {
 
   /**
    * Shares the full blocks of the committed positions and copies the last, partly filled one (its
-   * free slots are about to be written by both caches).
+   * free slots are about to be written by both caches). A cache whose layers were never run (the
+   * later partition of a model read only up to an earlier block) has no blocks, and its copy none.
    */
   @Override
   public KvCache copy() {
     CudaKvCache c = new CudaKvCache(pool);
-    int full = length / KvBlockPool.BLOCK;
+    int full = Math.min(length / KvBlockPool.BLOCK, blockCount);
     for (int b = 0; b < full; b++) {
       pool.retain(blocks[b]);
       c.add(blocks[b]);
     }
-    if (length % KvBlockPool.BLOCK != 0) {
+    if (length % KvBlockPool.BLOCK != 0 && full < blockCount) {
       int fresh = pool.allocate();
       pool.copyBlock(blocks[full], fresh);
       c.add(fresh);
