@@ -51,10 +51,10 @@ extern "C" __global__ void gather_rows(const float* __restrict__ x, const int* _
   for (int j = threadIdx.x; j < cols; j += blockDim.x) out[dst + j] = x[src + j];
 }
 
-// RMSNorm of each group of `group` values (a row, or one head): x / sqrt(mean(x^2) + eps) * w, or * (1 + w).
-// Grid: one block per group.
+// RMSNorm of each group of `group` values (a row, or one head): x / sqrt(mean(x^2) + eps) * w, or * (1 + w); also
+// rounded to bf16 into yb when yb is not null (the operand of the product that follows). Grid: one block per group.
 extern "C" __global__ void rms_norm(const float* __restrict__ x, const float* __restrict__ w, float* __restrict__ y,
-                                    int group, float eps, int addOne) {
+                                    bf16* __restrict__ yb, int group, float eps, int addOne) {
   long base = (long)blockIdx.x * group;
   float s = 0.f;
   for (int j = threadIdx.x; j < group; j += blockDim.x) {
@@ -64,7 +64,29 @@ extern "C" __global__ void rms_norm(const float* __restrict__ x, const float* __
   float inv = rsqrtf(block_sum(s) / group + eps);
   for (int j = threadIdx.x; j < group; j += blockDim.x) {
     float wj = addOne ? 1.f + w[j] : w[j];
-    y[base + j] = x[base + j] * inv * wj;
+    float v = x[base + j] * inv * wj;
+    y[base + j] = v;
+    if (yb) yb[base + j] = __float2bfloat16_rn(v);
+  }
+}
+
+// acc += x, then rms_norm of each row of acc into y (and yb): the residual add and the next norm in one pass.
+// Grid: one block per row.
+extern "C" __global__ void add_rms_norm(float* __restrict__ acc, const float* __restrict__ x, const float* __restrict__ w,
+                                        float* __restrict__ y, bf16* __restrict__ yb, int cols, float eps, int addOne) {
+  long base = (long)blockIdx.x * cols;
+  float s = 0.f;
+  for (int j = threadIdx.x; j < cols; j += blockDim.x) {
+    float v = acc[base + j] + x[base + j];
+    acc[base + j] = v;
+    s += v * v;
+  }
+  float inv = rsqrtf(block_sum(s) / cols + eps);
+  for (int j = threadIdx.x; j < cols; j += blockDim.x) {
+    float wj = addOne ? 1.f + w[j] : w[j];
+    float v = acc[base + j] * inv * wj;
+    y[base + j] = v;
+    if (yb) yb[base + j] = __float2bfloat16_rn(v);
   }
 }
 
@@ -86,9 +108,9 @@ extern "C" __global__ void rope(float* __restrict__ x, const int* __restrict__ p
   }
 }
 
-// act(gate) * up: act 0 = SiLU, 1 = GELU with the tanh approximation.
+// act(gate) * up: act 0 = SiLU, 1 = GELU with the tanh approximation; also as bf16 into outb when not null.
 extern "C" __global__ void gated_activation(const float* __restrict__ gate, const float* __restrict__ up,
-                                            float* __restrict__ out, long n, int act) {
+                                            float* __restrict__ out, bf16* __restrict__ outb, long n, int act) {
   FOR_EACH(i, n) {
     float g = gate[i];
     float a;
@@ -98,7 +120,9 @@ extern "C" __global__ void gated_activation(const float* __restrict__ gate, cons
       const float k = 0.7978845608028654f;  // sqrt(2 / pi)
       a = 0.5f * g * (1.f + tanhf(k * (g + 0.044715f * g * g * g)));
     }
-    out[i] = a * up[i];
+    float v = a * up[i];
+    out[i] = v;
+    if (outb) outb[i] = __float2bfloat16_rn(v);
   }
 }
 
@@ -130,24 +154,16 @@ extern "C" __global__ void kv_store(const float* __restrict__ k, const float* __
 #define ATTN_WARPS 4
 #define ATTN_MAX_PER_LANE 8  // head dimension up to 256
 
-// Causal attention of each new query row over its sequence's paged cache (which already holds the row's own key).
-// Grid: (rows, heads); block: ATTN_WARPS warps, each taking every ATTN_WARPS-th key with an online softmax (fp32),
-// merged at the end. Keys at positions in [pos - window + 1, pos] when window > 0, else [0, pos].
-// blockTables[seq * maxBlocks + b] is the physical block holding positions [b * blockSize, (b + 1) * blockSize).
-extern "C" __global__ void attention(const float* __restrict__ q, const bf16* __restrict__ kPool,
-                                     const bf16* __restrict__ vPool, const int* __restrict__ rowSeq,
-                                     const int* __restrict__ rowPos, const int* __restrict__ blockTables,
-                                     int maxBlocks, int blockSize, int numHeads, int numKvHeads, int headDim,
-                                     float scale, int window, float softcapValue, float* __restrict__ out) {
-  int row = blockIdx.x, head = blockIdx.y;
+// One query head over keys [first, last] of its sequence's paged cache. Every thread of the block calls it; on return
+// *mOut is the largest score, *lOut the sum of exp(score - max), and accOut[d] (shared) the sum of
+// exp(score - max) * v[d]: an unnormalised partial softmax, so ranges attended apart can be merged exactly.
+// The block's ATTN_WARPS warps each take every ATTN_WARPS-th key with an online softmax (fp32), merged at the end.
+// table[b] is the physical block holding positions [b * blockSize, (b + 1) * blockSize).
+__device__ void attend_range(const float* __restrict__ qRow, const bf16* __restrict__ kPool,
+                             const bf16* __restrict__ vPool, const int* __restrict__ table, int blockSize, int kvDim,
+                             int kvHead, int headDim, float scale, float softcapValue, int first, int last,
+                             float* mOut, float* lOut, float* accOut) {
   int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
-  int kvHead = head / (numHeads / numKvHeads);
-  int kvDim = numKvHeads * headDim;
-  const int* table = blockTables + (long)rowSeq[row] * maxBlocks;
-  int pos = rowPos[row];
-  int first = window > 0 ? max(0, pos - window + 1) : 0;
-
-  const float* qRow = q + ((long)row * numHeads + head) * headDim;
   float qv[ATTN_MAX_PER_LANE], acc[ATTN_MAX_PER_LANE];
 #pragma unroll
   for (int i = 0; i < ATTN_MAX_PER_LANE; i++) {
@@ -156,7 +172,7 @@ extern "C" __global__ void attention(const float* __restrict__ q, const bf16* __
     acc[i] = 0.f;
   }
   float m = NEG_INF, l = 0.f;
-  for (int j = first + warp; j <= pos; j += ATTN_WARPS) {
+  for (int j = first + warp; j <= last; j += ATTN_WARPS) {
     long slot = (long)table[j / blockSize] * blockSize + j % blockSize;
     const bf16* kRow = kPool + slot * kvDim + (long)kvHead * headDim;
     const bf16* vRow = vPool + slot * kvDim + (long)kvHead * headDim;
@@ -195,13 +211,94 @@ extern "C" __global__ void attention(const float* __restrict__ q, const bf16* __
   for (int w = 0; w < ATTN_WARPS; w++) total = fmaxf(total, warpMax[w]);
   float denom = 0.f;
   for (int w = 0; w < ATTN_WARPS; w++) denom += warpSum[w] * (warpMax[w] == NEG_INF ? 0.f : expf(warpMax[w] - total));
-  float* outRow = out + ((long)row * numHeads + head) * headDim;
   for (int d = threadIdx.x; d < headDim; d += blockDim.x) {
     float sum = 0.f;
     for (int w = 0; w < ATTN_WARPS; w++) {
       if (warpMax[w] != NEG_INF) sum += warpAcc[w][d] * expf(warpMax[w] - total);
     }
-    outRow[d] = sum / denom;
+    accOut[d] = sum;
+  }
+  *mOut = total;
+  *lOut = denom;
+  __syncthreads();
+}
+
+// Causal attention of each new query row over its sequence's paged cache (which already holds the row's own key):
+// keys at positions [pos - window + 1, pos] when window > 0, else [0, pos]. Grid: (rows, heads); block: ATTN_WARPS
+// warps. blockTables[seq * maxBlocks + b] is the physical block of the sequence's positions block b.
+extern "C" __global__ void attention(const float* __restrict__ q, const bf16* __restrict__ kPool,
+                                     const bf16* __restrict__ vPool, const int* __restrict__ rowSeq,
+                                     const int* __restrict__ rowPos, const int* __restrict__ blockTables,
+                                     int maxBlocks, int blockSize, int numHeads, int numKvHeads, int headDim,
+                                     float scale, int window, float softcapValue, float* __restrict__ out,
+                                     bf16* __restrict__ outb) {
+  int row = blockIdx.x, head = blockIdx.y;
+  int pos = rowPos[row];
+  int first = window > 0 ? max(0, pos - window + 1) : 0;
+  __shared__ float acc[32 * ATTN_MAX_PER_LANE];
+  __shared__ float m, l;
+  attend_range(q + ((long)row * numHeads + head) * headDim, kPool, vPool, blockTables + (long)rowSeq[row] * maxBlocks,
+               blockSize, numKvHeads * headDim, head / (numHeads / numKvHeads), headDim, scale, softcapValue, first,
+               pos, &m, &l, acc);
+  long o = ((long)row * numHeads + head) * headDim;
+  for (int d = threadIdx.x; d < headDim; d += blockDim.x) {
+    float v = acc[d] / l;
+    out[o + d] = v;
+    if (outb) outb[o + d] = __float2bfloat16_rn(v);
+  }
+}
+
+// The same attention with each (row, head)'s keys cut into `splits` equal ranges, one block each, for steps with too
+// few rows to fill the GPU (decoding): each block writes its range's partial softmax (max, sum, unnormalised output)
+// to partMax/partSum[(row * numHeads + head) * splits + split] and partAcc[that * headDim + d]; attention_merge
+// combines them. Grid: (rows, heads * splits); an empty range writes max = -inf.
+extern "C" __global__ void attention_split(const float* __restrict__ q, const bf16* __restrict__ kPool,
+                                           const bf16* __restrict__ vPool, const int* __restrict__ rowSeq,
+                                           const int* __restrict__ rowPos, const int* __restrict__ blockTables,
+                                           int maxBlocks, int blockSize, int numHeads, int numKvHeads, int headDim,
+                                           float scale, int window, float softcapValue, int splits,
+                                           float* __restrict__ partMax, float* __restrict__ partSum,
+                                           float* __restrict__ partAcc) {
+  int row = blockIdx.x, head = blockIdx.y / splits, split = blockIdx.y % splits;
+  int pos = rowPos[row];
+  int first = window > 0 ? max(0, pos - window + 1) : 0;
+  int per = (pos - first + splits) / splits;  // ceil((pos - first + 1) / splits)
+  int lo = first + split * per, hi = min(pos, lo + per - 1);
+  long part = ((long)row * numHeads + head) * splits + split;
+  __shared__ float acc[32 * ATTN_MAX_PER_LANE];
+  __shared__ float m, l;
+  attend_range(q + ((long)row * numHeads + head) * headDim, kPool, vPool, blockTables + (long)rowSeq[row] * maxBlocks,
+               blockSize, numKvHeads * headDim, head / (numHeads / numKvHeads), headDim, scale, softcapValue, lo, hi,
+               &m, &l, acc);
+  for (int d = threadIdx.x; d < headDim; d += blockDim.x) partAcc[part * headDim + d] = acc[d];
+  if (threadIdx.x == 0) {
+    partMax[part] = m;
+    partSum[part] = l;
+  }
+}
+
+// out = the merged softmax of attention_split's partials. Grid: (rows, heads); threads over headDim.
+extern "C" __global__ void attention_merge(const float* __restrict__ partMax, const float* __restrict__ partSum,
+                                           const float* __restrict__ partAcc, int numHeads, int headDim, int splits,
+                                           float* __restrict__ out, bf16* __restrict__ outb) {
+  long base = ((long)blockIdx.x * numHeads + blockIdx.y) * splits;
+  float total = NEG_INF;
+  for (int s = 0; s < splits; s++) total = fmaxf(total, partMax[base + s]);
+  float denom = 0.f;
+  for (int s = 0; s < splits; s++) {
+    float ms = partMax[base + s];
+    if (ms != NEG_INF) denom += partSum[base + s] * expf(ms - total);
+  }
+  long o = ((long)blockIdx.x * numHeads + blockIdx.y) * headDim;
+  for (int d = threadIdx.x; d < headDim; d += blockDim.x) {
+    float sum = 0.f;
+    for (int s = 0; s < splits; s++) {
+      float ms = partMax[base + s];
+      if (ms != NEG_INF) sum += partAcc[(base + s) * headDim + d] * expf(ms - total);
+    }
+    float v = sum / denom;
+    out[o + d] = v;
+    if (outb) outb[o + d] = __float2bfloat16_rn(v);
   }
 }
 

@@ -55,6 +55,17 @@ public interface Backend extends AutoCloseable {
    */
   default void prepareStep(List<AttentionSlice> batch) {}
 
+  /**
+   * Runs {@code work}: the device work of a step between {@link #prepareStep} and reading its
+   * results, which reads nothing back to the host and whose operations depend only on {@code shape}
+   * and the step's layout. A backend may record it once and replay the recording for later steps of
+   * the same shape and layout (a CUDA graph: hundreds of launches become one); the CPU just runs
+   * it.
+   */
+  default void runRepeatable(Object shape, Runnable work) {
+    work.run();
+  }
+
   /** A stored weight, kept in its dtype (the CPU reads it in place from the memory map). */
   Weight weight(StoredTensor stored);
 
@@ -143,6 +154,15 @@ public interface Backend extends AutoCloseable {
 
   /** {@code acc += x}. */
   void addInPlace(Tensor acc, Tensor x);
+
+  /**
+   * {@code acc += x}, then the RMSNorm of each row of {@code acc} (the residual add and the norm
+   * that follows it), which a backend may do in one pass.
+   */
+  default Tensor addAndNorm(Tensor acc, Tensor x, Weight w, float eps, boolean addOne) {
+    addInPlace(acc, x);
+    return rmsNorm(acc, w, acc.cols(), eps, addOne);
+  }
 
   /** {@code x = cap · tanh(x / cap)}, in place. */
   void softcapInPlace(Tensor x, float cap);

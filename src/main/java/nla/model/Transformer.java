@@ -313,13 +313,24 @@ final class Transformer {
           hidden = moved;
         }
         be.prepareStep(slices);
-        for (int layer = part.firstBlock(); layer < Math.min(part.endBlock(), numBlocks); layer++) {
-          try (Backend.Scope layerScope = be.openScope()) {
+        int first = part.firstBlock();
+        int end = Math.min(part.endBlock(), numBlocks);
+        if (capturesAny(captureBlocks, first, end)) {
+          for (int layer = first; layer < end; layer++) {
             decoderLayer(layer, hidden, positions, slices);
+            for (int c = 0; c < captureBlocks.length; c++) {
+              if (captureBlocks[c] == layer) capture(be, hidden, slices, c, captured);
+            }
           }
-          for (int c = 0; c < captureBlocks.length; c++) {
-            if (captureBlocks[c] == layer) capture(be, hidden, slices, c, captured);
-          }
+        } else {
+          // Nothing read back between the blocks: the backend may replay a recording of them.
+          Tensor h = hidden;
+          List<AttentionSlice> sl = slices;
+          be.runRepeatable(
+              new BlockRun(first, end),
+              () -> {
+                for (int layer = first; layer < end; layer++) decoderLayer(layer, h, positions, sl);
+              });
         }
       }
       for (StepInput s : batch) s.cache().advance(s.length());
@@ -337,6 +348,14 @@ final class Transformer {
     return new StepOutput(captured, logits, chosen);
   }
 
+  /** The shape of a run of blocks [first, end) for {@link Backend#runRepeatable}. */
+  private record BlockRun(int first, int end) {}
+
+  private static boolean capturesAny(int[] captureBlocks, int first, int end) {
+    for (int b : captureBlocks) if (b >= first && b < end) return true;
+    return false;
+  }
+
   private int partitionOf(int block) {
     for (int k = 0; k < partitions.size(); k++) {
       if (block < partitions.get(k).endBlock()) return k;
@@ -344,20 +363,24 @@ final class Transformer {
     throw new IllegalArgumentException("block " + block);
   }
 
-  /** One decoder block, in place on the residual stream {@code hidden}. */
+  /**
+   * One decoder block, in place on the residual stream {@code hidden}; its intermediate tensors are
+   * freed when it returns.
+   */
   private void decoderLayer(
       int layer, Tensor hidden, int[] positions, List<AttentionSlice> slices) {
     Block w = blocks[layer];
     Backend backend = w.backend();
+    try (Backend.Scope layerScope = backend.openScope()) {
+      Tensor attnOut =
+          selfAttention(layer, w, norm(backend, hidden, w.inputNorm()), positions, slices);
+      if (w.postAttentionNorm() != null) attnOut = norm(backend, attnOut, w.postAttentionNorm());
+      Tensor mlpIn = backend.addAndNorm(hidden, attnOut, w.preMlpNorm(), eps(), addOne());
 
-    Tensor attnOut =
-        selfAttention(layer, w, norm(backend, hidden, w.inputNorm()), positions, slices);
-    if (w.postAttentionNorm() != null) attnOut = norm(backend, attnOut, w.postAttentionNorm());
-    backend.addInPlace(hidden, attnOut);
-
-    Tensor mlpOut = mlp(w, norm(backend, hidden, w.preMlpNorm()));
-    if (w.postMlpNorm() != null) mlpOut = norm(backend, mlpOut, w.postMlpNorm());
-    backend.addInPlace(hidden, mlpOut);
+      Tensor mlpOut = mlp(w, mlpIn);
+      if (w.postMlpNorm() != null) mlpOut = norm(backend, mlpOut, w.postMlpNorm());
+      backend.addInPlace(hidden, mlpOut);
+    }
   }
 
   private Tensor selfAttention(

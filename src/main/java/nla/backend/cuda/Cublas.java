@@ -33,9 +33,19 @@ final class Cublas implements AutoCloseable {
   private final MemorySegment one;
   private final MemorySegment zero;
 
-  Cublas() {
+  /**
+   * A handle whose products run on {@code stream} with {@code workspace} (bytes at a device
+   * pointer) as their scratch memory: a fixed workspace lets products be captured into a graph,
+   * where cuBLAS may not allocate.
+   */
+  Cublas(MemorySegment stream, long workspace, long workspaceBytes) {
     SymbolLookup lib = library();
     MethodHandle create = NativeLibraries.function(lib, "cuBLAS", "cublasCreate_v2", ADDRESS);
+    MethodHandle setStream =
+        NativeLibraries.function(lib, "cuBLAS", "cublasSetStream_v2", ADDRESS, ADDRESS);
+    MethodHandle setWorkspace =
+        NativeLibraries.function(
+            lib, "cuBLAS", "cublasSetWorkspace_v2", ADDRESS, JAVA_LONG, JAVA_LONG);
     destroy = NativeLibraries.function(lib, "cuBLAS", "cublasDestroy_v2", ADDRESS);
     gemmEx =
         NativeLibraries.function(
@@ -70,6 +80,13 @@ final class Cublas implements AutoCloseable {
     }
     if (rc != 0) throw new CudaException("cublasCreate failed with status " + rc);
     handle = h.get(ADDRESS, 0);
+    try {
+      rc = (int) setStream.invokeExact(handle, stream);
+      if (rc == 0) rc = (int) setWorkspace.invokeExact(handle, workspace, workspaceBytes);
+    } catch (Throwable t) {
+      throw new CudaException("cublasSetStream/cublasSetWorkspace: " + t);
+    }
+    if (rc != 0) throw new CudaException("cublasSetStream/cublasSetWorkspace: status " + rc);
     one = arena.allocateFrom(JAVA_FLOAT, 1f);
     zero = arena.allocateFrom(JAVA_FLOAT, 0f);
   }

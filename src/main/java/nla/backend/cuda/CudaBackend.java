@@ -31,7 +31,10 @@ import nla.io.UserError;
  * accumulate in fp32 (cuBLAS), norms and softmax are fp32 — transformers' bf16 arithmetic, with
  * fewer roundings. Keys and values live in a paged bf16 cache ({@link KvBlockPool}).
  *
- * <p>Everything runs in order on the device's default stream; host transfers are whole tensors.
+ * <p>Everything runs in order on one stream of the device; host transfers are whole tensors. A
+ * step's run of decoder blocks is recorded as a CUDA graph the second time a step of its shape and
+ * layout comes, and replayed from then on ({@link #runRepeatable}): a decode step is hundreds of
+ * small launches, which a graph sends as one.
  */
 public final class CudaBackend implements Backend {
   /** The oldest driver the packed kernels load on (they are built by CUDA 13's nvcc). */
@@ -43,6 +46,24 @@ public final class CudaBackend implements Backend {
   private static final int THREADS = 256;
   private static final int ELEMENTWISE_BLOCKS_MAX = 4096;
 
+  /** cuBLAS's scratch memory (the size NVIDIA recommends for Hopper). */
+  private static final long CUBLAS_WORKSPACE_BYTES = 32L << 20;
+
+  /**
+   * Block tables are laid out this many blocks wide (and wider in such steps): a sequence growing
+   * by a token keeps its step's layout, and with it its recorded graph, for 512 positions.
+   */
+  static final int BLOCK_TABLE_STEP = 32;
+
+  /** Steps of at most this many rows are recorded as graphs (decoding; prefill shapes vary). */
+  static final int GRAPH_MAX_ROWS = 512;
+
+  /** Recorded graphs kept at once (least recently used dropped first). */
+  private static final int GRAPHS_KEPT = 64;
+
+  /** {@code -Dnla.cuda.graphs=false} runs every step's launches one by one (for comparison). */
+  public static final String GRAPHS_PROPERTY = "nla.cuda.graphs";
+
   private final CudaDriver driver;
   private final GpuInfo info;
   private final int device;
@@ -50,6 +71,11 @@ public final class CudaBackend implements Backend {
   private final CudaKernels kernels;
   private final Cublas cublas;
   private final DeviceArena arena;
+  private final MemorySegment stream;
+  private final long cublasWorkspace;
+  private final GraphCache graphs;
+  private int scopeDepth;
+  private DeviceArena.Mark stepStart;
   private final List<Long> weightAllocations = new ArrayList<>();
   private final Map<float[], Long> uploadedFrequencies = new IdentityHashMap<>();
   private final ThreadLocal<Boolean> bound = ThreadLocal.withInitial(() -> false);
@@ -63,6 +89,7 @@ public final class CudaBackend implements Backend {
   private long stepRowSeq;
 
   private long stepRowPos;
+  private int[] stepRowPosHost = new int[0];
   private long stepSlots;
   private long stepBlockTables;
   private int stepMaxBlocks;
@@ -70,14 +97,22 @@ public final class CudaBackend implements Backend {
 
   /** Opens GPU {@code ordinal}; a one-line {@link UserError} naming what is missing otherwise. */
   public CudaBackend(int ordinal) {
+    this(ordinal, !"false".equals(System.getProperty(GRAPHS_PROPERTY)));
+  }
+
+  /** GPU {@code ordinal}, recording repeated steps as CUDA graphs or not. */
+  public CudaBackend(int ordinal, boolean graphs) {
     this.info = GpuInfo.probe(ordinal);
     this.driver = CudaDriver.get();
     this.device = driver.device(ordinal);
     this.context = driver.retainPrimaryContext(device);
     bind();
-    this.kernels = new CudaKernels(driver, info.ccMajor(), info.ccMinor());
-    this.cublas = new Cublas();
+    this.stream = driver.createStream();
+    this.kernels = new CudaKernels(driver, info.ccMajor(), info.ccMinor(), stream);
+    this.cublasWorkspace = driver.malloc(CUBLAS_WORKSPACE_BYTES, "cuBLAS's workspace");
+    this.cublas = new Cublas(stream, cublasWorkspace, CUBLAS_WORKSPACE_BYTES);
     this.arena = new DeviceArena(driver);
+    this.graphs = new GraphCache(driver, stream, GRAPHS_KEPT, graphs);
   }
 
   public GpuInfo info() {
@@ -106,15 +141,57 @@ public final class CudaBackend implements Backend {
 
   // ---- lifetimes ----
 
+  /** An outermost scope is a step: the allocations from its start make up a step's layout. */
   @Override
   public synchronized Scope openScope() {
     bind();
     DeviceArena.Mark mark = arena.mark();
+    if (scopeDepth++ == 0) {
+      stepStart = mark;
+      arena.restartTrace();
+    }
     return () -> {
       synchronized (CudaBackend.this) {
         arena.reset(mark);
+        scopeDepth--;
       }
     };
+  }
+
+  /**
+   * Runs {@code work} as a CUDA graph when a step of this shape and layout ran before: the same
+   * shape, rows and block-table width, every workspace block of the step where it was, and the same
+   * KV pools mean the same launches with the same arguments, which only read what this step
+   * uploaded in place. The first such step runs directly, the second is recorded and replayed,
+   * later ones replay. Work that cannot be recorded (it reads back, or allocates) runs directly,
+   * always.
+   */
+  @Override
+  public synchronized void runRepeatable(Object shape, Runnable work) {
+    bind();
+    if (!graphs.enabled() || stepRows > GRAPH_MAX_ROWS || scopeDepth == 0) {
+      work.run();
+      return;
+    }
+    graphs.invalidateUnless(kvCacheTokens());
+    GraphCache.Key key =
+        new GraphCache.Key(
+            shape,
+            stepRows,
+            stepMaxBlocks,
+            stepStart,
+            arena.mark(),
+            arena.trace(),
+            stepRowSeq,
+            stepRowPos,
+            stepSlots,
+            stepBlockTables);
+    graphs.run(key, work);
+  }
+
+  /** How many steps replayed a recorded graph so far (for tests and --verbose). */
+  public synchronized long graphReplays() {
+    return graphs.replays();
   }
 
   // ---- weights ----
@@ -227,7 +304,7 @@ public final class CudaBackend implements Backend {
   @Override
   public synchronized void writeRows(Tensor dst, int firstRow, float[][] rows) {
     bind();
-    CudaTensor t = (CudaTensor) dst;
+    CudaTensor t = ((CudaTensor) dst).mutable();
     if (firstRow < 0 || firstRow + rows.length > t.rows()) {
       throw new IllegalArgumentException("rows " + firstRow + "+" + rows.length);
     }
@@ -316,8 +393,11 @@ public final class CudaBackend implements Backend {
     bind();
     CudaTensor in = (CudaTensor) x;
     long n = (long) in.rows() * in.cols();
-    long xb = arena.allocate(2 * n);
-    kernels.launch("to_bf16", blocks(n), 1, THREADS, in.pointer(), xb, n);
+    long xb = in.bf16();
+    if (xb == 0) {
+      xb = arena.allocate(2 * n);
+      kernels.launch("to_bf16", blocks(n), 1, THREADS, in.pointer(), xb, n);
+    }
     Tensor[] outs = new Tensor[ws.length];
     for (int i = 0; i < ws.length; i++) {
       CudaWeight w = (CudaWeight) ws[i];
@@ -367,28 +447,63 @@ public final class CudaBackend implements Backend {
   public synchronized Tensor rmsNorm(Tensor x, Weight w, int groupSize, float eps, boolean addOne) {
     bind();
     CudaTensor in = (CudaTensor) x;
-    CudaTensor out = new CudaTensor(arena.allocate(in.bytes()), in.rows(), in.cols());
+    // A whole-row norm feeds a product (q/k/v, gate/up, lm_head): its bf16 copy is written too.
+    CudaTensor out = withBf16(in.rows(), in.cols(), groupSize == in.cols());
     int groups = (int) ((long) in.rows() * in.cols() / groupSize);
     if (groups == 0) return out;
-    int block = Math.min(THREADS, (groupSize + 31) / 32 * 32);
     kernels.launch(
         "rms_norm",
         groups,
         1,
-        block,
+        normThreads(groupSize),
         in.pointer(),
         ((CudaWeight) w).pointer(),
         out.pointer(),
+        out.bf16(),
         groupSize,
         eps,
         addOne ? 1 : 0);
     return out;
   }
 
+  /** The residual add and the norm after it in one kernel (the same sums as the two apart). */
+  @Override
+  public synchronized Tensor addAndNorm(Tensor acc, Tensor x, Weight w, float eps, boolean addOne) {
+    bind();
+    CudaTensor a = ((CudaTensor) acc).mutable();
+    CudaTensor out = withBf16(a.rows(), a.cols(), true);
+    if (a.rows() == 0) return out;
+    kernels.launch(
+        "add_rms_norm",
+        a.rows(),
+        1,
+        normThreads(a.cols()),
+        a.pointer(),
+        ((CudaTensor) x).pointer(),
+        ((CudaWeight) w).pointer(),
+        out.pointer(),
+        out.bf16(),
+        a.cols(),
+        eps,
+        addOne ? 1 : 0);
+    return out;
+  }
+
+  private static int normThreads(int groupSize) {
+    return Math.min(THREADS, (groupSize + 31) / 32 * 32);
+  }
+
+  /** A new [rows, cols] tensor, with room for its bf16 copy when {@code bf16}. */
+  private CudaTensor withBf16(int rows, int cols, boolean bf16) {
+    long n = (long) rows * cols;
+    long p = arena.allocate(4 * n);
+    return new CudaTensor(p, rows, cols, bf16 ? arena.allocate(2 * n) : 0);
+  }
+
   @Override
   public synchronized void rope(Tensor x, int headDim, int[] positions, float[] invFreq) {
     bind();
-    CudaTensor t = (CudaTensor) x;
+    CudaTensor t = ((CudaTensor) x).mutable();
     if (t.rows() == 0) return;
     kernels.launch(
         "rope",
@@ -396,7 +511,10 @@ public final class CudaBackend implements Backend {
         1,
         THREADS,
         t.pointer(),
-        positionsOnDevice(positions),
+        // The step's positions are on the device already (prepareStep) when they are these.
+        java.util.Arrays.equals(positions, stepRowPosHost)
+            ? stepRowPos
+            : positionsOnDevice(positions),
         frequenciesOnDevice(invFreq),
         t.cols() / headDim,
         headDim);
@@ -448,6 +566,7 @@ public final class CudaBackend implements Backend {
       rows += s.count();
       maxBlocks = Math.max(maxBlocks, c.blockCount());
     }
+    maxBlocks = (maxBlocks + BLOCK_TABLE_STEP - 1) / BLOCK_TABLE_STEP * BLOCK_TABLE_STEP;
     int[] rowSeq = new int[rows];
     int[] rowPos = new int[rows];
     int[] slots = new int[rows];
@@ -467,6 +586,7 @@ public final class CudaBackend implements Backend {
     stepRowPos = uploadToArena(rowPos);
     stepSlots = uploadToArena(slots);
     stepBlockTables = uploadToArena(tables);
+    stepRowPosHost = rowPos;
     stepMaxBlocks = maxBlocks;
     stepRows = rows;
   }
@@ -487,7 +607,8 @@ public final class CudaBackend implements Backend {
     }
     int kvDim = p.numKvHeads() * p.headDim();
     KvBlockPool kv = ((CudaKvCache) batch.getFirst().cache()).pool();
-    CudaTensor out = new CudaTensor(arena.allocate(qt.bytes()), qt.rows(), qt.cols());
+    // The output feeds o_proj: its bf16 copy is written too.
+    CudaTensor out = withBf16(qt.rows(), qt.cols(), true);
     if (qt.rows() == 0) return out;
     kernels.launch(
         "kv_store",
@@ -500,11 +621,40 @@ public final class CudaBackend implements Backend {
         kv.keys[p.layer()],
         kv.values[p.layer()],
         kvDim);
+    int splits = attentionSplits(qt.rows(), p.numHeads());
+    if (splits == 1) {
+      kernels.launch(
+          "attention",
+          qt.rows(),
+          p.numHeads(),
+          ATTENTION_THREADS,
+          qt.pointer(),
+          kv.keys[p.layer()],
+          kv.values[p.layer()],
+          stepRowSeq,
+          stepRowPos,
+          stepBlockTables,
+          stepMaxBlocks,
+          KvBlockPool.BLOCK,
+          p.numHeads(),
+          p.numKvHeads(),
+          p.headDim(),
+          p.scale(),
+          p.window(),
+          p.softcap(),
+          out.pointer(),
+          out.bf16());
+      return out;
+    }
+    long parts = (long) qt.rows() * p.numHeads() * splits;
+    long partMax = arena.allocate(4 * parts);
+    long partSum = arena.allocate(4 * parts);
+    long partAcc = arena.allocate(4 * parts * p.headDim());
     kernels.launch(
-        "attention",
+        "attention_split",
         qt.rows(),
-        p.numHeads(),
-        128,
+        p.numHeads() * splits,
+        ATTENTION_THREADS,
         qt.pointer(),
         kv.keys[p.layer()],
         kv.values[p.layer()],
@@ -519,15 +669,53 @@ public final class CudaBackend implements Backend {
         p.scale(),
         p.window(),
         p.softcap(),
-        out.pointer());
+        splits,
+        partMax,
+        partSum,
+        partAcc);
+    kernels.launch(
+        "attention_merge",
+        qt.rows(),
+        p.numHeads(),
+        ATTENTION_THREADS,
+        partMax,
+        partSum,
+        partAcc,
+        p.numHeads(),
+        p.headDim(),
+        splits,
+        out.pointer(),
+        out.bf16());
     return out;
+  }
+
+  /** The attention kernels' block: ATTN_WARPS warps. */
+  private static final int ATTENTION_THREADS = 128;
+
+  /** No more than this many key ranges per (row, head) when the keys are split across blocks. */
+  private static final int MAX_ATTENTION_SPLITS = 16;
+
+  /**
+   * How many blocks attend each (row, head): one when the step has rows enough to keep every SM
+   * busy with two blocks (prefill, large batches); else the keys split across blocks (decoding at
+   * small batches would otherwise leave most of the GPU idle while a few blocks walk the cache).
+   * The count depends on the step's shape only, so a recorded step replays the same launches.
+   */
+  private int attentionSplits(int rows, int heads) {
+    long blocksWanted = 2L * info.multiprocessors();
+    long blocks = (long) rows * heads;
+    if (blocks >= blocksWanted) return 1;
+    int maxByLength = Math.max(1, stepMaxBlocks * KvBlockPool.BLOCK / 64);
+    return (int)
+        Math.min(Math.min(MAX_ATTENTION_SPLITS, maxByLength), (blocksWanted + blocks - 1) / blocks);
   }
 
   @Override
   public synchronized Tensor gatedActivation(Tensor gate, Tensor up, Activation act) {
     bind();
     CudaTensor g = (CudaTensor) gate;
-    CudaTensor out = new CudaTensor(arena.allocate(g.bytes()), g.rows(), g.cols());
+    // The output feeds down_proj: its bf16 copy is written too.
+    CudaTensor out = withBf16(g.rows(), g.cols(), true);
     long n = (long) g.rows() * g.cols();
     kernels.launch(
         "gated_activation",
@@ -537,6 +725,7 @@ public final class CudaBackend implements Backend {
         g.pointer(),
         ((CudaTensor) up).pointer(),
         out.pointer(),
+        out.bf16(),
         n,
         act == Activation.SILU ? 0 : 1);
     return out;
@@ -545,7 +734,7 @@ public final class CudaBackend implements Backend {
   @Override
   public synchronized void addInPlace(Tensor acc, Tensor x) {
     bind();
-    CudaTensor a = (CudaTensor) acc;
+    CudaTensor a = ((CudaTensor) acc).mutable();
     long n = (long) a.rows() * a.cols();
     kernels.launch(
         "add_in_place", blocks(n), 1, THREADS, a.pointer(), ((CudaTensor) x).pointer(), n);
@@ -554,7 +743,7 @@ public final class CudaBackend implements Backend {
   @Override
   public synchronized void softcapInPlace(Tensor x, float cap) {
     bind();
-    CudaTensor t = (CudaTensor) x;
+    CudaTensor t = ((CudaTensor) x).mutable();
     long n = (long) t.rows() * t.cols();
     kernels.launch("softcap", blocks(n), 1, THREADS, t.pointer(), cap, n);
   }
@@ -651,6 +840,7 @@ public final class CudaBackend implements Backend {
   public synchronized void close() {
     bind();
     driver.synchronize();
+    graphs.close();
     for (KvBlockPool p : pools.values()) p.close();
     arena.close();
     for (long p : weightAllocations) driver.free(p);
@@ -659,6 +849,8 @@ public final class CudaBackend implements Backend {
     uploadedFrequencies.clear();
     if (ropePositionsDevice != 0) driver.free(ropePositionsDevice);
     cublas.close();
+    driver.free(cublasWorkspace);
+    driver.destroyStream(stream);
     driver.releasePrimaryContext(device);
   }
 }

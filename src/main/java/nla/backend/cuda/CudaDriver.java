@@ -26,6 +26,8 @@ final class CudaDriver {
   static final int CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT = 16;
   static final int CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR = 75;
   static final int CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR = 76;
+  static final int CU_STREAM_DEFAULT = 0;
+  static final int CU_STREAM_CAPTURE_MODE_THREAD_LOCAL = 1;
 
   private static volatile CudaDriver instance;
 
@@ -50,6 +52,14 @@ final class CudaDriver {
   private final MethodHandle cuModuleGetFunction;
   private final MethodHandle cuLaunchKernel;
   private final MethodHandle cuGetErrorName;
+  private final MethodHandle cuStreamCreate;
+  private final MethodHandle cuStreamDestroy;
+  private final MethodHandle cuStreamBeginCapture;
+  private final MethodHandle cuStreamEndCapture;
+  private final MethodHandle cuGraphInstantiate;
+  private final MethodHandle cuGraphLaunch;
+  private final MethodHandle cuGraphExecDestroy;
+  private final MethodHandle cuGraphDestroy;
 
   private CudaDriver(SymbolLookup lib) {
     cuInit = bind(lib, "cuInit", JAVA_INT);
@@ -87,6 +97,14 @@ final class CudaDriver {
             ADDRESS,
             ADDRESS);
     cuGetErrorName = bind(lib, "cuGetErrorName", JAVA_INT, ADDRESS);
+    cuStreamCreate = bind(lib, "cuStreamCreate", ADDRESS, JAVA_INT);
+    cuStreamDestroy = bind(lib, "cuStreamDestroy_v2", ADDRESS);
+    cuStreamBeginCapture = bind(lib, "cuStreamBeginCapture_v2", ADDRESS, JAVA_INT);
+    cuStreamEndCapture = bind(lib, "cuStreamEndCapture", ADDRESS, ADDRESS);
+    cuGraphInstantiate = bind(lib, "cuGraphInstantiateWithFlags", ADDRESS, ADDRESS, JAVA_LONG);
+    cuGraphLaunch = bind(lib, "cuGraphLaunch", ADDRESS, ADDRESS);
+    cuGraphExecDestroy = bind(lib, "cuGraphExecDestroy", ADDRESS);
+    cuGraphDestroy = bind(lib, "cuGraphDestroy", ADDRESS);
   }
 
   /**
@@ -273,6 +291,7 @@ final class CudaDriver {
       int gridY,
       int blockX,
       int sharedBytes,
+      MemorySegment stream,
       MemorySegment params,
       String name) {
     int rc;
@@ -290,13 +309,75 @@ final class CudaDriver {
                   1,
                   1,
                   sharedBytes,
-                  MemorySegment.NULL,
+                  stream,
                   params,
                   MemorySegment.NULL);
     } catch (Throwable t) {
       throw new CudaException("cuLaunchKernel: " + t);
     }
     if (rc != CUDA_SUCCESS) throw new CudaException("launch of " + name + ": " + errorName(rc));
+  }
+
+  /**
+   * A stream that orders itself with the legacy default stream (the synchronous copies run there),
+   * so work queued on it and the copies around it run in program order.
+   */
+  MemorySegment createStream() {
+    try (Arena a = Arena.ofConfined()) {
+      MemorySegment v = a.allocate(ADDRESS);
+      check("cuStreamCreate", call("cuStreamCreate", cuStreamCreate, v, CU_STREAM_DEFAULT));
+      return v.get(ADDRESS, 0);
+    }
+  }
+
+  void destroyStream(MemorySegment stream) {
+    check("cuStreamDestroy", call("cuStreamDestroy", cuStreamDestroy, stream));
+  }
+
+  /**
+   * From now until {@link #endCapture}, work queued on {@code stream} by this thread is recorded
+   * into a graph instead of run; a call that cannot be recorded (a synchronous copy, an allocation)
+   * fails and spoils the capture.
+   */
+  void beginCapture(MemorySegment stream) {
+    check(
+        "cuStreamBeginCapture",
+        call(
+            "cuStreamBeginCapture",
+            cuStreamBeginCapture,
+            stream,
+            CU_STREAM_CAPTURE_MODE_THREAD_LOCAL));
+  }
+
+  /**
+   * The recorded work as an executable graph, or null when the capture was spoiled (its work did
+   * not run either way).
+   */
+  MemorySegment endCapture(MemorySegment stream) {
+    try (Arena a = Arena.ofConfined()) {
+      MemorySegment graph = a.allocate(ADDRESS);
+      int rc = call("cuStreamEndCapture", cuStreamEndCapture, stream, graph);
+      MemorySegment g = graph.get(ADDRESS, 0);
+      if (rc != CUDA_SUCCESS || g.equals(MemorySegment.NULL)) return null;
+      MemorySegment exec = a.allocate(ADDRESS);
+      rc = call("cuGraphInstantiate", cuGraphInstantiate, exec, g, 0L);
+      check("cuGraphDestroy", call("cuGraphDestroy", cuGraphDestroy, g));
+      return rc == CUDA_SUCCESS ? exec.get(ADDRESS, 0) : null;
+    }
+  }
+
+  void launchGraph(MemorySegment exec, MemorySegment stream) {
+    int rc;
+    try {
+      rc = (int) cuGraphLaunch.invokeExact(exec, stream);
+    } catch (Throwable t) {
+      throw new CudaException("cuGraphLaunch: " + t);
+    }
+    check("cuGraphLaunch", rc);
+  }
+
+  void destroyGraph(MemorySegment exec) {
+    check("cuGraphExecDestroy", call("cuGraphExecDestroy", cuGraphExecDestroy, exec));
   }
 
   String errorName(int rc) {

@@ -28,6 +28,7 @@ final class CudaKernels {
     "embed_rows",
     "gather_rows",
     "rms_norm",
+    "add_rms_norm",
     "rope",
     "gated_activation",
     "add_in_place",
@@ -35,6 +36,8 @@ final class CudaKernels {
     "softcap",
     "kv_store",
     "attention",
+    "attention_split",
+    "attention_merge",
     "add_logit_bias",
     "argmax_rows"
   };
@@ -51,13 +54,15 @@ final class CudaKernels {
   private final MemorySegment argValues = Arena.global().allocate(8L * MAX_ARGS, 8);
   private final MemorySegment argPointers = Arena.global().allocate(ADDRESS, MAX_ARGS);
   private final String image;
+  private final MemorySegment stream;
 
   /**
    * Loads the cubin packed for this compute capability; else the packed PTX (the driver compiles
    * it); else, or when the driver refuses the PTX, the packed source compiled by {@link Nvrtc}.
    */
-  CudaKernels(CudaDriver driver, int ccMajor, int ccMinor) {
+  CudaKernels(CudaDriver driver, int ccMajor, int ccMinor, MemorySegment stream) {
     this.driver = driver;
+    this.stream = stream;
     boolean forceNvrtc = "nvrtc".equals(System.getProperty(COMPILE_PROPERTY));
     String cubinName = "nla_kernels.sm_" + ccMajor + ccMinor + ".cubin";
     byte[] cubin = forceNvrtc ? null : resource(cubinName);
@@ -116,8 +121,9 @@ final class CudaKernels {
   }
 
   /**
-   * Launches {@code name} on a {@code gridX × gridY} grid of {@code block} threads. Arguments are
-   * device pointers ({@link Long}), {@link Integer}s and {@link Float}s, in the kernel's order.
+   * Launches {@code name} on the backend's stream, on a {@code gridX × gridY} grid of {@code block}
+   * threads. Arguments are device pointers ({@link Long}), {@link Integer}s and {@link Float}s, in
+   * the kernel's order.
    */
   synchronized void launch(String name, int gridX, int gridY, int block, Object... args) {
     MemorySegment fn = functions.get(name);
@@ -134,6 +140,6 @@ final class CudaKernels {
         default -> throw new IllegalArgumentException("kernel argument " + args[i]);
       }
     }
-    driver.launch(fn, gridX, gridY, block, 0, argPointers, name);
+    driver.launch(fn, gridX, gridY, block, 0, stream, argPointers, name);
   }
 }

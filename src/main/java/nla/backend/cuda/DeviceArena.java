@@ -19,6 +19,7 @@ final class DeviceArena implements AutoCloseable {
   private final List<long[]> chunks = new ArrayList<>(); // {pointer, bytes}
   private int chunk;
   private long offset;
+  private long trace;
 
   DeviceArena(CudaDriver driver) {
     this.driver = driver;
@@ -26,6 +27,7 @@ final class DeviceArena implements AutoCloseable {
 
   long allocate(long bytes) {
     long size = Math.max(ALIGN, (bytes + ALIGN - 1) / ALIGN * ALIGN);
+    trace = trace * 31 + size;
     while (true) {
       if (chunk == chunks.size()) {
         long chunkBytes = Math.max(CHUNK_BYTES, size);
@@ -44,6 +46,18 @@ final class DeviceArena implements AutoCloseable {
 
   Mark mark() {
     return new Mark(chunk, offset);
+  }
+
+  /**
+   * A digest of the allocations since {@link #restartTrace}: the same mark at the restart and the
+   * same digest mean every block handed out since is where it was then.
+   */
+  long trace() {
+    return trace;
+  }
+
+  void restartTrace() {
+    trace = 0;
   }
 
   void reset(Mark m) {

@@ -196,6 +196,42 @@ class CudaBackendGpuTest {
     }
   }
 
+  /**
+   * The fused residual add and norm leaves the sum in the residual stream and returns its norm, bit
+   * for bit what the add and the norm apart give on the GPU, and the CPU's within rounding.
+   */
+  @Test
+  void residualAddWithNormMatchesTheAddAndTheNormApart() {
+    for (boolean addOne : new boolean[] {false, true}) {
+      int cols = 3584;
+      float[] w = bf16(random(cols, 0.5));
+      float[][] h = rows(5, cols, 2, false);
+      float[][] x = rows(5, cols, 2, false);
+      try (Backend.Scope s = gpu.openScope()) {
+        var weight = gpu.weight(stored("n", w, cols));
+        Tensor fusedAcc = put(gpu, h);
+        float[][] fused =
+            gpu.readRows(gpu.addAndNorm(fusedAcc, put(gpu, x), weight, 1e-6f, addOne));
+        Tensor apartAcc = put(gpu, h);
+        gpu.addInPlace(apartAcc, put(gpu, x));
+        float[][] apart = gpu.readRows(gpu.rmsNorm(apartAcc, weight, cols, 1e-6f, addOne));
+        float[][] fusedSum = gpu.readRows(fusedAcc);
+        float[][] apartSum = gpu.readRows(apartAcc);
+        for (int r = 0; r < h.length; r++) {
+          org.junit.jupiter.api.Assertions.assertArrayEquals(apart[r], fused[r], "norm row " + r);
+          org.junit.jupiter.api.Assertions.assertArrayEquals(
+              apartSum[r], fusedSum[r], "sum row " + r);
+        }
+        Tensor cpuAcc = put(cpu, h);
+        float[][] c =
+            cpu.readRows(
+                cpu.addAndNorm(
+                    cpuAcc, put(cpu, x), cpu.weight(stored("n", w, cols)), 1e-6f, addOne));
+        assertClose(c, fused, 1e-6, "add and norm, addOne " + addOne);
+      }
+    }
+  }
+
   @Test
   void rotaryEmbeddingMatchesTheCpuAtLargePositions() {
     int heads = 4, headDim = 128;
