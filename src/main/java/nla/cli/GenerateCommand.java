@@ -31,21 +31,7 @@ public final class GenerateCommand implements Callable<Integer> {
   @Mixin CheckpointFlags.Model model;
 
   @ArgGroup(exclusive = true, multiplicity = "1")
-  Input input;
-
-  static final class Input {
-    @Option(
-        names = "--chat",
-        paramLabel = "T",
-        description = "One user message, through the chat template with the generation prompt.")
-    String chat;
-
-    @Option(names = "--prompt", paramLabel = "T", description = "Raw text (special tokens added).")
-    String prompt;
-
-    @Option(names = "--token-ids", paramLabel = "IDS", description = "Comma-separated prompt ids.")
-    String tokenIds;
-  }
+  TextInput.Prompt input;
 
   @Mixin DecodingFlags decoding;
 
@@ -62,14 +48,14 @@ public final class GenerateCommand implements Callable<Integer> {
     if (decoding.topK < 0) throw new UserError("--top-k must be >= 0");
     Path dir = ModelPaths.resolve(model.dir);
     Tokenizer tokenizer =
-        input.tokenIds == null || Files.isRegularFile(dir.resolve("tokenizer.json"))
+        input.tokenIds() == null || Files.isRegularFile(dir.resolve("tokenizer.json"))
             ? Tokenizer.load(dir)
             : null;
     int[] prompt = promptIds(tokenizer);
     SamplingParams params = decoding.params();
     Generation g;
     try (LanguageModel lm = LanguageModel.load(dir)) {
-      if (input.tokenIds != null)
+      if (input.tokenIds() != null)
         Args.requireInVocabulary(prompt, lm.config().vocabSize(), "--token-ids");
       g = lm.generate(List.of(new GenerationRequest(SequenceInput.ofIds(prompt), params))).get(0);
     }
@@ -90,12 +76,12 @@ public final class GenerateCommand implements Callable<Integer> {
   }
 
   private int[] promptIds(Tokenizer tokenizer) {
-    if (input.tokenIds != null) return Args.tokenIds(input.tokenIds, "--token-ids");
-    String flag = input.chat != null ? "--chat" : "--prompt";
-    String text = input.chat != null ? input.chat : input.prompt;
+    if (input.tokenIds() != null) return Args.tokenIds(input.tokenIds(), "--token-ids");
+    String flag = input.chat() != null ? "--chat" : "--prompt";
+    String text = input.chat() != null ? input.chat() : input.prompt();
     if (text.isEmpty()) throw new UserError(flag + ": the text is empty");
     int[] ids =
-        input.chat != null
+        input.chat() != null
             // The template already emits BOS where the model wants one (contract trap: double BOS).
             ? tokenizer.applyChatTemplate(List.of(new ChatMessage("user", text)), true)
             : tokenizer.encode(text, true).ids();

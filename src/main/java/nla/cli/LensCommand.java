@@ -95,7 +95,8 @@ final class LensCommand implements Callable<Integer> {
     Args.requireNotAnInput(html, "--html", source.textFile, "--text-file");
     Lens.Source src = source();
     if (src.text().isEmpty()) {
-      String flag = source.text != null ? "--text" : source.chat != null ? "--chat" : "--text-file";
+      String flag =
+          source.text != null ? "--text" : source.chat() != null ? "--chat" : "--text-file";
       throw new UserError(flag + ": the text is empty: nothing to look at");
     }
     Path baseDir = ModelPaths.resolve(base);
@@ -129,7 +130,7 @@ final class LensCommand implements Callable<Integer> {
 
   private Lens.Source source() throws IOException {
     if (source.text != null) return new Lens.Source(source.text, false);
-    if (source.chat != null) return new Lens.Source(source.chat, true);
+    if (source.chat() != null) return new Lens.Source(source.chat(), true);
     if (!Files.isRegularFile(source.textFile)) {
       throw new UserError("--text-file: " + source.textFile + ": no such file");
     }
