@@ -40,19 +40,13 @@ public final class GenerateCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    if (decoding.maxNewTokens < 0) throw new UserError("--max-new-tokens must be >= 0");
-    if (!(decoding.temperature >= 0) || Double.isInfinite(decoding.temperature))
-      throw new UserError("--temperature must be a finite number >= 0");
-    if (!(decoding.topP > 0 && decoding.topP <= 1))
-      throw new UserError("--top-p must be in (0, 1]");
-    if (decoding.topK < 0) throw new UserError("--top-k must be >= 0");
+    SamplingParams params = decoding.params();
     Path dir = ModelPaths.resolve(model.dir);
     Tokenizer tokenizer =
         input.tokenIds() == null || Files.isRegularFile(dir.resolve("tokenizer.json"))
             ? Tokenizer.load(dir)
             : null;
     int[] prompt = promptIds(tokenizer);
-    SamplingParams params = decoding.params();
     Generation g;
     try (LanguageModel lm = LanguageModel.load(dir)) {
       if (input.tokenIds() != null)
