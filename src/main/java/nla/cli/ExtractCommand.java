@@ -62,6 +62,7 @@ public final class ExtractCommand implements Callable<Integer> {
   public Integer call() {
     if (maxLength != null && maxLength < 1)
       throw new UserError("--max-length must be >= 1, got " + maxLength);
+    Args.requireNotAnInput(out, "--out", input.textFile, "--text-file");
     Path dir = ModelPaths.resolve(model.dir);
     int[] ids = promptIds(dir);
     if (maxLength != null && ids.length > maxLength) ids = Arrays.copyOf(ids, maxLength);

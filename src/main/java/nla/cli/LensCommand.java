@@ -11,6 +11,7 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import nla.core.Metrics;
 import nla.core.Sidecar;
+import nla.io.AtomicFiles;
 import nla.io.ModelPaths;
 import nla.io.UserError;
 import nla.study.lens.Lens;
@@ -118,9 +119,7 @@ final class LensCommand implements Callable<Integer> {
     }
     out.flush();
     if (html != null) {
-      Path parent = html.toAbsolutePath().getParent();
-      if (parent != null) Files.createDirectories(parent);
-      Files.writeString(html, LensHtml.render(r, "nla lens: " + av.dir), StandardCharsets.UTF_8);
+      AtomicFiles.writeString(html, LensHtml.render(r, "nla lens: " + av.dir));
       spec.commandLine().getErr().println("nla: wrote " + html);
       spec.commandLine().getErr().flush();
     }
