@@ -39,4 +39,16 @@ class BuildScriptsTest {
     assertTrue(pom.contains("<silent>true</silent>"), "copy-dependencies without a line per jar");
     assertTrue(pom.contains("<redirectTestOutputToFile>true</redirectTestOutputToFile>"));
   }
+
+  @Test
+  void theScriptsSlowStepsSayWhatTheyDoBeforeTheyStart() throws Exception {
+    // The launcher's first build (about a minute) and ./test's package install (minutes).
+    assertTrue(
+        read("nla").contains("echo \"nla: building (first use or sources changed)...\" >&2"));
+    assertTrue(
+        read("test")
+            .contains(
+                "echo \"test: installing Chromium, fontconfig and a font (Debian packages) for the"
+                    + " report tests...\" >&2"));
+  }
 }

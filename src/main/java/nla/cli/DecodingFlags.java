@@ -1,11 +1,12 @@
 package nla.cli;
 
+import nla.io.UserError;
 import nla.model.SamplingParams;
 import picocli.CommandLine.Option;
 
 /**
  * How one decode samples: the flags shared by {@code generate} and (through {@link SamplingFlags})
- * the AV commands. Each command checks the values where it uses them.
+ * the AV commands, with their checks: {@link #params()} refuses a bad value naming the flag.
  */
 final class DecodingFlags {
   @Option(
@@ -48,8 +49,14 @@ final class DecodingFlags {
   @Option(names = "--ignore-eos", description = "Generate until --max-new-tokens even past EOS.")
   boolean ignoreEos;
 
-  /** The engine's sampling parameters, with no logit bias. */
+  /** The engine's sampling parameters, with no logit bias; a bad flag is a user error. */
   SamplingParams params() {
+    if (!(temperature >= 0) || Double.isInfinite(temperature))
+      throw new UserError("--temperature: must be a finite number >= 0, got " + temperature);
+    if (!(topP > 0 && topP <= 1)) throw new UserError("--top-p: must be in (0, 1], got " + topP);
+    if (topK < 0) throw new UserError("--top-k: must be >= 0, got " + topK);
+    if (maxNewTokens < 0)
+      throw new UserError("--max-new-tokens: must be >= 0, got " + maxNewTokens);
     return new SamplingParams(
         temperature, topP, topK, seed, maxNewTokens, ignoreEos, java.util.Map.of());
   }

@@ -3,11 +3,11 @@ package nla.cli;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.Callable;
+import nla.io.AtomicFiles;
 import nla.io.UserError;
 import nla.study.DemoKit;
 import picocli.CommandLine;
@@ -174,9 +174,7 @@ public final class DemoCommand implements Callable<Integer> {
       for (String name : OUTPUTS) deleteRecursively(out.resolve(name));
     }
     Files.createDirectories(out);
-    Path tmp = out.resolve(SETTINGS_FILE + ".tmp");
-    Files.writeString(tmp, settings + "\n");
-    Files.move(tmp, settingsFile, StandardCopyOption.ATOMIC_MOVE);
+    AtomicFiles.writeString(settingsFile, settings + "\n");
   }
 
   private static void deleteRecursively(Path path) throws IOException {
@@ -210,7 +208,7 @@ public final class DemoCommand implements Callable<Integer> {
                 out.relativize(kit.av()),
                 out.relativize(kit.ar()),
                 out.relativize(eval));
-    Files.writeString(plan, yaml);
+    AtomicFiles.writeString(plan, yaml);
     return plan;
   }
 

@@ -78,7 +78,7 @@ final class DownloadCommand implements Callable<Integer> {
   @Option(
       names = "--quiet",
       description =
-          "No progress bar even on a terminal (it is never drawn when stderr is not one).")
+          "No progress on stderr (else a bar on a terminal, plain lines at a calm rate off one).")
   boolean quiet;
 
   @Spec CommandSpec spec;
@@ -102,8 +102,9 @@ final class DownloadCommand implements Callable<Integer> {
       }
     }
     boolean terminal = !quiet && System.console() != null && System.console().isTerminal();
+    // Off a terminal (a log, CI) a long download still says how far it is, in plain lines.
     DownloadProgress progress =
-        terminal ? new TerminalProgress(System.err) : DownloadProgress.quiet();
+        quiet ? DownloadProgress.quiet() : new TerminalProgress(System.err, terminal);
     Downloader.Result result = new Hub(settings).download(repo, include, workers, progress);
     if (terminal) {
       System.err.printf(

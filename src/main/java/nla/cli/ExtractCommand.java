@@ -62,6 +62,7 @@ public final class ExtractCommand implements Callable<Integer> {
   public Integer call() {
     if (maxLength != null && maxLength < 1)
       throw new UserError("--max-length must be >= 1, got " + maxLength);
+    Args.requireNotAnInput(out, "--out", input.textFile, "--text-file");
     Path dir = ModelPaths.resolve(model.dir);
     int[] ids = promptIds(dir);
     if (maxLength != null && ids.length > maxLength) ids = Arrays.copyOf(ids, maxLength);
@@ -83,7 +84,7 @@ public final class ExtractCommand implements Callable<Integer> {
         if (b < 0 || b >= numLayers)
           throw new UserError(
               "--layer " + b + " out of range: the model has blocks 0.." + (numLayers - 1));
-      if (input.tokenIds != null)
+      if (input.tokenIds() != null)
         Args.requireInVocabulary(ids, lm.config().vocabSize(), "--token-ids");
       float[][][] states = lm.hiddenStates(List.of(SequenceInput.ofIds(ids)), blocks).get(0);
       if (blocks.length == 1) {
@@ -100,11 +101,11 @@ public final class ExtractCommand implements Callable<Integer> {
   }
 
   private String inputFlag() {
-    return input.tokenIds != null ? "--token-ids" : input.text != null ? "--text" : "--text-file";
+    return input.tokenIds() != null ? "--token-ids" : input.text != null ? "--text" : "--text-file";
   }
 
   private int[] promptIds(Path dir) {
-    if (input.tokenIds != null) return Args.tokenIds(input.tokenIds, "--token-ids");
+    if (input.tokenIds() != null) return Args.tokenIds(input.tokenIds(), "--token-ids");
     String text = input.text != null ? input.text : Args.readText(input.textFile, "--text-file");
     String flag = inputFlag();
     if (text.isEmpty()) throw new UserError(flag + ": the text is empty");

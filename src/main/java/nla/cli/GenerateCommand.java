@@ -31,21 +31,7 @@ public final class GenerateCommand implements Callable<Integer> {
   @Mixin CheckpointFlags.Model model;
 
   @ArgGroup(exclusive = true, multiplicity = "1")
-  Input input;
-
-  static final class Input {
-    @Option(
-        names = "--chat",
-        paramLabel = "T",
-        description = "One user message, through the chat template with the generation prompt.")
-    String chat;
-
-    @Option(names = "--prompt", paramLabel = "T", description = "Raw text (special tokens added).")
-    String prompt;
-
-    @Option(names = "--token-ids", paramLabel = "IDS", description = "Comma-separated prompt ids.")
-    String tokenIds;
-  }
+  TextInput.Prompt input;
 
   @Mixin DecodingFlags decoding;
 
@@ -54,22 +40,16 @@ public final class GenerateCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    if (decoding.maxNewTokens < 0) throw new UserError("--max-new-tokens must be >= 0");
-    if (!(decoding.temperature >= 0) || Double.isInfinite(decoding.temperature))
-      throw new UserError("--temperature must be a finite number >= 0");
-    if (!(decoding.topP > 0 && decoding.topP <= 1))
-      throw new UserError("--top-p must be in (0, 1]");
-    if (decoding.topK < 0) throw new UserError("--top-k must be >= 0");
+    SamplingParams params = decoding.params();
     Path dir = ModelPaths.resolve(model.dir);
     Tokenizer tokenizer =
-        input.tokenIds == null || Files.isRegularFile(dir.resolve("tokenizer.json"))
+        input.tokenIds() == null || Files.isRegularFile(dir.resolve("tokenizer.json"))
             ? Tokenizer.load(dir)
             : null;
     int[] prompt = promptIds(tokenizer);
-    SamplingParams params = decoding.params();
     Generation g;
     try (LanguageModel lm = LanguageModel.load(dir)) {
-      if (input.tokenIds != null)
+      if (input.tokenIds() != null)
         Args.requireInVocabulary(prompt, lm.config().vocabSize(), "--token-ids");
       g = lm.generate(List.of(new GenerationRequest(SequenceInput.ofIds(prompt), params))).get(0);
     }
@@ -90,12 +70,12 @@ public final class GenerateCommand implements Callable<Integer> {
   }
 
   private int[] promptIds(Tokenizer tokenizer) {
-    if (input.tokenIds != null) return Args.tokenIds(input.tokenIds, "--token-ids");
-    String flag = input.chat != null ? "--chat" : "--prompt";
-    String text = input.chat != null ? input.chat : input.prompt;
+    if (input.tokenIds() != null) return Args.tokenIds(input.tokenIds(), "--token-ids");
+    String flag = input.chat() != null ? "--chat" : "--prompt";
+    String text = input.chat() != null ? input.chat() : input.prompt();
     if (text.isEmpty()) throw new UserError(flag + ": the text is empty");
     int[] ids =
-        input.chat != null
+        input.chat() != null
             // The template already emits BOS where the model wants one (contract trap: double BOS).
             ? tokenizer.applyChatTemplate(List.of(new ChatMessage("user", text)), true)
             : tokenizer.encode(text, true).ids();

@@ -11,6 +11,7 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import nla.core.Metrics;
 import nla.core.Sidecar;
+import nla.io.AtomicFiles;
 import nla.io.ModelPaths;
 import nla.io.UserError;
 import nla.study.lens.Lens;
@@ -95,7 +96,8 @@ final class LensCommand implements Callable<Integer> {
     Args.requireNotAnInput(html, "--html", source.textFile, "--text-file");
     Lens.Source src = source();
     if (src.text().isEmpty()) {
-      String flag = source.text != null ? "--text" : source.chat != null ? "--chat" : "--text-file";
+      String flag =
+          source.text != null ? "--text" : source.chat() != null ? "--chat" : "--text-file";
       throw new UserError(flag + ": the text is empty: nothing to look at");
     }
     Path baseDir = ModelPaths.resolve(base);
@@ -117,9 +119,7 @@ final class LensCommand implements Callable<Integer> {
     }
     out.flush();
     if (html != null) {
-      Path parent = html.toAbsolutePath().getParent();
-      if (parent != null) Files.createDirectories(parent);
-      Files.writeString(html, LensHtml.render(r, "nla lens: " + av.dir), StandardCharsets.UTF_8);
+      AtomicFiles.writeString(html, LensHtml.render(r, "nla lens: " + av.dir));
       spec.commandLine().getErr().println("nla: wrote " + html);
       spec.commandLine().getErr().flush();
     }
@@ -129,7 +129,7 @@ final class LensCommand implements Callable<Integer> {
 
   private Lens.Source source() throws IOException {
     if (source.text != null) return new Lens.Source(source.text, false);
-    if (source.chat != null) return new Lens.Source(source.chat, true);
+    if (source.chat() != null) return new Lens.Source(source.chat(), true);
     if (!Files.isRegularFile(source.textFile)) {
       throw new UserError("--text-file: " + source.textFile + ": no such file");
     }

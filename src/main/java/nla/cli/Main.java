@@ -4,6 +4,8 @@ import java.nio.file.AccessDeniedException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.FileSystemException;
 import java.nio.file.NoSuchFileException;
+import java.util.ArrayList;
+import java.util.List;
 import nla.backend.DeviceSpec;
 import nla.io.UserError;
 import nla.model.LanguageModel;
@@ -153,16 +155,45 @@ public final class Main implements Runnable {
         (ex, args) -> {
           // One line, like every other user error: the message, then where to look.
           CommandLine c = ex.getCommandLine();
+          String clash =
+              ex instanceof CommandLine.MutuallyExclusiveArgsException
+                      || ex instanceof CommandLine.MaxValuesExceededException
+                  ? exclusiveClash(c.getCommandSpec(), args)
+                  : null;
           c.getErr()
               .println(
                   "nla: "
-                      + oneLine(ex.getMessage())
+                      + oneLine(clash != null ? clash : ex.getMessage())
                       + " (see '"
                       + c.getCommandSpec().qualifiedName()
                       + " --help')");
           return EXIT_USER_ERROR;
         });
     return cl;
+  }
+
+  /**
+   * Two inputs of one exclusive group given together, worded as picocli words a clash of plain
+   * options ({@code --text=T, --token-ids=IDS are mutually exclusive (specify only one)}), also
+   * when one sits in a nested group ({@link TextInput}'s declared-once inputs), where picocli would
+   * list the whole group or say "expected only one match". Null when {@code args} hold no such
+   * clash.
+   */
+  static String exclusiveClash(CommandLine.Model.CommandSpec command, String[] args) {
+    for (CommandLine.Model.ArgGroupSpec group : command.argGroups()) {
+      if (!group.exclusive()) continue;
+      List<String> given = new ArrayList<>();
+      for (CommandLine.Model.OptionSpec option : group.allOptionsNested()) {
+        boolean present = false;
+        for (String arg : args)
+          for (String name : option.names())
+            present |= arg.equals(name) || arg.startsWith(name + "=");
+        if (present) given.add(option.longestName() + "=" + option.paramLabel());
+      }
+      if (given.size() >= 2)
+        return "Error: " + String.join(", ", given) + " are mutually exclusive (specify only one)";
+    }
+    return null;
   }
 
   static boolean diskFull(java.io.IOException e) {

@@ -3,6 +3,7 @@ package nla.cli;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import nla.study.Report;
+import nla.study.RunDir;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -40,6 +41,12 @@ final class ReportCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     Path html = out != null ? out : runDir.resolve("report.html");
+    Path results = html.toAbsolutePath().resolveSibling("results.json");
+    for (Path written : new Path[] {html, results}) {
+      String flag = written == html ? "--out" : "--out (results.json beside it)";
+      Args.requireNotAnInput(written, flag, prereg, "--prereg");
+      Args.requireNotAnInput(written, flag, runDir.resolve(RunDir.MANIFEST), "RUN_DIR manifest");
+    }
     Report.Built b = Report.write(runDir, prereg, html);
     spec.commandLine()
         .getOut()
@@ -47,7 +54,7 @@ final class ReportCommand implements Callable<Integer> {
             "wrote "
                 + html
                 + " and "
-                + html.toAbsolutePath().getParent().resolve("results.json")
+                + results
                 + " ("
                 + b.results().get("studies").size()
                 + " studies)");

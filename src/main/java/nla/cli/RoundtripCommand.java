@@ -2,8 +2,6 @@ package nla.cli;
 
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.io.Writer;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -13,6 +11,7 @@ import nla.core.ActivationReconstructor;
 import nla.core.ActivationVerbalizer;
 import nla.core.Metrics;
 import nla.core.RoundTrip;
+import nla.io.AtomicFiles;
 import nla.io.ModelPaths;
 import nla.io.Npy;
 import nla.io.UserError;
@@ -139,7 +138,7 @@ final class RoundtripCommand implements Callable<Integer> {
     StringBuilder sb = new StringBuilder();
     for (var v : decodes) sb.append(Json.line(VerbalizeCommand.toJson(v))).append('\n');
     try {
-      Files.writeString(runDir.resolve("verbalizations.jsonl"), sb, StandardCharsets.UTF_8);
+      AtomicFiles.writeString(runDir.resolve("verbalizations.jsonl"), sb);
     } catch (IOException e) {
       throw new UserError(
           "--out: cannot write " + runDir.resolve("verbalizations.jsonl") + ": " + e.getMessage(),
@@ -148,23 +147,21 @@ final class RoundtripCommand implements Callable<Integer> {
   }
 
   private void write(RoundTrip.Result result) throws IOException {
-    Path items = runDir.resolve("items.jsonl");
-    try (Writer w = Files.newBufferedWriter(items, StandardCharsets.UTF_8)) {
-      for (RoundTrip.Item it : result.items()) {
-        Map<String, Object> m = VerbalizeCommand.toJson(it.verbalization());
-        m.put("missing_tag", it.verbalization().missingTag());
-        m.put("ar_input", it.arInput());
-        m.put("mse_nrm", Json.num(it.score().mseNrm()));
-        m.put("cos", Json.num(it.score().cos()));
-        m.put("fve_nrm", Json.num(it.score().fveNrm()));
-        w.write(Json.line(m));
-        w.write('\n');
-      }
+    StringBuilder items = new StringBuilder();
+    for (RoundTrip.Item it : result.items()) {
+      Map<String, Object> m = VerbalizeCommand.toJson(it.verbalization());
+      m.put("missing_tag", it.verbalization().missingTag());
+      m.put("ar_input", it.arInput());
+      m.put("mse_nrm", Json.num(it.score().mseNrm()));
+      m.put("cos", Json.num(it.score().cos()));
+      m.put("fve_nrm", Json.num(it.score().fveNrm()));
+      items.append(Json.line(m)).append('\n');
     }
+    AtomicFiles.writeString(runDir.resolve("items.jsonl"), items);
     float[][] preds =
         result.items().stream().map(RoundTrip.Item::prediction).toArray(float[][]::new);
     if (preds.length > 0) Npy.write(runDir.resolve("predictions.npy"), preds);
-    Files.writeString(
+    AtomicFiles.writeString(
         runDir.resolve("summary.json"), Json.line(summaryJson(result.summary())) + "\n");
   }
 

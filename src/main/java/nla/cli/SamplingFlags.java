@@ -1,6 +1,8 @@
 package nla.cli;
 
 import nla.core.VerbalizeOptions;
+import nla.io.UserError;
+import nla.model.SamplingParams;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
@@ -49,15 +51,21 @@ final class SamplingFlags {
     return dateString == null ? java.util.Map.of() : java.util.Map.of("date_string", dateString);
   }
 
+  /** The AV's options from these flags; a bad flag is a user error naming it. */
   VerbalizeOptions options(int[] rowLabels) {
+    SamplingParams decode = decoding.params();
+    if (samples < 1) throw new UserError("--samples: must be >= 1, got " + samples);
+    // An explanation needs at least one token (generate may continue a prompt by none).
+    if (decode.maxNewTokens() < 1)
+      throw new UserError("--max-new-tokens: must be >= 1, got " + decode.maxNewTokens());
     return new VerbalizeOptions(
-        decoding.temperature,
-        decoding.topP,
-        decoding.topK,
-        decoding.seed,
+        decode.temperature(),
+        decode.topP(),
+        decode.topK(),
+        decode.seed(),
         samples,
-        decoding.maxNewTokens,
-        decoding.ignoreEos,
+        decode.maxNewTokens(),
+        decode.ignoreEos(),
         banChars,
         prompt,
         rowLabels,

@@ -34,17 +34,17 @@ public record VerbalizeOptions(
   /** The reference's generation budget, the engine's default ({@link SamplingParams}). */
   public static final int DEFAULT_MAX_NEW_TOKENS = SamplingParams.DEFAULT_MAX_NEW_TOKENS;
 
+  // Each caller checks its own input first, in its own words (the CLI's flags in DecodingFlags and
+  // SamplingFlags, a plan's fields, the server's JSON fields); these are the record's invariants.
   public VerbalizeOptions {
-    if (!(temperature >= 0) || Double.isInfinite(temperature)) {
-      throw new nla.io.UserError("--temperature: must be >= 0, got " + temperature);
-    }
+    if (!(temperature >= 0) || Double.isInfinite(temperature))
+      throw new IllegalArgumentException("temperature must be finite and >= 0: " + temperature);
     if (!(topP > 0 && topP <= 1))
-      throw new nla.io.UserError("--top-p: must be in (0, 1], got " + topP);
-    if (topK < 0) throw new nla.io.UserError("--top-k: must be >= 0, got " + topK);
-    if (samples < 1) throw new nla.io.UserError("--samples: must be >= 1, got " + samples);
-    if (maxNewTokens < 1) {
-      throw new nla.io.UserError("--max-new-tokens: must be >= 1, got " + maxNewTokens);
-    }
+      throw new IllegalArgumentException("top-p must be in (0, 1]: " + topP);
+    if (topK < 0) throw new IllegalArgumentException("top-k must be >= 0: " + topK);
+    if (samples < 1) throw new IllegalArgumentException("samples must be >= 1: " + samples);
+    if (maxNewTokens < 1)
+      throw new IllegalArgumentException("max new tokens must be >= 1: " + maxNewTokens);
   }
 
   /** Greedy, one sample, 200 new tokens, stop at EOS, no bans, the canonical prompt. */

@@ -33,6 +33,8 @@ public final class ModelWeights implements AutoCloseable {
    */
   public static final String MEMORY_LIMIT_PROPERTY = "nla.memoryLimitBytes";
 
+  private static final String READING = "reading weights"; // the progress label
+
   private final Arena arena;
   private final Map<String, StoredTensor> tensors;
   private final long totalBytes;
@@ -169,7 +171,28 @@ public final class ModelWeights implements AutoCloseable {
    * time the first forward pass spends faulting them in).
    */
   public void requireFinite() {
+    // Minutes for a large checkpoint read from disk: say so on stderr (plain lines off a terminal).
+    try (ProgressBar bar = ProgressBar.onTerminal(READING, null)) {
+      requireFinite(bar);
+    }
+  }
+
+  /**
+   * {@link #requireFinite()} reporting to {@code bar}: bytes read of all tensors, the label naming
+   * the weight file being read ("reading weights 2/4 files").
+   */
+  public void requireFinite(ProgressBar bar) {
+    List<Path> files = tensors.values().stream().map(StoredTensor::file).distinct().toList();
+    long bytes = 0;
+    for (StoredTensor t : tensors.values()) bytes += t.data().byteSize();
+    bar.setLabel(READING + " 1/" + files.size() + " files");
+    bar.start(bytes, 0);
+    Path reading = files.isEmpty() ? null : files.get(0);
     for (StoredTensor t : tensors.values()) {
+      if (!t.file().equals(reading)) {
+        reading = t.file();
+        bar.setLabel(READING + " " + (files.indexOf(reading) + 1) + "/" + files.size() + " files");
+      }
       long at = firstNonFinite(t);
       if (at >= 0) {
         throw new UserError(
@@ -184,6 +207,7 @@ public final class ModelWeights implements AutoCloseable {
                 + t.elementCount()
                 + "); the checkpoint is damaged, download or convert it again");
       }
+      bar.advance(t.data().byteSize());
     }
   }
 

@@ -53,8 +53,12 @@ public final class ProgressBar implements AutoCloseable {
     this(label, noun, out, false, System::nanoTime);
   }
 
-  /** Plain lines at a calm rate on {@code out} (a log), timed by {@code clock} (nanoseconds). */
-  static ProgressBar plainLines(String label, String noun, PrintStream out, LongSupplier clock) {
+  /**
+   * Plain lines at a calm rate on {@code out} (a log), timed by {@code clock} (nanoseconds): what
+   * {@link #onTerminal} gives off a terminal, here with the log and the clock chosen by the caller.
+   */
+  public static ProgressBar plainLines(
+      String label, String noun, PrintStream out, LongSupplier clock) {
     return new ProgressBar(label, noun, out, true, clock);
   }
 

@@ -66,11 +66,12 @@ public final class BestOfNStudy implements Study<BestOfNStudy.Params> {
   public Params parse(StudySettings s) {
     String nla = s.nla("nla", null);
     String activations = s.activations("activations", nla);
+    double temperature = s.number("temperature", 1.0);
+    // Checked with the plan, not when the study's first decode starts after the others have run.
+    if (!(temperature >= 0) || Double.isInfinite(temperature))
+      throw s.error(s.where() + ".temperature: must be a finite number >= 0, got " + temperature);
     return new Params(
-        nla,
-        activations,
-        (int) s.integer("samples", 10, 1, Integer.MAX_VALUE),
-        s.number("temperature", 1.0));
+        nla, activations, (int) s.integer("samples", 10, 1, Integer.MAX_VALUE), temperature);
   }
 
   @Override

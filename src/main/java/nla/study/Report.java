@@ -13,6 +13,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import nla.io.ProgressBar;
 import nla.io.UserError;
 import org.yaml.snakeyaml.LoaderOptions;
 import org.yaml.snakeyaml.Yaml;
@@ -38,9 +39,24 @@ public final class Report {
 
   public record Built(String html, ObjectNode results) {}
 
-  /** Writes {@code out} (HTML) and {@code results.json} beside it; returns what was written. */
+  /**
+   * Writes {@code out} (HTML) and {@code results.json} beside it; returns what was written. Says
+   * which section it renders on stderr (plain lines at a calm rate off a terminal).
+   */
   public static Built write(Path runDir, Path preregistration, Path out) {
-    Built b = build(runDir, preregistration);
+    try (ProgressBar bar = ProgressBar.onTerminal("report", "sections")) {
+      return write(runDir, preregistration, out, bar);
+    }
+  }
+
+  /**
+   * {@link #write(Path, Path, Path)} reporting to {@code bar}: a step for each study's section and
+   * one for writing the files, the label naming the step ("report best-of-n").
+   */
+  public static Built write(Path runDir, Path preregistration, Path out, ProgressBar bar) {
+    Built b = build(runDir, preregistration, bar, 1);
+    bar.setLabel("report writing " + out.getFileName());
+    bar.redraw();
     try {
       RunDir.writeAtomically(out, b.html().getBytes(StandardCharsets.UTF_8));
       RunDir.writeAtomically(
@@ -49,10 +65,18 @@ public final class Report {
     } catch (IOException e) {
       throw new UserError("cannot write report " + out + ": " + e.getMessage());
     }
+    bar.advance(1);
     return b;
   }
 
   public static Built build(Path runDir, Path preregistration) {
+    return build(runDir, preregistration, ProgressBar.counting("report", "sections", null), 0);
+  }
+
+  /**
+   * The report, its progress on {@code bar}, which counts {@code stepsAfter} more steps to come.
+   */
+  private static Built build(Path runDir, Path preregistration, ProgressBar bar, int stepsAfter) {
     Path mf = runDir.resolve(RunDir.MANIFEST);
     if (!Files.exists(mf))
       throw new UserError(runDir + ": not a run directory (no " + RunDir.MANIFEST + ")");
@@ -73,7 +97,8 @@ public final class Report {
     List<Prediction> preds =
         preregistration == null ? List.of() : score(loadPredictions(preregistration), studies);
     results.set("preregistration", RunDir.JSON.valueToTree(preds));
-    return new Built(new Html(results, preds).render(), results);
+    bar.start(studies.size() + stepsAfter, 0);
+    return new Built(new Html(results, preds, bar).render(), results);
   }
 
   // ------------------------------------------------------------------ pre-registration
@@ -175,11 +200,13 @@ public final class Report {
     final JsonNode s;
     final List<Prediction> preds;
     final ReportPage page = new ReportPage();
+    final ProgressBar bar;
 
-    Html(ObjectNode results, List<Prediction> preds) {
+    Html(ObjectNode results, List<Prediction> preds, ProgressBar bar) {
       this.results = results;
       this.s = results.get("studies");
       this.preds = preds;
+      this.bar = bar;
     }
 
     String render() {
@@ -205,8 +232,13 @@ public final class Report {
       for (Study<?> study : Studies.ALL)
         if (s.has(study.name())) study.headline(s.get(study.name()), page);
       page.html("</div>");
-      for (Study<?> study : Studies.ALL)
-        if (s.has(study.name())) study.report(s.get(study.name()), page);
+      for (Study<?> study : Studies.ALL) {
+        if (!s.has(study.name())) continue;
+        bar.setLabel("report " + study.name());
+        bar.redraw(); // the line names the section being rendered, not the last one done
+        study.report(s.get(study.name()), page);
+        bar.advance(1);
+      }
       prereg();
       provenance(mf);
       page.html("</body></html>\n");

@@ -10,7 +10,6 @@ import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Instant;
@@ -20,6 +19,7 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
+import nla.io.AtomicFiles;
 import nla.io.OutputLock;
 import nla.io.UserError;
 import nla.model.LanguageModel;
@@ -222,20 +222,9 @@ public final class RunDir implements AutoCloseable {
     }
   }
 
-  /**
-   * Writes a file whole or not at all: under a temporary name in the same folder, then renamed over
-   * the target, so a failed or killed write leaves the previous file as it was.
-   */
+  /** Writes a file whole or not at all ({@link AtomicFiles}). */
   static void writeAtomically(Path target, byte[] bytes) throws IOException {
-    Path folder = target.toAbsolutePath().getParent();
-    Files.createDirectories(folder);
-    Path tmp = Files.createTempFile(folder, target.getFileName() + ".", ".tmp");
-    try {
-      Files.write(tmp, bytes);
-      Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-    } finally {
-      Files.deleteIfExists(tmp);
-    }
+    AtomicFiles.write(target, bytes);
   }
 
   /** Marks the session finished: the end time goes into the manifest. */

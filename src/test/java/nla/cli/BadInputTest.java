@@ -207,6 +207,53 @@ class BadInputTest {
   }
 
   @Test
+  void extractAndReportRefuseAnOutputThatIsTheirOwnInputAndLeaveItAsItWas() throws Exception {
+    Path text = Files.writeString(tmp.resolve("notes.txt"), "hello there");
+    assertUserError(
+        List.of("--out", "notes.txt", "--text-file"),
+        "extract",
+        "--model",
+        av.toString(),
+        "--layer",
+        "0",
+        "--text-file",
+        text.toString(),
+        "--out",
+        text.toString());
+    assertEquals("hello there", Files.readString(text));
+
+    Path run = Files.createDirectories(tmp.resolve("report-run"));
+    Path manifest = Files.writeString(run.resolve("manifest.json"), "{}");
+    Path prereg = Files.writeString(tmp.resolve("prereg.yaml"), "predictions: []\n");
+    assertUserError(
+        List.of("--out", "prereg.yaml", "--prereg"),
+        "report",
+        run.toString(),
+        "--prereg",
+        prereg.toString(),
+        "--out",
+        prereg.toString());
+    assertUserError(
+        List.of("--out", "manifest.json", "RUN_DIR manifest"),
+        "report",
+        run.toString(),
+        "--out",
+        manifest.toString());
+    Path besidePrereg = Files.writeString(tmp.resolve("results.json"), "[]");
+    assertUserError(
+        List.of("results.json beside it", "--prereg"),
+        "report",
+        run.toString(),
+        "--prereg",
+        besidePrereg.toString(),
+        "--out",
+        tmp.resolve("report.html").toString());
+    assertEquals("predictions: []\n", Files.readString(prereg));
+    assertEquals("{}", Files.readString(manifest));
+    assertEquals("[]", Files.readString(besidePrereg));
+  }
+
+  @Test
   void roundtripOutThatIsAFileIsOneError() throws Exception {
     Path file = Files.writeString(tmp.resolve("a-file"), "x");
     assertUserError(
@@ -296,6 +343,22 @@ class BadInputTest {
         other.toString(),
         "--out",
         tmp.resolve("r5").toString());
+    // A bad setting of a later study is found with the plan, not when that study starts.
+    Path hot =
+        Files.writeString(
+            tmp.resolve("hot.yaml"),
+            "nlas: {x: {av: a, ar: b}}\nactivations: {x: "
+                + vectors
+                + "}\nstudies: {eval: {nla: x}, best-of-n: {nla: x, temperature: -1}}\n");
+    assertUserError(
+        List.of("hot.yaml", "studies.best-of-n.temperature", "finite number >= 0, got -1.0"),
+        "study",
+        "all",
+        "--plan",
+        hot.toString(),
+        "--out",
+        tmp.resolve("r6").toString());
+    assertFalse(Files.exists(tmp.resolve("r6").resolve("eval")), "eval ran before the check");
     assertUserError(
         List.of("--plan", "no such file"),
         "study",
@@ -367,6 +430,49 @@ class BadInputTest {
         tmp.resolve("rt-baseline").toString(),
         "--baseline",
         "-1");
+  }
+
+  @Test
+  void aBadDecodingFlagIsRefusedInTheSameWordsByGenerateAndTheAvCommands() {
+    String[][] flags = {
+      {"--temperature", "-1", "--temperature: must be a finite number >= 0, got -1.0"},
+      {"--temperature", "Infinity", "--temperature: must be a finite number >= 0, got Infinity"},
+      {"--top-p", "0", "--top-p: must be in (0, 1], got 0.0"},
+      {"--top-k", "-2", "--top-k: must be >= 0, got -2"},
+      {"--max-new-tokens", "-1", "--max-new-tokens: must be >= 0, got -1"}
+    };
+    for (String[] f : flags) {
+      assertUserError(
+          List.of(f[2]), "generate", "--model", av.toString(), "--token-ids", "1", f[0], f[1]);
+      assertUserError(
+          List.of(f[2]),
+          "verbalize",
+          "--av",
+          av.toString(),
+          "--vectors",
+          vectors.toString(),
+          f[0],
+          f[1]);
+    }
+    // What only an AV decode needs: a sample, and a token to explain with.
+    assertUserError(
+        List.of("--samples: must be >= 1, got 0"),
+        "verbalize",
+        "--av",
+        av.toString(),
+        "--vectors",
+        vectors.toString(),
+        "--samples",
+        "0");
+    assertUserError(
+        List.of("--max-new-tokens: must be >= 1, got 0"),
+        "verbalize",
+        "--av",
+        av.toString(),
+        "--vectors",
+        vectors.toString(),
+        "--max-new-tokens",
+        "0");
   }
 
   @Test

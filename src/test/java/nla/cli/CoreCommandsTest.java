@@ -160,6 +160,11 @@ class CoreCommandsTest {
     }
     assertTrue(r[1].contains("prefill reused         " + (2 * p) + " AV + "), r[1]);
 
+    // A second run into the same folder replaces each file whole (a new file renamed over the
+    // old), never rewriting it in place: hard links to the old files keep the first run's rows.
+    List<String> firstRun = List.of("items.jsonl", "verbalizations.jsonl", "summary.json");
+    Path keep = Files.createDirectories(tmp.resolve("first-run"));
+    for (String f : firstRun) Files.createLink(keep.resolve(f), run.resolve(f));
     r =
         BaselineCommandTest.run(
             "roundtrip",
@@ -179,6 +184,10 @@ class CoreCommandsTest {
             "2");
     assertEquals("0", r[0], r[2]);
     assertTrue(r[1].contains("var_nrm of 4 vectors in " + vectors), r[1]);
+    assertEquals(2, Files.readAllLines(run.resolve("items.jsonl")).size());
+    assertEquals(3, Files.readAllLines(keep.resolve("items.jsonl")).size());
+    assertEquals(3, Files.readAllLines(keep.resolve("verbalizations.jsonl")).size());
+    assertEquals(3, JSON.readTree(keep.resolve("summary.json").toFile()).get("items").asInt());
   }
 
   @Test

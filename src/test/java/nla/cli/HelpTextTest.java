@@ -77,4 +77,53 @@ class HelpTextTest {
       if (!entry.startsWith("Commands:"))
         assertTrue(entry.strip().endsWith("."), "cut summary in nla --help: " + entry);
   }
+
+  @Test
+  void theTextInputsAreDeclaredOnceAndAClashNamesTheTwoGiven() {
+    var main = Main.commandLine();
+    // One declaration each (the field picocli read it from), whichever command takes it.
+    java.util.Map<String, java.util.List<String>> takers =
+        java.util.Map.of(
+            "--text", List.of("extract", "lens", "tokenize"),
+            "--text-file", List.of("extract", "lens", "tokenize"),
+            "--token-ids", List.of("extract", "generate"),
+            "--chat", List.of("lens", "generate"));
+    takers.forEach(
+        (option, commands) -> {
+          Set<Object> declarations = new java.util.HashSet<>();
+          for (String command : commands)
+            declarations.add(
+                main.getSubcommands()
+                    .get(command)
+                    .getCommandSpec()
+                    .findOption(option)
+                    .userObject());
+          assertEquals(1, declarations.size(), option + " declared " + declarations);
+        });
+
+    // A clash reads as picocli words one between plain options, nested group or not.
+    String[][] clashes = {
+      {"generate", "--model", "m", "--chat", "a", "--prompt", "b"},
+      {"generate", "--model", "m", "--token-ids", "1", "--chat", "a"},
+      {"extract", "--model", "m", "--layer", "1", "--out", "o", "--token-ids", "1", "--text", "a"},
+      {"lens", "--base", "m", "--av", "m", "--chat", "a", "--text-file", "b"}
+    };
+    String[] expected = {
+      "--chat=T, --prompt=T",
+      "--chat=T, --token-ids=IDS",
+      "--text=T, --token-ids=IDS",
+      "--text-file=F, --chat=T"
+    };
+    for (int i = 0; i < clashes.length; i++) {
+      CliRun r = CliRun.run(clashes[i]);
+      assertEquals(2, r.code(), r.err());
+      assertEquals(
+          "nla: Error: "
+              + expected[i]
+              + " are mutually exclusive (specify only one) (see 'nla "
+              + clashes[i][0]
+              + " --help')",
+          r.err().strip());
+    }
+  }
 }

@@ -208,6 +208,11 @@ class LensCommandTest {
   @Test
   void htmlColoursTokensAndEscapesTheText() throws Exception {
     Path page = tmp.resolve("out/lens.html");
+    // An earlier page is replaced whole (a new file renamed over it), never rewritten in place:
+    // a hard link to the old one keeps the old text.
+    Files.createDirectories(page.getParent());
+    Files.writeString(page, "the old page");
+    Path oldPage = Files.createLink(tmp.resolve("out/old-lens.html"), page);
     String[] r =
         BaselineCommandTest.run(
             "lens",
@@ -232,6 +237,10 @@ class LensCommandTest {
     assertTrue(html.contains("&lt;b&gt;") || html.contains("&lt;"), "the text's markup is escaped");
     assertFalse(html.contains("<b>it"), "no raw markup from the text");
     assertTrue(html.contains("fve_nrm = 1 - mse_nrm / "), "the denominator is stated");
+    assertEquals("the old page", Files.readString(oldPage));
+    try (var files = Files.list(page.getParent())) {
+      assertEquals(2, files.count(), "no temporary file left beside the page");
+    }
   }
 
   @Test

@@ -188,6 +188,21 @@ class LanguageModelTest {
   }
 
   @Test
+  void aCheckpointHoldingNaNIsRefusedAtLoadNamingTheTensor() throws IOException {
+    Path d = TinyModels.write(dir.resolve("nan"), Kind.QWEN2, LAYERS, DType.BF16, 1);
+    Path file = d.resolve(nla.io.ModelWeights.SINGLE);
+    nla.io.SafeTensors.Header h = nla.io.SafeTensors.readHeader(file);
+    String name = "model.layers.1.mlp.up_proj.weight";
+    long at = h.dataStart() + h.entries().get(name).begin() + 2 * 5; // element 5, bf16
+    try (var ch =
+        java.nio.channels.FileChannel.open(file, java.nio.file.StandardOpenOption.WRITE)) {
+      ch.write(java.nio.ByteBuffer.wrap(new byte[] {(byte) 0xC0, 0x7F}), at); // a quiet NaN
+    }
+    UserError e = assertThrows(UserError.class, () -> LanguageModel.load(d, 1));
+    assertTrue(e.getMessage().contains("tensor " + name + " holds NaN (element 5"), e.getMessage());
+  }
+
+  @Test
   void missingLayerIsAUserError() throws IOException {
     Path d = TinyModels.write(dir.resolve("short"), Kind.LLAMA, 2, DType.F16, 1);
     java.nio.file.Files.writeString(d.resolve("config.json"), TinyModels.config(Kind.LLAMA, 3));

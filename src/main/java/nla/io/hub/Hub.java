@@ -40,8 +40,8 @@ public final class Hub {
 
   /**
    * The local snapshot folder of {@code repo}: the cached one when there is one (no network), else
-   * downloaded now, with a progress bar on {@code log} when it is a terminal. Offline and not
-   * cached is a user error that says how to get it.
+   * downloaded now, with its progress on {@code log} (a bar on a terminal, else plain lines at a
+   * calm rate). Offline and not cached is a user error that says how to get it.
    */
   public Path resolve(RepoId repo, PrintStream log, boolean terminal) {
     Optional<Path> snapshot = cached(repo);
@@ -64,7 +64,7 @@ public final class Hub {
     if (log != null)
       log.println("nla: " + repo + " is not cached; downloading it to " + cache.root());
     DownloadProgress progress =
-        terminal && log != null ? new TerminalProgress(log) : DownloadProgress.quiet();
+        log != null ? new TerminalProgress(log, terminal) : DownloadProgress.quiet();
     return download(repo, List.of(), DEFAULT_WORKERS, progress).snapshot();
   }
 

@@ -9,7 +9,8 @@ import nla.io.ProgressBar;
 
 /**
  * A download drawn as a {@link ProgressBar} in bytes, labelled with the files done; a ticker
- * redraws it while a slow server sends nothing, so that the rate and ETA stay honest.
+ * redraws it while a slow server sends nothing, so that the rate and ETA stay honest. On a terminal
+ * the bar redraws in place; into a log it is plain lines at the bar's calm rate.
  */
 public final class TerminalProgress implements DownloadProgress {
   private final ProgressBar bar;
@@ -17,8 +18,16 @@ public final class TerminalProgress implements DownloadProgress {
   private volatile int files;
   private ScheduledExecutorService ticker;
 
-  public TerminalProgress(PrintStream out) {
-    this.bar = ProgressBar.bytes(label(0, 0), out);
+  /** On {@code out}: redrawn in place when it is a {@code terminal}, else plain lines. */
+  public TerminalProgress(PrintStream out, boolean terminal) {
+    this(
+        terminal
+            ? ProgressBar.bytes(label(0, 0), out)
+            : ProgressBar.plainLines(label(0, 0), null, out, System::nanoTime));
+  }
+
+  TerminalProgress(ProgressBar bar) {
+    this.bar = bar;
   }
 
   @Override

@@ -130,6 +130,29 @@ class HubDownloadTest {
   }
 
   @Test
+  void aDownloadIntoALogSaysHowFarItIsInPlainLines() {
+    java.io.ByteArrayOutputStream log = new java.io.ByteArrayOutputStream();
+    java.util.concurrent.atomic.AtomicLong now = new java.util.concurrent.atomic.AtomicLong();
+    // Each look at the clock is 11 s later: every redraw is due for a line.
+    var bar =
+        nla.io.ProgressBar.plainLines(
+            "download",
+            null,
+            new java.io.PrintStream(log, true, StandardCharsets.UTF_8),
+            () -> now.addAndGet(11_000_000_000L));
+    HubSettings s = settings();
+    new Hub(s).download(RepoId.parse("kitft/nla-tiny-av"), List.of(), 4, new TerminalProgress(bar));
+    String text = log.toString(StandardCharsets.UTF_8);
+    List<String> lines = text.lines().toList();
+    assertTrue(lines.get(0).startsWith("0/4 files ["), text);
+    String last = lines.get(lines.size() - 1);
+    assertTrue(last.startsWith("4/4 files [") && last.endsWith("done"), text);
+    assertTrue(last.contains("4.50 MB/4.50 MB"), text); // the weights and the shard (LFS)
+    for (char c : text.toCharArray())
+      assertTrue(c == '\n' || c >= ' ', "a control character in the log: " + (int) c);
+  }
+
+  @Test
   void aSecondDownloadReusesTheCacheAndFetchesNoFile() {
     HubSettings s = settings();
     download(s, "kitft/nla-tiny-av");
