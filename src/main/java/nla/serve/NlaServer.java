@@ -266,6 +266,10 @@ public final class NlaServer implements AutoCloseable {
         if (!method.equals("GET")) throw new ApiError(405, "Method Not Allowed");
         return metrics(response);
       }
+      // The page is served without the key: it holds no data and sends the key the user pastes.
+      if (path.equals("/") && method.equals("GET") && LensPage.wanted(request)) {
+        return LensPage.send(response);
+      }
       checkSecret(request);
       if (path.equals("/")) {
         if (!method.equals("GET")) throw new ApiError(405, "Method Not Allowed");
@@ -459,8 +463,12 @@ public final class NlaServer implements AutoCloseable {
         metrics.render(gates, "ready".equals(state)));
   }
 
-  /** Neuronpedia's {@code GET /} (HealthResponse): the models and the limits. */
+  /**
+   * Neuronpedia's {@code GET /} (HealthResponse): the models and the limits. A browser asking for
+   * HTML gets the {@link LensPage} instead, hence {@code Vary: Accept}.
+   */
   private int root(Response response) throws IOException {
+    response.getHeaders().put(HttpHeader.VARY, "Accept");
     Engine e = engine;
     if (e == null) {
       ObjectNode out = Api.JSON.objectNode();
