@@ -77,7 +77,8 @@ class ServePageTest {
   }
 
   private NlaServer serve(String secret) {
-    NlaServer.Options o = new NlaServer.Options("127.0.0.1", 0, 2, 16, 2000, secret, 1 << 20, 5000);
+    NlaServer.Options o =
+        new NlaServer.Options("127.0.0.1", 0, 2, 16, 16384, secret, 1 << 20, 5000);
     NlaServer s =
         new NlaServer(
                 o,
@@ -176,8 +177,11 @@ class ServePageTest {
     return browser.findElement(By.cssSelector("#tokens .tok[data-position='" + position + "']"));
   }
 
-  /** The lens on the same text and sampling as the page: one JSON object per position. */
-  private List<JsonNode> lens(String text) {
+  /**
+   * The lens on the same text and sampling as the page: one JSON object per position of {@code
+   * positions} (all, last or a list, as {@code nla lens --positions} takes them).
+   */
+  private List<JsonNode> lens(String text, String positions, int maxNewTokens) {
     CliRun cli =
         CliRun.run(
             "lens",
@@ -189,11 +193,13 @@ class ServePageTest {
             ar.toString(),
             "--text",
             text,
+            "--positions",
+            positions,
             "--json",
             "--temperature",
             "0",
             "--max-new-tokens",
-            String.valueOf(MAX_NEW_TOKENS));
+            String.valueOf(maxNewTokens));
     assertTrue(cli.code() == 0 || cli.code() == 2, cli.err());
     return ServeEndToEndTest.lines(cli.out());
   }
@@ -257,7 +263,7 @@ class ServePageTest {
     assertEquals("", el("error").getText());
 
     // Each token's FVE is the one `nla lens` prints for it, its colour that FVE's.
-    List<JsonNode> lens = lens(TEXT);
+    List<JsonNode> lens = lens(TEXT, "all", MAX_NEW_TOKENS);
     assertEquals(n, lens.size());
     for (int i = 0; i < n; i++) {
       WebElement t = token(i);
@@ -332,6 +338,54 @@ class ServePageTest {
     Files.write(shot, png);
     String keep = System.getProperty("nla.serve.screenshot");
     if (keep != null) Files.copy(shot, Path.of(keep), StandardCopyOption.REPLACE_EXISTING);
+  }
+
+  /**
+   * /explain takes at most 512 positions a request: the page explains a longer text in windows, and
+   * a token of the second window has the FVE the lens gives it (the denominator spans the text).
+   */
+  @Test
+  void aTextOfMorePositionsThanOneRequestTakesIsExplainedInWindows() throws Exception {
+    server = serve(null);
+    String text = (TEXT + " ").repeat(40).strip();
+    // Short decodes: this test is about the windows, not the explanations.
+    int maxNewTokens = 4;
+    int n =
+        ok(post(server, "/tokenize", "{\"text\": " + MAPPER.valueToTree(text) + "}"))
+            .get("prompt_length")
+            .asInt();
+    assertTrue(n > Api.MAX_POSITIONS_PER_REQUEST, n + " tokens");
+    browser = browser();
+    browser.get(url());
+    until("the server to be ready", d -> el("status").getText().equals("ready"));
+    JavascriptExecutor js = (JavascriptExecutor) browser;
+    // Pasted, not typed: a few thousand key events would only slow the test.
+    js.executeScript("document.getElementById('text').value = arguments[0]", text);
+    type("max-new-tokens", String.valueOf(maxNewTokens));
+    el("run").click();
+    until(
+        "every token explained and scored",
+        d ->
+            Boolean.TRUE.equals(
+                js.executeScript(
+                    "const t = [...document.querySelectorAll('#tokens .tok')];"
+                        + " return t.length === arguments[0]"
+                        + " && t.every(e => e.dataset.state === 'scored')",
+                    n)));
+    assertEquals("done: " + n + " positions explained", el("progress").getText());
+    int late = n - 3;
+    List<JsonNode> lens = lens(text, "5," + late, maxNewTokens);
+    assertEquals(late, lens.get(1).get("position").asInt());
+    for (JsonNode l : lens) {
+      int p = l.get("position").asInt();
+      assertEquals(
+          l.get("fve_nrm").asDouble(),
+          Double.parseDouble(token(p).getDomAttribute("data-fve")),
+          1e-6,
+          "FVE at position " + p);
+    }
+    String logged = log.toString(StandardCharsets.UTF_8);
+    assertEquals(2, logged.split("POST /explain -> 200", -1).length - 1, logged);
   }
 
   @Test
