@@ -23,6 +23,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.logging.Level;
 import nla.GoldenFixtures;
 import nla.cli.CliRun;
 import org.junit.jupiter.api.AfterEach;
@@ -38,6 +39,8 @@ import org.openqa.selenium.WebElement;
 import org.openqa.selenium.chrome.ChromeDriver;
 import org.openqa.selenium.chrome.ChromeDriverService;
 import org.openqa.selenium.chrome.ChromeOptions;
+import org.openqa.selenium.logging.LogEntry;
+import org.openqa.selenium.logging.LogType;
 import org.openqa.selenium.support.ui.WebDriverWait;
 
 /**
@@ -104,6 +107,8 @@ class ServePageTest {
     }
     ChromeOptions options = new ChromeOptions();
     options.setBinary(CHROMIUM.toFile());
+    // The console, for assertNoScriptErrors.
+    options.setCapability("goog:loggingPrefs", java.util.Map.of(LogType.BROWSER, "ALL"));
     options.addArguments(
         "--headless",
         "--no-sandbox",
@@ -155,6 +160,22 @@ class ServePageTest {
               + log.toString(StandardCharsets.UTF_8),
           e);
     }
+  }
+
+  /**
+   * The page's console has no error beyond the refused requests a test provokes (Chromium logs each
+   * 4xx a fetch gets as "Failed to load resource"); returns those refusals.
+   */
+  private List<String> assertNoScriptErrors() {
+    List<String> severe =
+        browser.manage().logs().get(LogType.BROWSER).getAll().stream()
+            .filter(e -> e.getLevel().intValue() >= Level.SEVERE.intValue())
+            .map(LogEntry::getMessage)
+            .toList();
+    List<String> errors =
+        severe.stream().filter(m -> !m.contains("Failed to load resource")).toList();
+    assertEquals(List.of(), errors, "console errors");
+    return severe;
   }
 
   private List<WebElement> tokens() {
@@ -334,6 +355,7 @@ class ServePageTest {
     assertTrue(png.length > 20_000, "screenshot is " + png.length + " bytes");
     assertEquals((byte) 0x89, png[0]);
     assertEquals('P', png[1]);
+    assertNoScriptErrors();
     Path shot = tmp.resolve("serve-page.png");
     Files.write(shot, png);
     String keep = System.getProperty("nla.serve.screenshot");
@@ -386,6 +408,7 @@ class ServePageTest {
     }
     String logged = log.toString(StandardCharsets.UTF_8);
     assertEquals(2, logged.split("POST /explain -> 200", -1).length - 1, logged);
+    assertNoScriptErrors();
   }
 
   @Test
@@ -407,6 +430,26 @@ class ServePageTest {
     until("the server to be ready", d -> el("status").getText().equals("ready"));
     type("text", "Hello there, lighthouse keeper.");
     type("max-new-tokens", String.valueOf(MAX_NEW_TOKENS));
+
+    // A stream that has not answered yet can be stopped, and the next run goes ahead.
+    CountDownLatch release = new CountDownLatch(1);
+    server.beforeWork =
+        endpoint -> {
+          if (!endpoint.equals("/explain")) return;
+          try {
+            release.await(PATIENCE.toSeconds(), TimeUnit.SECONDS);
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          }
+        };
+    el("run").click();
+    until("the stream to wait", d -> el("progress").getText().contains("waiting"));
+    el("stop").click();
+    until("the stream stopped", d -> el("progress").getText().startsWith("stopped"));
+    assertFalse(el("stop").isEnabled());
+    server.beforeWork = endpoint -> {};
+    release.countDown();
+
     el("text").sendKeys(Keys.chord(Keys.CONTROL, Keys.ENTER));
     until("every token explained and scored", d -> allExplained());
     token(1).click();
@@ -418,6 +461,9 @@ class ServePageTest {
         0L, js.executeScript("return localStorage.length + sessionStorage.length"), "storage");
     assertEquals("", js.executeScript("return document.cookie"));
     assertFalse(browser.getCurrentUrl().contains("page-test-secret"), browser.getCurrentUrl());
+    List<String> refused = assertNoScriptErrors();
+    assertTrue(refused.stream().anyMatch(m -> m.contains("401")), refused.toString());
+    assertTrue(refused.stream().anyMatch(m -> m.contains("403")), refused.toString());
   }
 
   @Test
