@@ -55,7 +55,6 @@ final class LensPage {
     response.setStatus(200);
     response.getHeaders().put(HttpHeader.CONTENT_TYPE, "text/html; charset=utf-8");
     response.getHeaders().put(HttpHeader.CONTENT_LENGTH, HTML.length);
-    response.getHeaders().put(HttpHeader.VARY, "Accept");
     response.getHeaders().put(HttpHeader.CACHE_CONTROL, "no-cache");
     response.getHeaders().put("Content-Security-Policy", CONTENT_SECURITY_POLICY);
     response.getHeaders().put("X-Content-Type-Options", "nosniff");

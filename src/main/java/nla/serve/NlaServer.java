@@ -266,9 +266,11 @@ public final class NlaServer implements AutoCloseable {
         if (!method.equals("GET")) throw new ApiError(405, "Method Not Allowed");
         return metrics(response);
       }
-      // The page is served without the key: it holds no data and sends the key the user pastes.
-      if (path.equals("/") && method.equals("GET") && LensPage.wanted(request)) {
-        return LensPage.send(response);
+      if (path.equals("/")) {
+        // A browser gets the lens page, any other client Neuronpedia's JSON (or its 401/403).
+        response.getHeaders().put(HttpHeader.VARY, "Accept");
+        // The page is served without the key: it holds no data and sends the key the user pastes.
+        if (method.equals("GET") && LensPage.wanted(request)) return LensPage.send(response);
       }
       checkSecret(request);
       if (path.equals("/")) {
@@ -463,12 +465,8 @@ public final class NlaServer implements AutoCloseable {
         metrics.render(gates, "ready".equals(state)));
   }
 
-  /**
-   * Neuronpedia's {@code GET /} (HealthResponse): the models and the limits. A browser asking for
-   * HTML gets the {@link LensPage} instead, hence {@code Vary: Accept}.
-   */
+  /** Neuronpedia's {@code GET /} (HealthResponse): the models and the limits. */
   private int root(Response response) throws IOException {
-    response.getHeaders().put(HttpHeader.VARY, "Accept");
     Engine e = engine;
     if (e == null) {
       ObjectNode out = Api.JSON.objectNode();
