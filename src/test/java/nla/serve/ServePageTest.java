@@ -182,10 +182,16 @@ class ServePageTest {
     return browser.findElements(By.cssSelector("#tokens .tok"));
   }
 
+  /**
+   * Every token shown is explained and scored, read in one script so that a run replacing the
+   * tokens meanwhile cannot leave the check holding a removed one.
+   */
   private boolean allExplained() {
-    List<WebElement> t = tokens();
-    return !t.isEmpty()
-        && t.stream().allMatch(e -> "scored".equals(e.getDomAttribute("data-state")));
+    return Boolean.TRUE.equals(
+        ((JavascriptExecutor) browser)
+            .executeScript(
+                "const t = [...document.querySelectorAll('#tokens .tok')];"
+                    + " return t.length > 0 && t.every(e => e.dataset.state === 'scored')"));
   }
 
   private void type(String id, String text) {
@@ -385,15 +391,7 @@ class ServePageTest {
     js.executeScript("document.getElementById('text').value = arguments[0]", text);
     type("max-new-tokens", String.valueOf(maxNewTokens));
     el("run").click();
-    until(
-        "every token explained and scored",
-        d ->
-            Boolean.TRUE.equals(
-                js.executeScript(
-                    "const t = [...document.querySelectorAll('#tokens .tok')];"
-                        + " return t.length === arguments[0]"
-                        + " && t.every(e => e.dataset.state === 'scored')",
-                    n)));
+    until("every token explained and scored", d -> allExplained() && tokens().size() == n);
     assertEquals("done: " + n + " positions explained", el("progress").getText());
     int late = n - 3;
     List<JsonNode> lens = lens(text, "5," + late, maxNewTokens);
