@@ -266,6 +266,12 @@ public final class NlaServer implements AutoCloseable {
         if (!method.equals("GET")) throw new ApiError(405, "Method Not Allowed");
         return metrics(response);
       }
+      if (path.equals("/")) {
+        // A browser gets the lens page, any other client Neuronpedia's JSON (or its 401/403).
+        response.getHeaders().put(HttpHeader.VARY, "Accept");
+        // The page is served without the key: it holds no data and sends the key the user pastes.
+        if (method.equals("GET") && LensPage.wanted(request)) return LensPage.send(response);
+      }
       checkSecret(request);
       if (path.equals("/")) {
         if (!method.equals("GET")) throw new ApiError(405, "Method Not Allowed");
