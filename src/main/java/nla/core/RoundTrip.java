@@ -30,16 +30,15 @@ public final class RoundTrip {
   public record Result(List<Item> items, List<RowError> rowErrors, Summary summary) {}
 
   /**
-   * Runs the round trip. {@code mseScale} is the AR's (null = raw); {@code denominator} null means
-   * the FVE denominator is computed from {@code vectors} themselves (their usable rows). {@code
-   * afterVerbalize} receives the decodes before reconstruction starts.
+   * Runs the round trip, scoring at the AR's {@link Reconstructor#mseNorm()}. {@code denominator}
+   * null means the FVE denominator is computed from {@code vectors} themselves (their usable rows).
+   * {@code afterVerbalize} receives the decodes before reconstruction starts.
    */
   public static Result run(
       Verbalizer av,
       Reconstructor ar,
       List<float[]> vectors,
       VerbalizeOptions options,
-      Double mseScale,
       Metrics.Denominator denominator,
       String vectorSetName,
       java.util.function.Consumer<List<Verbalization>> afterVerbalize) {
@@ -60,7 +59,7 @@ public final class RoundTrip {
     if (denominator == null) {
       List<float[]> usable = new ArrayList<>();
       for (float[] v : vectors) if (Vectors.problem(v, av.dModel()) == null) usable.add(v);
-      denominator = Metrics.Denominator.ofVectorSet(usable, mseScale, vectorSetName);
+      denominator = Metrics.Denominator.ofVectorSet(usable, ar.mseNorm(), vectorSetName);
     }
     List<String> arInputs = new ArrayList<>(decodes.size());
     for (Verbalization d : decodes) arInputs.add(arInput(d));
@@ -73,7 +72,10 @@ public final class RoundTrip {
       float[] gold = vectors.get(indexOfRow.get(d.row()));
       items.add(
           new Item(
-              d, arInputs.get(i), preds[i], Metrics.score(preds[i], gold, mseScale, denominator)));
+              d,
+              arInputs.get(i),
+              preds[i],
+              Metrics.score(preds[i], gold, ar.mseNorm(), denominator)));
     }
     return new Result(items, errors, summarize(items, errors.size(), denominator));
   }

@@ -53,6 +53,11 @@ class RoundTripTest {
     public int dModel() {
       return 2;
     }
+
+    @Override
+    public Double mseNorm() {
+      return Math.sqrt(2);
+    }
   }
 
   @Test
@@ -67,7 +72,6 @@ class RoundTripTest {
             ar,
             vectors,
             VerbalizeOptions.greedy().withRowLabels(new int[] {10, 11, 12, 13}),
-            Math.sqrt(2),
             Metrics.Denominator.given(0.5),
             "v.npy",
             saved::addAll);
@@ -99,7 +103,6 @@ class RoundTripTest {
             new CompassAr(),
             vectors,
             VerbalizeOptions.greedy(),
-            Math.sqrt(2),
             null,
             "set.npy",
             d -> {});
