@@ -57,8 +57,13 @@ public final class RoundTrip {
     List<Verbalization> decodes = av.verbalize(vectors, collecting);
     afterVerbalize.accept(decodes); // saved before the AR runs: an AR error loses no decode
     if (denominator == null) {
+      // The rows the verbalizer took: it checked each vector once and reported the rest.
+      java.util.Set<Integer> refused = new java.util.HashSet<>();
+      for (RowError e : errors) refused.add(e.row());
       List<float[]> usable = new ArrayList<>();
-      for (float[] v : vectors) if (Vectors.problem(v, av.dModel()) == null) usable.add(v);
+      for (int i = 0; i < vectors.size(); i++) {
+        if (!refused.contains(options.rowLabel(i))) usable.add(vectors.get(i));
+      }
       denominator = Metrics.Denominator.ofVectorSet(usable, ar.mseNorm(), vectorSetName);
     }
     List<String> arInputs = new ArrayList<>(decodes.size());

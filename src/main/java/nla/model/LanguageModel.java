@@ -215,6 +215,7 @@ public final class LanguageModel implements AutoCloseable {
 
   /** [T][vocab] logits of every position, after the full model. */
   public float[][] logits(SequenceInput input) {
+    validate(input);
     try (KvCache cache = transformer.newCache()) {
       Transformer.StepOutput r =
           transformer.forward(
@@ -459,8 +460,10 @@ public final class LanguageModel implements AutoCloseable {
     return false;
   }
 
+  /**
+   * A step of {@code s}, which its public entry point has validated (prefixes and suffixes too).
+   */
   private Transformer.StepInput step(KvCache cache, SequenceInput s) {
-    validate(s);
     return new Transformer.StepInput(cache, s.ids(), s.embeddings());
   }
 
@@ -469,7 +472,6 @@ public final class LanguageModel implements AutoCloseable {
     List<SequenceInput> cur = new ArrayList<>();
     int tokens = 0;
     for (SequenceInput s : batch) {
-      validate(s);
       if (!cur.isEmpty() && tokens + s.length() > PREFILL_TOKEN_BUDGET) {
         groups.add(cur);
         cur = new ArrayList<>();
@@ -482,6 +484,10 @@ public final class LanguageModel implements AutoCloseable {
     return groups;
   }
 
+  /**
+   * The one check of an input, made where it enters ({@link #hiddenStates}, {@link #logits}, {@link
+   * #generate}): non-empty, ids in the vocabulary, embedding rows of the hidden size and finite.
+   */
   private void validate(SequenceInput s) {
     if (s.length() == 0) throw new UserError("empty input sequence");
     if (s.ids() != null) {

@@ -96,7 +96,8 @@ class RoundTripTest {
 
   @Test
   void withoutADenominatorTheVectorSetsOwnVarianceIsUsedAndNamed() {
-    List<float[]> vectors = List.of(new float[] {3, 0}, new float[] {0, 2});
+    // The all-zeros row the AV refuses is left out of the denominator.
+    List<float[]> vectors = List.of(new float[] {3, 0}, new float[] {0, 0}, new float[] {0, 2});
     RoundTrip.Result r =
         RoundTrip.run(
             new EchoAv(),
@@ -106,6 +107,7 @@ class RoundTripTest {
             null,
             "set.npy",
             d -> {});
+    assertEquals(1, r.summary().rowErrors());
     assertEquals(0.5, r.summary().denominator().varNrm(), 1e-12);
     assertTrue(r.summary().denominator().origin().contains("2 vectors in set.npy"));
   }

@@ -173,6 +173,30 @@ class LanguageModelTest {
       assertMessage(() -> m.logits(SequenceInput.ofEmbeddings(emb)), "non-finite value");
       assertMessage(
           () -> m.logits(SequenceInput.ofEmbeddings(new float[][] {{1f}})), "hidden size");
+      // Each entry point checks its inputs once, before any step (steps check nothing again).
+      SamplingParams greedy = SamplingParams.greedy().withMaxNewTokens(2);
+      assertMessage(
+          () ->
+              m.hiddenStates(List.of(SequenceInput.ofIds(A), SequenceInput.ofIds()), new int[] {0}),
+          "empty input");
+      assertMessage(
+          () ->
+              m.hiddenStates(
+                  List.of(SequenceInput.ofIds(A), SequenceInput.ofIds(1, 97)), new int[] {0}),
+          "id 97 is out of the vocabulary");
+      GenerationRequest good = new GenerationRequest(SequenceInput.ofIds(A), greedy);
+      assertMessage(
+          () ->
+              m.generate(
+                  List.of(good, new GenerationRequest(SequenceInput.ofEmbeddings(emb), greedy))),
+          "non-finite value");
+      float[][] narrow = {new float[TinyModels.HIDDEN], new float[TinyModels.HIDDEN - 1]};
+      assertMessage(
+          () ->
+              m.generateWithSharedPrefix(
+                  List.of(good, new GenerationRequest(SequenceInput.ofEmbeddings(narrow), greedy)),
+                  1),
+          "input embedding row 1 has " + (TinyModels.HIDDEN - 1) + " values");
     }
   }
 
