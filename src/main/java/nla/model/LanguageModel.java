@@ -251,8 +251,9 @@ public final class LanguageModel implements AutoCloseable {
    * {@link #generate(List)} where the caller knows that the first {@code sharedPrefix} positions of
    * every prompt are the same (an AV batch: the one prompt's embedding rows up to the injected
    * one). They are computed once and their keys and values copied into each request's cache, with
-   * results bitwise the same as without sharing. Prompts of embeddings share nothing unless told:
-   * their rows are not compared.
+   * results bitwise the same as without sharing. The length is taken on trust (a wrong one gives
+   * wrong results); prompts of embeddings share nothing unless told, as their rows are not
+   * compared.
    */
   public List<Generation> generateWithSharedPrefix(
       List<GenerationRequest> batch, int sharedPrefix) {
