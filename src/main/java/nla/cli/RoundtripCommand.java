@@ -74,9 +74,8 @@ final class RoundtripCommand implements Callable<Integer> {
       VectorInput.requireWidth(sel, verbalizer.dModel(), "AV");
       verbalizer.withBatchSize(sampling.batchSize);
       reconstructor.withBatchSize(sampling.batchSize);
-      Double mseNorm = reconstructor.mseNorm();
       Metrics.Denominator denominator =
-          baselineDenominator(baseline, mseNorm, reconstructor.dModel());
+          baselineDenominator(baseline, reconstructor.mseNorm(), reconstructor.dModel());
       var options =
           sampling
               .options(sel.rows())
@@ -91,7 +90,6 @@ final class RoundtripCommand implements Callable<Integer> {
               reconstructor,
               sel.vectors(),
               options,
-              mseNorm,
               denominator,
               sel.name(),
               this::writeDecodes);

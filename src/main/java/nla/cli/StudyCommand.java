@@ -63,7 +63,6 @@ final class StudyCommand implements Runnable {
         name,
         verbalizer,
         reconstructor,
-        reconstructor.mseNorm(),
         RunDir.checkpointHash(avDir) + "+" + RunDir.checkpointHash(arDir));
   }
 

@@ -20,6 +20,7 @@ public final class ActivationReconstructor implements Reconstructor, AutoCloseab
   private final Tokenizer tokenizer;
   private final LanguageModel model;
   private final ValueHead valueHead;
+  private final Double mseNorm;
   private final boolean ownsModel;
   private int batchSize = DEFAULT_BATCH_SIZE;
 
@@ -51,6 +52,7 @@ public final class ActivationReconstructor implements Reconstructor, AutoCloseab
     this.tokenizer = tokenizer;
     this.model = model;
     this.valueHead = valueHead;
+    this.mseNorm = sidecar.mseNorm();
     this.ownsModel = owns;
   }
 
@@ -83,9 +85,10 @@ public final class ActivationReconstructor implements Reconstructor, AutoCloseab
     return sidecar;
   }
 
-  /** The norm pred and gold are scaled to for the metrics (the AR's mse_scale; null = raw). */
+  /** The sidecar's mse_scale, resolved once at load. */
+  @Override
   public Double mseNorm() {
-    return sidecar.mseNorm();
+    return mseNorm;
   }
 
   public ActivationReconstructor withBatchSize(int batchSize) {

@@ -141,6 +141,9 @@ public final class ActivationVerbalizer implements Verbalizer, AutoCloseable {
     return rows;
   }
 
+  /** One decode to run: a row's vector and which of its samples. */
+  private record Job(int row, int sample, float[] vector) {}
+
   @Override
   public List<Verbalization> verbalize(List<float[]> vectors, VerbalizeOptions options) {
     List<Integer> usable = new ArrayList<>();
@@ -158,7 +161,6 @@ public final class ActivationVerbalizer implements Verbalizer, AutoCloseable {
     float[][] base = model.embed(prompt.ids());
     Map<Integer, Float> bias = banned.logitBias(options.banChars());
 
-    record Job(int row, int sample, float[] vector) {}
     List<Job> jobs = new ArrayList<>();
     for (int i : usable) {
       for (int s = 0; s < options.samples(); s++) {
@@ -184,7 +186,7 @@ public final class ActivationVerbalizer implements Verbalizer, AutoCloseable {
                 SequenceInput.ofEmbeddings(inject(base, prompt.injectionPosition(), j.vector())),
                 params));
       }
-      List<Generation> gens = model.generate(requests);
+      List<Generation> gens = model.generateWithSharedPrefix(requests, sharedPrefix(prompt, chunk));
       for (int k = 0; k < chunk.size(); k++) {
         Job j = chunk.get(k);
         Generation g = gens.get(k);
@@ -201,6 +203,17 @@ public final class ActivationVerbalizer implements Verbalizer, AutoCloseable {
       }
     }
     return out;
+  }
+
+  /**
+   * How many leading rows every request of a chunk has in common, known without comparing them: the
+   * prompt's rows before the injected one, or the whole prompt when every request injects the same
+   * vector (samples of one row).
+   */
+  private static int sharedPrefix(AvPrompt prompt, List<Job> chunk) {
+    float[] first = chunk.get(0).vector();
+    for (Job j : chunk) if (j.vector() != first) return prompt.injectionPosition();
+    return prompt.ids().length;
   }
 
   /**

@@ -8,4 +8,10 @@ public interface Reconstructor {
   float[][] reconstruct(List<String> explanations);
 
   int dModel();
+
+  /**
+   * The norm predictions and gold vectors are scaled to before mse_nrm and the FVE denominator
+   * (contract §5): the checkpoint's mse_scale, √d_model by default; null = raw (no scaling).
+   */
+  Double mseNorm();
 }

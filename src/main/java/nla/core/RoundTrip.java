@@ -30,16 +30,15 @@ public final class RoundTrip {
   public record Result(List<Item> items, List<RowError> rowErrors, Summary summary) {}
 
   /**
-   * Runs the round trip. {@code mseScale} is the AR's (null = raw); {@code denominator} null means
-   * the FVE denominator is computed from {@code vectors} themselves (their usable rows). {@code
-   * afterVerbalize} receives the decodes before reconstruction starts.
+   * Runs the round trip, scoring at the AR's {@link Reconstructor#mseNorm()}. {@code denominator}
+   * null means the FVE denominator is computed from {@code vectors} themselves (their usable rows).
+   * {@code afterVerbalize} receives the decodes before reconstruction starts.
    */
   public static Result run(
       Verbalizer av,
       Reconstructor ar,
       List<float[]> vectors,
       VerbalizeOptions options,
-      Double mseScale,
       Metrics.Denominator denominator,
       String vectorSetName,
       java.util.function.Consumer<List<Verbalization>> afterVerbalize) {
@@ -58,9 +57,14 @@ public final class RoundTrip {
     List<Verbalization> decodes = av.verbalize(vectors, collecting);
     afterVerbalize.accept(decodes); // saved before the AR runs: an AR error loses no decode
     if (denominator == null) {
+      // The rows the verbalizer took: it checked each vector once and reported the rest.
+      java.util.Set<Integer> refused = new java.util.HashSet<>();
+      for (RowError e : errors) refused.add(e.row());
       List<float[]> usable = new ArrayList<>();
-      for (float[] v : vectors) if (Vectors.problem(v, av.dModel()) == null) usable.add(v);
-      denominator = Metrics.Denominator.ofVectorSet(usable, mseScale, vectorSetName);
+      for (int i = 0; i < vectors.size(); i++) {
+        if (!refused.contains(options.rowLabel(i))) usable.add(vectors.get(i));
+      }
+      denominator = Metrics.Denominator.ofVectorSet(usable, ar.mseNorm(), vectorSetName);
     }
     List<String> arInputs = new ArrayList<>(decodes.size());
     for (Verbalization d : decodes) arInputs.add(arInput(d));
@@ -73,7 +77,10 @@ public final class RoundTrip {
       float[] gold = vectors.get(indexOfRow.get(d.row()));
       items.add(
           new Item(
-              d, arInputs.get(i), preds[i], Metrics.score(preds[i], gold, mseScale, denominator)));
+              d,
+              arInputs.get(i),
+              preds[i],
+              Metrics.score(preds[i], gold, ar.mseNorm(), denominator)));
     }
     return new Result(items, errors, summarize(items, errors.size(), denominator));
   }

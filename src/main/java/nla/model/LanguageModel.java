@@ -24,6 +24,9 @@ public final class LanguageModel implements AutoCloseable {
   /** Prompts are prefilled in groups of at most this many tokens (bounds activation memory). */
   private static final int PREFILL_TOKEN_BUDGET = 4096;
 
+  /** The caller says nothing of a shared prefix: prompts of ids share their common ids. */
+  private static final int PREFIX_UNKNOWN = -1;
+
   // The CLI's global --bf16: every model a command loads takes the opt-in bf16 mode.
   private static volatile boolean bf16ByDefault;
   // The CLI's global --device (and a study plan's device:): where every model a command loads runs;
@@ -184,7 +187,7 @@ public final class LanguageModel implements AutoCloseable {
       max = Math.max(max, b);
     }
     for (SequenceInput s : batch) validate(s);
-    SharedPrefix shared = sharePrefix(batch, max + 1, blocks);
+    SharedPrefix shared = sharePrefix(batch, PREFIX_UNKNOWN, max + 1, blocks);
     try {
       List<SequenceInput> rest = shared == null ? batch : shared.suffixes(batch);
       List<float[][][]> out = new ArrayList<>(batch.size());
@@ -212,6 +215,7 @@ public final class LanguageModel implements AutoCloseable {
 
   /** [T][vocab] logits of every position, after the full model. */
   public float[][] logits(SequenceInput input) {
+    validate(input);
     try (KvCache cache = transformer.newCache()) {
       Transformer.StepOutput r =
           transformer.forward(
@@ -240,17 +244,36 @@ public final class LanguageModel implements AutoCloseable {
    * of the step on the CPU).
    */
   public List<Generation> generate(List<GenerationRequest> batch, int maxActive) {
+    return generate(batch, maxActive, PREFIX_UNKNOWN);
+  }
+
+  /**
+   * {@link #generate(List)} where the caller knows that the first {@code sharedPrefix} positions of
+   * every prompt are the same (an AV batch: the one prompt's embedding rows up to the injected
+   * one). They are computed once and their keys and values copied into each request's cache, with
+   * results bitwise the same as without sharing. The length is taken on trust (a wrong one gives
+   * wrong results); prompts of embeddings share nothing unless told, as their rows are not
+   * compared.
+   */
+  public List<Generation> generateWithSharedPrefix(
+      List<GenerationRequest> batch, int sharedPrefix) {
+    if (sharedPrefix < 0) throw new IllegalArgumentException("sharedPrefix " + sharedPrefix);
+    return generate(batch, Integer.MAX_VALUE, sharedPrefix);
+  }
+
+  private List<Generation> generate(
+      List<GenerationRequest> batch, int maxActive, int knownSharedPrefix) {
     if (maxActive < 1) throw new IllegalArgumentException("maxActive " + maxActive);
     KvCache[] caches = new KvCache[batch.size()];
     try {
-      return generate(batch, maxActive, caches);
+      return generate(batch, maxActive, knownSharedPrefix, caches);
     } finally {
       for (KvCache c : caches) if (c != null) c.close();
     }
   }
 
   private List<Generation> generate(
-      List<GenerationRequest> batch, int maxActive, KvCache[] caches) {
+      List<GenerationRequest> batch, int maxActive, int knownSharedPrefix, KvCache[] caches) {
     int n = batch.size();
     SplittableRandom[] rngs = new SplittableRandom[n];
     List<List<Integer>> outputs = new ArrayList<>();
@@ -271,7 +294,8 @@ public final class LanguageModel implements AutoCloseable {
     SequenceInput[] prompts = new SequenceInput[n];
     List<SequenceInput> pendingPrompts = new ArrayList<>();
     for (int i : pending) pendingPrompts.add(batch.get(i).prompt());
-    SharedPrefix shared = sharePrefix(pendingPrompts, config.numLayers(), new int[0]);
+    SharedPrefix shared =
+        sharePrefix(pendingPrompts, knownSharedPrefix, config.numLayers(), new int[0]);
     try {
       for (int j = 0; j < pending.size(); j++) {
         prompts[pending.get(j)] =
@@ -334,9 +358,9 @@ public final class LanguageModel implements AutoCloseable {
   }
 
   /**
-   * A prefix every input shares, token for token (equal ids, or bit-identical embedding rows), run
-   * once: its cache (to copy per input) and its captured block outputs. Each input keeps at least
-   * one token of its own, so its last position is always computed. Results are bitwise the same as
+   * A prefix every input shares (as long as the caller says, or else their common ids), run once:
+   * its cache (to copy per input) and its captured block outputs. Each input keeps at least one
+   * token of its own, so its last position is always computed. Results are bitwise the same as
    * without sharing: every row's arithmetic is independent of the others in a step.
    */
   private record SharedPrefix(int length, KvCache cache, float[][][] captured) {
@@ -364,17 +388,12 @@ public final class LanguageModel implements AutoCloseable {
     }
   }
 
-  private SharedPrefix sharePrefix(List<SequenceInput> inputs, int numBlocks, int[] capture) {
+  private SharedPrefix sharePrefix(
+      List<SequenceInput> inputs, int knownLength, int numBlocks, int[] capture) {
     if (inputs.size() < 2) return null;
     SequenceInput first = inputs.get(0);
-    int length = first.length() - 1;
+    int length = knownLength == PREFIX_UNKNOWN ? commonIds(inputs) : knownLength;
     for (SequenceInput s : inputs) length = Math.min(length, s.length() - 1);
-    for (int i = 1; i < inputs.size() && length > 0; i++) {
-      SequenceInput s = inputs.get(i);
-      int t = 0;
-      while (t < length && sameToken(first, s, t)) t++;
-      length = t;
-    }
     if (length <= 0) return null;
     SequenceInput prefix =
         first.ids() != null
@@ -394,12 +413,18 @@ public final class LanguageModel implements AutoCloseable {
     return new SharedPrefix(length, cache, r.captured()[0]);
   }
 
-  private static boolean sameToken(SequenceInput a, SequenceInput b, int t) {
-    if (a.ids() != null && b.ids() != null) return a.ids()[t] == b.ids()[t];
-    if (a.embeddings() != null && b.embeddings() != null) {
-      return Arrays.equals(a.embeddings()[t], b.embeddings()[t]);
+  /** How many leading ids every input has in common; 0 when any input is embeddings. */
+  private static int commonIds(List<SequenceInput> inputs) {
+    int[] first = inputs.get(0).ids();
+    if (first == null) return 0;
+    int length = first.length;
+    for (SequenceInput s : inputs) {
+      if (s.ids() == null) return 0;
+      int n = Math.min(length, s.ids().length);
+      int differ = Arrays.mismatch(first, 0, n, s.ids(), 0, n);
+      length = differ < 0 ? n : differ;
     }
-    return false;
+    return length;
   }
 
   /**
@@ -436,8 +461,10 @@ public final class LanguageModel implements AutoCloseable {
     return false;
   }
 
+  /**
+   * A step of {@code s}, which its public entry point has validated (prefixes and suffixes too).
+   */
   private Transformer.StepInput step(KvCache cache, SequenceInput s) {
-    validate(s);
     return new Transformer.StepInput(cache, s.ids(), s.embeddings());
   }
 
@@ -446,7 +473,6 @@ public final class LanguageModel implements AutoCloseable {
     List<SequenceInput> cur = new ArrayList<>();
     int tokens = 0;
     for (SequenceInput s : batch) {
-      validate(s);
       if (!cur.isEmpty() && tokens + s.length() > PREFILL_TOKEN_BUDGET) {
         groups.add(cur);
         cur = new ArrayList<>();
@@ -459,6 +485,10 @@ public final class LanguageModel implements AutoCloseable {
     return groups;
   }
 
+  /**
+   * The one check of an input, made where it enters ({@link #hiddenStates}, {@link #logits}, {@link
+   * #generate}): non-empty, ids in the vocabulary, embedding rows of the hidden size and finite.
+   */
   private void validate(SequenceInput s) {
     if (s.length() == 0) throw new UserError("empty input sequence");
     if (s.ids() != null) {

@@ -94,7 +94,7 @@ public final class BestOfNStudy implements Study<BestOfNStudy.Params> {
     Decode[][] d = Steps.decodes(run, NAME, "samples", nla, acts, sampling, batch);
     int n = acts.size();
     int k = sampling.samples();
-    Metrics.Denominator den = Steps.denominator(acts, nla.mseScale());
+    Metrics.Denominator den = Steps.denominator(acts, nla.ar());
     List<String> keys = new ArrayList<>();
     List<String> texts = new ArrayList<>();
     List<float[]> golds = new ArrayList<>();

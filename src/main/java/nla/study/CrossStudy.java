@@ -163,7 +163,7 @@ public final class CrossStudy implements Study<CrossStudy.Params> {
       for (int r = 0; r < f; r++) {
         Nla ar = families.get(r);
         ActivationSet gold = vectors.get(r);
-        Metrics.Denominator den = Steps.denominator(gold, ar.mseScale());
+        Metrics.Denominator den = Steps.denominator(gold, ar.ar());
         List<float[]> shuffled = new ArrayList<>();
         for (int i = 0; i < n; i++) shuffled.add(gold.vectors().get(perm[i]));
         String cell = av.name() + "-to-" + ar.name();

@@ -89,7 +89,7 @@ public final class EvalStudy implements Study<EvalStudy.Params> {
       long seed,
       int batch) {
     Decode[][] d = Steps.decodes(run, NAME, "greedy", nla, acts, greedy, batch);
-    Metrics.Denominator den = Steps.denominator(acts, nla.mseScale());
+    Metrics.Denominator den = Steps.denominator(acts, nla.ar());
     List<Scored> s =
         Steps.scores(
             run,

@@ -131,7 +131,7 @@ public final class LayersStudy implements Study<LayersStudy.Params> {
                 + " has "
                 + trained.size());
       Decode[][] d = Steps.decodes(run, NAME, "decodes-" + e.getKey(), nla, a, greedy, batch);
-      Metrics.Denominator den = Steps.denominator(a, nla.mseScale());
+      Metrics.Denominator den = Steps.denominator(a, nla.ar());
       List<Scored> s =
           Steps.scores(
               run,
@@ -153,7 +153,7 @@ public final class LayersStudy implements Study<LayersStudy.Params> {
       double[] inter = new double[a.size()];
       for (int r = 0; r < a.size(); r++) {
         cos[r] = Metrics.cos(a.vectors().get(r), trained.vectors().get(r));
-        inter[r] = Metrics.mseNrm(a.vectors().get(r), trained.vectors().get(r), nla.mseScale());
+        inter[r] = Metrics.mseNrm(a.vectors().get(r), trained.vectors().get(r), nla.ar().mseNorm());
       }
       rows.add(AdjacentLayers.adjacent(e.getKey(), mse, cos, inter, den.varNrm(), k.nmse()));
     }

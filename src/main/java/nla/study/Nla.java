@@ -7,7 +7,6 @@ import nla.core.Verbalizer;
  * One NLA pair as the studies use it.
  *
  * @param name a short label (e.g. {@code gemma}); used in keys, tables and figures
- * @param mseScale the AR's mse_scale norm (√d by default; null = raw), from its sidecar
  * @param hash the checkpoints' identity for the manifest (see {@link RunDir#checkpointHash})
  */
-public record Nla(String name, Verbalizer av, Reconstructor ar, Double mseScale, String hash) {}
+public record Nla(String name, Verbalizer av, Reconstructor ar, String hash) {}

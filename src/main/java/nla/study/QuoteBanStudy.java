@@ -107,7 +107,7 @@ public final class QuoteBanStudy implements Study<QuoteBanStudy.Params> {
       Map<String, String> families,
       long seed,
       int batch) {
-    Metrics.Denominator den = Steps.denominator(acts, nla.mseScale());
+    Metrics.Denominator den = Steps.denominator(acts, nla.ar());
     ArrayNode rows = Studies.arr();
     for (QuoteBan.Condition c : conditions) {
       String banned = QuoteBan.bannedCharacters(c, families);

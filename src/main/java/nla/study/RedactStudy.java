@@ -89,7 +89,7 @@ public final class RedactStudy implements Study<RedactStudy.Params> {
       long seed,
       int batch) {
     Decode[][] d = Steps.decodes(run, NAME, "greedy", nla, acts, greedy, batch);
-    Metrics.Denominator den = Steps.denominator(acts, nla.mseScale());
+    Metrics.Denominator den = Steps.denominator(acts, nla.ar());
     double[] count = new double[d.length];
     double[] frac = new double[d.length];
     for (int r = 0; r < d.length; r++) {

@@ -16,6 +16,7 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import nla.core.Metrics;
+import nla.core.Reconstructor;
 import nla.core.Verbalization;
 import nla.core.VerbalizeOptions;
 import nla.io.ProgressBar;
@@ -227,7 +228,8 @@ public final class Steps {
           var cos = rec.putArray("cos");
           var fve = rec.putArray("fve_nrm");
           for (List<float[]> golds : goldSets) {
-            Metrics.Score s = Metrics.score(preds[b], golds.get(i), nla.mseScale(), denominator);
+            Metrics.Score s =
+                Metrics.score(preds[b], golds.get(i), nla.ar().mseNorm(), denominator);
             mse.add(s.mseNrm());
             cos.add(s.cos());
             fve.add(s.fveNrm());
@@ -255,8 +257,8 @@ public final class Steps {
   }
 
   /** The eval-set denominator: Var(v_nrm) of these vectors at the AR's mse_scale. */
-  public static Metrics.Denominator denominator(ActivationSet acts, Double mseScale) {
-    return Metrics.Denominator.ofVectorSet(acts.vectors(), mseScale, acts.name());
+  public static Metrics.Denominator denominator(ActivationSet acts, Reconstructor ar) {
+    return Metrics.Denominator.ofVectorSet(acts.vectors(), ar.mseNorm(), acts.name());
   }
 
   static double[] column(List<Scored> s, java.util.function.ToDoubleFunction<Scored> f) {

@@ -84,6 +84,25 @@ class AvArPlumbingTest {
   }
 
   @Test
+  void aBatchSharesThePromptUpToTheInjectedRowOrWhollyForSamplesOfOneRow() {
+    try (ActivationVerbalizer av = ActivationVerbalizer.open(avDir)) {
+      int p = av.canonicalPrompt().injectionPosition();
+      int length = av.canonicalPrompt().ids().length;
+      long before = av.prefillTokensSaved();
+      av.withBatchSize(3).verbalize(List.of(vector(1), vector(2), vector(3)), greedy(4));
+      assertEquals(2L * p, av.prefillTokensSaved() - before); // rows 0..p-1, reused twice
+      VerbalizeOptions o = greedy(6).withSampling(1.0, 0.95, 50, 7).withSamples(3);
+      before = av.prefillTokensSaved();
+      List<Verbalization> shared = av.verbalize(List.of(vector(6)), o);
+      assertEquals(2L * (length - 1), av.prefillTokensSaved() - before); // all but the last row
+      List<Verbalization> alone = av.withBatchSize(1).verbalize(List.of(vector(6)), o);
+      for (int i = 0; i < 3; i++) {
+        assertArrayEquals(alone.get(i).outputIds(), shared.get(i).outputIds());
+      }
+    }
+  }
+
+  @Test
   void bannedCharactersNeverAppearInTheOutput() {
     try (ActivationVerbalizer av = ActivationVerbalizer.open(avDir)) {
       List<float[]> vs = List.of(vector(4), vector(5));

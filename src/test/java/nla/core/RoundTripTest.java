@@ -53,6 +53,11 @@ class RoundTripTest {
     public int dModel() {
       return 2;
     }
+
+    @Override
+    public Double mseNorm() {
+      return Math.sqrt(2);
+    }
   }
 
   @Test
@@ -67,7 +72,6 @@ class RoundTripTest {
             ar,
             vectors,
             VerbalizeOptions.greedy().withRowLabels(new int[] {10, 11, 12, 13}),
-            Math.sqrt(2),
             Metrics.Denominator.given(0.5),
             "v.npy",
             saved::addAll);
@@ -92,17 +96,18 @@ class RoundTripTest {
 
   @Test
   void withoutADenominatorTheVectorSetsOwnVarianceIsUsedAndNamed() {
-    List<float[]> vectors = List.of(new float[] {3, 0}, new float[] {0, 2});
+    // The all-zeros row the AV refuses is left out of the denominator.
+    List<float[]> vectors = List.of(new float[] {3, 0}, new float[] {0, 0}, new float[] {0, 2});
     RoundTrip.Result r =
         RoundTrip.run(
             new EchoAv(),
             new CompassAr(),
             vectors,
             VerbalizeOptions.greedy(),
-            Math.sqrt(2),
             null,
             "set.npy",
             d -> {});
+    assertEquals(1, r.summary().rowErrors());
     assertEquals(0.5, r.summary().denominator().varNrm(), 1e-12);
     assertTrue(r.summary().denominator().origin().contains("2 vectors in set.npy"));
   }

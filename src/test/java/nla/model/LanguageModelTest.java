@@ -173,6 +173,30 @@ class LanguageModelTest {
       assertMessage(() -> m.logits(SequenceInput.ofEmbeddings(emb)), "non-finite value");
       assertMessage(
           () -> m.logits(SequenceInput.ofEmbeddings(new float[][] {{1f}})), "hidden size");
+      // Each entry point checks its inputs once, before any step (steps check nothing again).
+      SamplingParams greedy = SamplingParams.greedy().withMaxNewTokens(2);
+      assertMessage(
+          () ->
+              m.hiddenStates(List.of(SequenceInput.ofIds(A), SequenceInput.ofIds()), new int[] {0}),
+          "empty input");
+      assertMessage(
+          () ->
+              m.hiddenStates(
+                  List.of(SequenceInput.ofIds(A), SequenceInput.ofIds(1, 97)), new int[] {0}),
+          "id 97 is out of the vocabulary");
+      GenerationRequest good = new GenerationRequest(SequenceInput.ofIds(A), greedy);
+      assertMessage(
+          () ->
+              m.generate(
+                  List.of(good, new GenerationRequest(SequenceInput.ofEmbeddings(emb), greedy))),
+          "non-finite value");
+      float[][] narrow = {new float[TinyModels.HIDDEN], new float[TinyModels.HIDDEN - 1]};
+      assertMessage(
+          () ->
+              m.generateWithSharedPrefix(
+                  List.of(good, new GenerationRequest(SequenceInput.ofEmbeddings(narrow), greedy)),
+                  1),
+          "input embedding row 1 has " + (TinyModels.HIDDEN - 1) + " values");
     }
   }
 
@@ -250,15 +274,47 @@ class LanguageModelTest {
         assertArrayEquals(
             m.generate(List.of(reqs.get(i))).get(0).outputIds(), shared.get(i).outputIds());
       }
-      // Embedding prompts share too; hidden states with a shared prefix equal solo runs exactly.
-      List<SequenceInput> emb =
-          List.of(SequenceInput.ofEmbeddings(m.embed(p1)), SequenceInput.ofEmbeddings(m.embed(p3)));
+      // Hidden states of prompts of ids share their common ids too, and equal solo runs exactly.
+      List<SequenceInput> ids = List.of(SequenceInput.ofIds(p1), SequenceInput.ofIds(p3));
       before = m.prefillTokensSaved();
-      List<float[][][]> hs = m.hiddenStates(emb, new int[] {1, 2});
+      List<float[][][]> hs = m.hiddenStates(ids, new int[] {1, 2});
       assertEquals(6, m.prefillTokensSaved() - before);
       for (int i = 0; i < 2; i++) {
-        assertClose(m.hiddenStates(List.of(emb.get(i)), new int[] {1, 2}).get(0), hs.get(i), 0);
+        assertClose(m.hiddenStates(List.of(ids.get(i)), new int[] {1, 2}).get(0), hs.get(i), 0);
       }
+    }
+  }
+
+  @ParameterizedTest
+  @EnumSource(Kind.class)
+  void embeddingPromptsShareTheirPrefixOnlyAsFarAsTheCallerSays(Kind kind) throws IOException {
+    try (LanguageModel m = load(kind)) {
+      // As an AV batch: the same rows up to position 6, then each request's own.
+      int[] p1 = {3, 14, 15, 92, 65, 35, 1, 2, 3};
+      int[] p3 = {3, 14, 15, 92, 65, 35, 8, 9};
+      SamplingParams greedy = SamplingParams.greedy().withMaxNewTokens(5).withIgnoreEos(true);
+      List<GenerationRequest> reqs =
+          List.of(
+              new GenerationRequest(SequenceInput.ofEmbeddings(m.embed(p1)), greedy),
+              new GenerationRequest(SequenceInput.ofEmbeddings(m.embed(p3)), greedy));
+      long before = m.prefillTokensSaved();
+      List<Generation> told = m.generateWithSharedPrefix(reqs, 6);
+      assertEquals(6, m.prefillTokensSaved() - before); // 6 rows x 1 request
+      before = m.prefillTokensSaved();
+      List<Generation> untold = m.generate(reqs);
+      assertEquals(0, m.prefillTokensSaved() - before); // rows of embeddings are never compared
+      for (int i = 0; i < 2; i++) {
+        int[] solo = m.generate(List.of(reqs.get(i))).get(0).outputIds();
+        assertArrayEquals(solo, told.get(i).outputIds());
+        assertArrayEquals(solo, untold.get(i).outputIds());
+      }
+      // A prefix longer than a prompt leaves each prompt its last position: 7 of p3's 8 rows.
+      before = m.prefillTokensSaved();
+      List<Generation> whole =
+          m.generateWithSharedPrefix(List.of(reqs.get(1), reqs.get(1)), Integer.MAX_VALUE);
+      assertEquals(7, m.prefillTokensSaved() - before);
+      assertArrayEquals(told.get(1).outputIds(), whole.get(0).outputIds());
+      assertArrayEquals(told.get(1).outputIds(), whole.get(1).outputIds());
     }
   }
 }

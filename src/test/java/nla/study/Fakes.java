@@ -97,10 +97,15 @@ final class Fakes {
     public int dModel() {
       return d;
     }
+
+    @Override
+    public Double mseNorm() {
+      return Math.sqrt(d);
+    }
   }
 
   static Nla nla(String name, int d, long sleep) {
-    return new Nla(name, new Av(d, sleep), new Ar(d), Math.sqrt(d), "fake-" + name);
+    return new Nla(name, new Av(d, sleep), new Ar(d), "fake-" + name);
   }
 
   /** n random vectors of width d (mean offset so Var(v_nrm) is well away from the max). */

@@ -262,15 +262,7 @@ public final class Lens {
                         + layer);
           }
           RoundTrip.Result r =
-              RoundTrip.run(
-                  av,
-                  ar,
-                  vectors,
-                  verbalizeOptions,
-                  ar.mseNorm(),
-                  denominator,
-                  "lens",
-                  decoded -> {});
+              RoundTrip.run(av, ar, vectors, verbalizeOptions, denominator, "lens", decoded -> {});
           for (RoundTrip.Item it : r.items()) {
             decodes.put(it.verbalization().row(), it.verbalization());
             scores.put(it.verbalization().row(), it.score());
