@@ -108,21 +108,60 @@ extern "C" __global__ void rope(float* __restrict__ x, const int* __restrict__ p
   }
 }
 
-// act(gate) * up: act 0 = SiLU, 1 = GELU with the tanh approximation; also as bf16 into outb when not null.
+// act(g) * u: act 0 = SiLU, 1 = GELU with the tanh approximation.
+__device__ float gated(float g, float u, int act) {
+  float a;
+  if (act == 0) {
+    a = g / (1.f + expf(-g));
+  } else {
+    const float k = 0.7978845608028654f;  // sqrt(2 / pi)
+    a = 0.5f * g * (1.f + tanhf(k * (g + 0.044715f * g * g * g)));
+  }
+  return a * u;
+}
+
+// act(gate) * up elementwise; also as bf16 into outb when not null.
 extern "C" __global__ void gated_activation(const float* __restrict__ gate, const float* __restrict__ up,
                                             float* __restrict__ out, bf16* __restrict__ outb, long n, int act) {
   FOR_EACH(i, n) {
-    float g = gate[i];
-    float a;
-    if (act == 0) {
-      a = g / (1.f + expf(-g));
-    } else {
-      const float k = 0.7978845608028654f;  // sqrt(2 / pi)
-      a = 0.5f * g * (1.f + tanhf(k * (g + 0.044715f * g * g * g)));
-    }
-    float v = a * up[i];
+    float v = gated(gate[i], up[i], act);
     out[i] = v;
     if (outb) outb[i] = __float2bfloat16_rn(v);
+  }
+}
+
+// The same over one product against the stacked [gate; up] weights: row r of gu is gate's ff values, then up's.
+extern "C" __global__ void gated_activation_stacked(const float* __restrict__ gu, float* __restrict__ out,
+                                                    bf16* __restrict__ outb, long rows, int ff, int act) {
+  FOR_EACH(i, rows * ff) {
+    long r = i / ff;
+    int j = (int)(i % ff);
+    float v = gated(gu[r * 2 * ff + j], gu[r * 2 * ff + ff + j], act);
+    out[i] = v;
+    if (outb) outb[i] = __float2bfloat16_rn(v);
+  }
+}
+
+// Splits y[rows, c0 + c1 + c2], one product against stacked weights, into its parts, each plus its bias (a null bias
+// adds nothing; c2 = 0 for two parts).
+extern "C" __global__ void split_columns(const float* __restrict__ y, long rows, float* __restrict__ o0,
+                                         const float* __restrict__ b0, int c0, float* __restrict__ o1,
+                                         const float* __restrict__ b1, int c1, float* __restrict__ o2,
+                                         const float* __restrict__ b2, int c2) {
+  int total = c0 + c1 + c2;
+  FOR_EACH(i, rows * total) {
+    long r = i / total;
+    int c = (int)(i % total);
+    float v = y[i];
+    if (c < c0) {
+      o0[r * c0 + c] = b0 ? v + b0[c] : v;
+    } else if (c < c0 + c1) {
+      c -= c0;
+      o1[r * c1 + c] = b1 ? v + b1[c] : v;
+    } else {
+      c -= c0 + c1;
+      o2[r * c2 + c] = b2 ? v + b2[c] : v;
+    }
   }
 }
 

@@ -132,15 +132,20 @@ final class Transformer {
     int kvDim = config.numKvHeads() * config.headDim();
     int ff = config.intermediateSize();
     java.util.function.Function<String, String> n = rest -> names.layer(l, rest);
+    Weight inputNorm = backend.weight(shapes.vector(n.apply("input_layernorm.weight"), d));
+    // q, k and v one after another (then gate and up): a backend may lay them out as one stack.
+    Weight q = backend.weight(shapes.matrix(n.apply("self_attn.q_proj.weight"), qDim, d));
+    Weight k = backend.weight(shapes.matrix(n.apply("self_attn.k_proj.weight"), kvDim, d));
+    Weight v = backend.weight(shapes.matrix(n.apply("self_attn.v_proj.weight"), kvDim, d));
     return new Block(
         backend,
         localLayer,
-        backend.weight(shapes.vector(n.apply("input_layernorm.weight"), d)),
-        backend.weight(shapes.matrix(n.apply("self_attn.q_proj.weight"), qDim, d)),
+        inputNorm,
+        q,
         optional(backend, shapes, n.apply("self_attn.q_proj.bias"), qDim),
-        backend.weight(shapes.matrix(n.apply("self_attn.k_proj.weight"), kvDim, d)),
+        k,
         optional(backend, shapes, n.apply("self_attn.k_proj.bias"), kvDim),
-        backend.weight(shapes.matrix(n.apply("self_attn.v_proj.weight"), kvDim, d)),
+        v,
         optional(backend, shapes, n.apply("self_attn.v_proj.bias"), kvDim),
         backend.weight(shapes.matrix(n.apply("self_attn.o_proj.weight"), d, qDim)),
         sandwich

@@ -76,7 +76,7 @@ public final class CudaBackend implements Backend {
   private final GraphCache graphs;
   private int scopeDepth;
   private DeviceArena.Mark stepStart;
-  private final List<Long> weightAllocations = new ArrayList<>();
+  private final WeightSlab weightMemory;
   private final Map<float[], Long> uploadedFrequencies = new IdentityHashMap<>();
   private final ThreadLocal<Boolean> bound = ThreadLocal.withInitial(() -> false);
   private final Map<Long, KvBlockPool> pools = new java.util.HashMap<>(); // by (layers, kvDim)
@@ -112,6 +112,7 @@ public final class CudaBackend implements Backend {
     this.cublasWorkspace = driver.malloc(CUBLAS_WORKSPACE_BYTES, "cuBLAS's workspace");
     this.cublas = new Cublas(stream, cublasWorkspace, CUBLAS_WORKSPACE_BYTES);
     this.arena = new DeviceArena(driver);
+    this.weightMemory = new WeightSlab(driver);
     this.graphs = new GraphCache(driver, stream, GRAPHS_KEPT, graphs);
   }
 
@@ -213,6 +214,8 @@ public final class CudaBackend implements Backend {
               + CudaDriver.gib(mem[1])
               + " are free");
     }
+    // Vectors are held as fp32 here (up to twice their stored bytes): a little room beyond.
+    weightMemory.reserve(Math.min(bytes + bytes / 100 + (64L << 20), mem[0] - WORKSPACE_RESERVE));
     // A null noun counts bytes; off a terminal, plain lines at a calm rate.
     loading = ProgressBar.onTerminal("loading weights to " + info.label(), null);
     loading.start(bytes, 0);
@@ -246,8 +249,7 @@ public final class CudaBackend implements Backend {
     int rows = stored.rank() == 2 ? stored.dim(0) : 1;
     int cols = stored.rank() == 2 ? stored.dim(1) : stored.dim(0);
     long bytes = deviceBytes(stored);
-    long p = driver.malloc(bytes, "weight " + stored.name());
-    weightAllocations.add(p);
+    long p = weightMemory.take(bytes, "weight " + stored.name());
     if (stored.rank() == 2) uploadMatrix(stored, p);
     else uploadVector(stored, p);
     if (loading != null) loading.advance(bytes);
@@ -392,11 +394,9 @@ public final class CudaBackend implements Backend {
   public synchronized Tensor[] matmuls(Tensor x, Weight[] ws, Weight[] biases) {
     bind();
     CudaTensor in = (CudaTensor) x;
-    long n = (long) in.rows() * in.cols();
-    long xb = in.bf16();
-    if (xb == 0) {
-      xb = arena.allocate(2 * n);
-      kernels.launch("to_bf16", blocks(n), 1, THREADS, in.pointer(), xb, n);
+    long xb = bf16Operand(in);
+    if (ws.length > 1 && ws.length <= 3 && in.rows() > 0 && stacked(ws, in.cols())) {
+      return stackedMatmuls(in, xb, ws, biases);
     }
     Tensor[] outs = new Tensor[ws.length];
     for (int i = 0; i < ws.length; i++) {
@@ -424,10 +424,87 @@ public final class CudaBackend implements Backend {
     return outs;
   }
 
+  /** A product's operand: the tensor's bf16 copy, or one made now. */
+  private long bf16Operand(CudaTensor in) {
+    if (in.bf16() != 0) return in.bf16();
+    long n = (long) in.rows() * in.cols();
+    long xb = arena.allocate(2 * n);
+    kernels.launch("to_bf16", blocks(n), 1, THREADS, in.pointer(), xb, n);
+    return xb;
+  }
+
+  /**
+   * Whether the matrices lie one after another in device memory with the same input width: then
+   * they are one [Σ rows, cols] matrix, and one product serves them all (one launch, and a longer
+   * product keeps more of the GPU busy at small batches).
+   */
+  private static boolean stacked(Weight[] ws, int cols) {
+    for (int i = 0; i < ws.length; i++) {
+      CudaWeight w = (CudaWeight) ws[i];
+      if (!w.matrix() || w.cols() != cols) return false;
+      if (i > 0) {
+        CudaWeight prev = (CudaWeight) ws[i - 1];
+        if (prev.pointer() + 2L * prev.rows() * prev.cols() != w.pointer()) return false;
+      }
+    }
+    return true;
+  }
+
+  /** One product against the stacked weights, split into each weight's output plus its bias. */
+  private Tensor[] stackedMatmuls(CudaTensor in, long xb, Weight[] ws, Weight[] biases) {
+    int total = 0;
+    for (Weight w : ws) total += ((CudaWeight) w).rows();
+    long all = arena.allocate(4L * in.rows() * total);
+    cublas.matmulBf16(xb, ((CudaWeight) ws[0]).pointer(), all, in.rows(), in.cols(), total);
+    Tensor[] outs = new Tensor[ws.length];
+    Object[] args = new Object[2 + 3 * 3];
+    args[0] = all;
+    args[1] = (long) in.rows();
+    for (int i = 0; i < 3; i++) {
+      CudaWeight w = i < ws.length ? (CudaWeight) ws[i] : null;
+      CudaTensor out =
+          w == null
+              ? null
+              : new CudaTensor(arena.allocate(4L * in.rows() * w.rows()), in.rows(), w.rows());
+      if (out != null) outs[i] = out;
+      args[2 + 3 * i] = out == null ? 0L : out.pointer();
+      args[3 + 3 * i] = w == null || biases[i] == null ? 0L : ((CudaWeight) biases[i]).pointer();
+      args[4 + 3 * i] = w == null ? 0 : w.rows();
+    }
+    kernels.launch("split_columns", blocks((long) in.rows() * total), 1, THREADS, args);
+    return outs;
+  }
+
   @Override
   public synchronized Tensor gatedMatmul(Tensor x, Weight gate, Weight up, Activation act) {
-    Tensor[] gu = matmuls(x, new Weight[] {gate, up}, new Weight[] {null, null});
-    return gatedActivation(gu[0], gu[1], act);
+    bind();
+    CudaTensor in = (CudaTensor) x;
+    CudaWeight g = (CudaWeight) gate;
+    if (in.rows() == 0
+        || !stacked(new Weight[] {gate, up}, in.cols())
+        || g.rows() != ((CudaWeight) up).rows()) {
+      Tensor[] gu = matmuls(x, new Weight[] {gate, up}, new Weight[] {null, null});
+      return gatedActivation(gu[0], gu[1], act);
+    }
+    long xb = bf16Operand(in);
+    int ff = g.rows();
+    long both = arena.allocate(4L * in.rows() * 2 * ff);
+    cublas.matmulBf16(xb, g.pointer(), both, in.rows(), in.cols(), 2 * ff);
+    // The output feeds down_proj: its bf16 copy is written too.
+    CudaTensor out = withBf16(in.rows(), ff, true);
+    long m = (long) in.rows() * ff;
+    kernels.launch(
+        "gated_activation_stacked",
+        blocks(m),
+        1,
+        THREADS,
+        both,
+        out.pointer(),
+        out.bf16(),
+        (long) in.rows(),
+        ff,
+        act == Activation.SILU ? 0 : 1);
+    return out;
   }
 
   @Override
@@ -843,8 +920,7 @@ public final class CudaBackend implements Backend {
     graphs.close();
     for (KvBlockPool p : pools.values()) p.close();
     arena.close();
-    for (long p : weightAllocations) driver.free(p);
-    weightAllocations.clear();
+    weightMemory.close();
     for (long p : uploadedFrequencies.values()) driver.free(p);
     uploadedFrequencies.clear();
     if (ropePositionsDevice != 0) driver.free(ropePositionsDevice);

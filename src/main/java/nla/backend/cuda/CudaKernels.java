@@ -31,6 +31,8 @@ final class CudaKernels {
     "add_rms_norm",
     "rope",
     "gated_activation",
+    "gated_activation_stacked",
+    "split_columns",
     "add_in_place",
     "add_bias",
     "softcap",
