@@ -137,6 +137,11 @@ def run(pair, res, work, out):
     for want in av_ref["verbalizations"]:
         i = want["row"]
         embeds = {dt: injected_embeds(m, prompt_ids, p, rows[i]) for dt, m in models.items()}
+        with torch.no_grad():
+            first = int(next_logits(models["fp32"], embeds["fp32"], []).argmax())
+        # The fp32 model on CUDA must choose the committed fp32 (CPU) reference's first token: same inputs.
+        if want["greedy"]["top2_gaps"][0] >= 0.01:
+            assert first == want["greedy"]["output_ids"][0], (pair, i, first, want["greedy"]["output_ids"][0])
         plain = greedy(models, embeds, eos_ids, max_new)
         with_ban = greedy(models, embeds, eos_ids, max_new, banned=banned_t)
         verbalizations.append({"row": i, "greedy": record(tok, *plain), "greedy_banned": record(tok, *with_ban)})
