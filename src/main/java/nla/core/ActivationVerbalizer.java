@@ -15,11 +15,18 @@ import nla.text.Tokenizer;
 
 /**
  * The AV (contract §4): injects each vector as one token embedding of the canonical prompt and
- * generates its explanation. Generation goes through {@link LanguageModel#generate} in batches of
- * {@link #batchSize()} requests, each with its own KV cache and seed.
+ * generates its explanation. Generation goes through the model's continuous batching: up to {@link
+ * #batchSize()} requests decode together, each with its own KV cache and seed, and a finished one
+ * is replaced by the next at once.
  */
 public final class ActivationVerbalizer implements Verbalizer, AutoCloseable {
   public static final int DEFAULT_BATCH_SIZE = 16;
+
+  /**
+   * Requests handed to the model at once, in batches: enough that finished requests are replaced
+   * from a queue, few enough that their prompts' rows stay small on the host.
+   */
+  private static final int QUEUED_BATCHES = 16;
 
   private final Sidecar sidecar;
   private final Tokenizer tokenizer;
@@ -102,7 +109,7 @@ public final class ActivationVerbalizer implements Verbalizer, AutoCloseable {
     return batchSize;
   }
 
-  /** Requests generated together (each holds a KV cache for its whole decode). */
+  /** Requests decoded together (each holds a KV cache for its whole decode). */
   public ActivationVerbalizer withBatchSize(int batchSize) {
     if (batchSize < 1) throw new UserError("--batch-size: must be >= 1, got " + batchSize);
     this.batchSize = batchSize;
@@ -168,8 +175,9 @@ public final class ActivationVerbalizer implements Verbalizer, AutoCloseable {
       }
     }
     List<Verbalization> out = new ArrayList<>(jobs.size());
-    for (int from = 0; from < jobs.size(); from += batchSize) {
-      List<Job> chunk = jobs.subList(from, Math.min(jobs.size(), from + batchSize));
+    int queued = batchSize * QUEUED_BATCHES;
+    for (int from = 0; from < jobs.size(); from += queued) {
+      List<Job> chunk = jobs.subList(from, Math.min(jobs.size(), from + queued));
       List<GenerationRequest> requests = new ArrayList<>(chunk.size());
       for (Job j : chunk) {
         SamplingParams params =
@@ -186,7 +194,8 @@ public final class ActivationVerbalizer implements Verbalizer, AutoCloseable {
                 SequenceInput.ofEmbeddings(inject(base, prompt.injectionPosition(), j.vector())),
                 params));
       }
-      List<Generation> gens = model.generateWithSharedPrefix(requests, sharedPrefix(prompt, chunk));
+      List<Generation> gens =
+          model.generateWithSharedPrefix(requests, batchSize, sharedPrefix(prompt, chunk));
       for (int k = 0; k < chunk.size(); k++) {
         Job j = chunk.get(k);
         Generation g = gens.get(k);

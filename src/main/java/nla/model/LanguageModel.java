@@ -257,8 +257,17 @@ public final class LanguageModel implements AutoCloseable {
    */
   public List<Generation> generateWithSharedPrefix(
       List<GenerationRequest> batch, int sharedPrefix) {
+    return generateWithSharedPrefix(batch, Integer.MAX_VALUE, sharedPrefix);
+  }
+
+  /**
+   * {@link #generateWithSharedPrefix(List, int)} with continuous batching: at most {@code
+   * maxActive} requests decode together, as in {@link #generate(List, int)}.
+   */
+  public List<Generation> generateWithSharedPrefix(
+      List<GenerationRequest> batch, int maxActive, int sharedPrefix) {
     if (sharedPrefix < 0) throw new IllegalArgumentException("sharedPrefix " + sharedPrefix);
-    return generate(batch, Integer.MAX_VALUE, sharedPrefix);
+    return generate(batch, maxActive, sharedPrefix);
   }
 
   private List<Generation> generate(
