@@ -71,7 +71,7 @@ final class ContinuousBatch implements AutoCloseable {
   private SharedPrefix prefix; // the prefix waiting requests may start from, or null
   private boolean prefixUsed; // its first use is the one that paid for it
   private SequenceInput recentPrompt; // the last prompt admitted, to find a prefix with the next
-  private long tokens;
+  private volatile long tokens; // read by other threads (metrics)
 
   /**
    * A batch whose requests all start from {@code fixedPrefix} (null: none), computed by the caller
@@ -119,7 +119,7 @@ final class ContinuousBatch implements AutoCloseable {
     return waiting.size();
   }
 
-  /** New tokens appended to requests so far. */
+  /** New tokens appended to requests so far (any thread may read it). */
   long tokens() {
     return tokens;
   }
@@ -141,7 +141,7 @@ final class ContinuousBatch implements AutoCloseable {
       SamplingParams p = e.request.params();
       int token = e.next;
       e.output.add(token);
-      tokens++;
+      tokens = tokens + 1; // one writer: the stepping thread
       if (e.onToken != null) e.onToken.accept(token);
       if (!p.ignoreEos() && model.isEos(token)) finish(e, "eos");
       else if (e.output.size() >= p.maxNewTokens()) finish(e, "length");

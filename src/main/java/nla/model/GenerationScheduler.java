@@ -66,7 +66,6 @@ public final class GenerationScheduler implements AutoCloseable {
   private volatile boolean closed;
   private volatile int active;
   private volatile int waiting;
-  private volatile long tokens;
 
   GenerationScheduler(LanguageModel model, int maxActive, String name) {
     this.model = model;
@@ -90,7 +89,7 @@ public final class GenerationScheduler implements AutoCloseable {
     return t;
   }
 
-  /** Requests decoding in the running batch. */
+  /** Requests decoding in the running batch (as of the last step: a gauge for metrics). */
   public int active() {
     return active;
   }
@@ -102,7 +101,7 @@ public final class GenerationScheduler implements AutoCloseable {
 
   /** Tokens generated since the start. */
   public long tokens() {
-    return tokens;
+    return batch.tokens();
   }
 
   /** Requests that ran to EOS or their budget. */
@@ -147,7 +146,6 @@ public final class GenerationScheduler implements AutoCloseable {
       }
       active = batch.activeCount();
       waiting = batch.waitingCount();
-      tokens = batch.tokens();
     }
     batch.close();
     active = 0;
