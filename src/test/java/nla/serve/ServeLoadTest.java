@@ -3,14 +3,19 @@ package nla.serve;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import nla.GoldenFixtures;
+import nla.cli.CliRun;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * A bounded load on loopback: 32 clients send 320 requests of every model endpoint (streams too) to
@@ -57,5 +62,48 @@ class ServeLoadTest {
     } finally {
       server.close();
     }
+  }
+
+  @Test
+  void benchServePrintsAndSavesItsMeasurement(@TempDir Path dir) throws Exception {
+    String av = GoldenFixtures.demoDir("av").toString();
+    String ar = GoldenFixtures.demoDir("ar").toString();
+    CliRun bad =
+        CliRun.run("bench", "serve", "--base", av, "--av", av, "--ar", ar, "--clients", "0");
+    assertEquals(2, bad.code());
+    assertEquals("nla: --clients: must be >= 1, got 0", bad.err().strip());
+    CliRun r =
+        CliRun.run(
+            "bench",
+            "serve",
+            "--base",
+            av,
+            "--av",
+            av,
+            "--ar",
+            ar,
+            "--clients",
+            "4",
+            "--requests",
+            "16",
+            "--distinct",
+            "6",
+            "--max-new-tokens",
+            "4",
+            "--save",
+            dir.toString());
+    assertEquals(0, r.code(), r.err());
+    assertTrue(r.out().contains("16 ok, 0 lost, 0 duplicated, 0 wrong"), r.out());
+    assertTrue(r.out().contains("requests/s; latency p50"), r.out());
+    List<Path> saved;
+    try (var files = Files.list(dir)) {
+      saved = files.toList();
+    }
+    assertEquals(1, saved.size(), saved.toString());
+    JsonNode json = ServeEndToEndTest.MAPPER.readTree(saved.get(0).toFile());
+    assertEquals(16, json.get("ok").asInt());
+    assertEquals(4, json.get("clients").asInt());
+    assertTrue(json.at("/latency_ms/p99").asDouble() > 0, json.toString());
+    assertTrue(json.at("/machine/cores").asInt() > 0, json.toString());
   }
 }
