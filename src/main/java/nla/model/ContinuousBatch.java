@@ -209,6 +209,7 @@ final class ContinuousBatch implements AutoCloseable {
   }
 
   private void finish(Entry e, String reason) {
+    if (e.finish != null) return; // ended already (a step that failed part-way)
     e.finish = reason;
     if (e.cache != null) {
       e.cache.close(); // its blocks go to the requests still waiting
