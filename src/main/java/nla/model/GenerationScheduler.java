@@ -65,6 +65,7 @@ public final class GenerationScheduler implements AutoCloseable {
   private final AtomicLong cancelled = new AtomicLong();
   private volatile boolean closed;
   private volatile int active;
+  private volatile int peakActive;
   private volatile int waiting;
 
   GenerationScheduler(LanguageModel model, int maxActive, String name) {
@@ -92,6 +93,11 @@ public final class GenerationScheduler implements AutoCloseable {
   /** Requests decoding in the running batch (as of the last step: a gauge for metrics). */
   public int active() {
     return active;
+  }
+
+  /** The most requests that decoded in one step so far. */
+  public int peakActive() {
+    return peakActive;
   }
 
   /** Requests submitted and not yet admitted to the batch. */
@@ -145,6 +151,7 @@ public final class GenerationScheduler implements AutoCloseable {
         batch.cancelAll(t);
       }
       active = batch.activeCount();
+      peakActive = Math.max(peakActive, active);
       waiting = batch.waitingCount();
     }
     batch.close();

@@ -66,6 +66,7 @@ final class ServeMetrics {
     if (engine != null) {
       GenerationScheduler d = engine.decoder();
       gauge(sb, "nla_decode_active", "Decodes in the running batch (all requests).", d.active());
+      gauge(sb, "nla_decode_active_max", "The most decodes in one step so far.", d.peakActive());
       gauge(sb, "nla_decode_waiting", "Decodes waiting for a place in the batch.", d.waiting());
       counter(sb, "nla_generated_tokens_total", "Tokens the verbalizer generated.", d.tokens());
       counter(sb, "nla_decodes_completed_total", "Decodes that ran to the end.", d.completed());

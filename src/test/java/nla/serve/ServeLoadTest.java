@@ -56,9 +56,11 @@ class ServeLoadTest {
       assertEquals(0, r.duplicated());
       assertEquals(0, r.wrong());
       assertTrue(r.clean());
-      // Every decode ran to its end (none cancelled).
+      // Every decode ran to its end (none cancelled), and requests shared steps: no request has
+      // more than 3 decodes, so a step of more held several requests'.
       String metrics = ServeEndToEndTest.get(server, "/metrics").body();
       assertTrue(metrics.contains("nla_decodes_cancelled_total 0"), metrics);
+      assertTrue(ServeRobustnessTest.metric(metrics, "nla_decode_active_max") > 3, metrics);
     } finally {
       server.close();
     }
