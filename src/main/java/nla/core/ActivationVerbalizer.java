@@ -228,10 +228,24 @@ public final class ActivationVerbalizer implements Verbalizer, AutoCloseable {
   }
 
   /**
-   * The text of the tokens a decode has written so far, as {@link #verbalization} would show it
-   * (special tokens kept, ids past the tokenizer skipped).
+   * The text of the tokens a decode has written so far, as {@link #verbalization} would show it: an
+   * EOS it has just chosen is not text (it may be the one that ends it).
    */
   public String partialText(int[] ids) {
+    int n = ids.length;
+    if (n > 0) {
+      for (int eos : model.config().eosTokenIds()) {
+        if (ids[n - 1] == eos) {
+          n--;
+          break;
+        }
+      }
+    }
+    return text(Arrays.copyOf(ids, n));
+  }
+
+  /** Special tokens kept; ids past the tokenizer skipped. */
+  private String text(int[] ids) {
     int vocab = tokenizer.vocabSize();
     return tokenizer.decode(Arrays.stream(ids).filter(id -> id < vocab).toArray(), false);
   }
@@ -245,7 +259,7 @@ public final class ActivationVerbalizer implements Verbalizer, AutoCloseable {
   private String decode(Generation g) {
     int[] ids = g.outputIds();
     if ("eos".equals(g.finishReason()) && ids.length > 0) ids = Arrays.copyOf(ids, ids.length - 1);
-    return partialText(ids);
+    return text(ids);
   }
 
   @Override

@@ -396,10 +396,24 @@ class ServeEndToEndTest {
     assertEquals(1, meta.get("layer_index").asInt());
     assertEquals(3, meta.get("total").asInt());
     List<JsonNode> finals = new ArrayList<>();
+    // A position's text grows from frame to frame, and its result follows its whole decode.
+    java.util.Map<Integer, String> sofar = new java.util.HashMap<>();
+    JsonNode previous = null;
     for (String f : frames.subList(1, frames.size() - 1)) {
       JsonNode n = parse(f);
-      if (n.has("description")) finals.add(n);
-      else assertFalse(n.get("done").asBoolean());
+      int position = n.get("position").asInt();
+      if (n.has("description")) {
+        finals.add(n);
+        assertEquals(position, previous.get("position").asInt(), f);
+        assertFalse(previous.has("description"), f);
+      } else {
+        assertFalse(n.get("done").asBoolean());
+        String text = n.get("text").asText();
+        assertTrue(text.startsWith(sofar.getOrDefault(position, "")), text);
+        assertFalse(text.contains("<|im_end|>"), text);
+        sofar.put(position, text);
+      }
+      previous = n;
     }
     assertEquals(3, finals.size());
     for (int i = 0; i < 3; i++) assertEquals(whole.get("results").get(i), finals.get(i));
