@@ -19,11 +19,13 @@ import picocli.CommandLine.Option;
 @Command(
     name = "bench",
     mixinStandardHelpOptions = true,
+    subcommands = BenchServeCommand.class,
     description = {
       "Measure the engine: bandwidth, peak FMA, prefill and decode throughput.",
       "First the memory bandwidth and peak FMA of this JVM, then prefill and decode throughput"
           + " with the decode roofline per batch size. With --random, a random-initialised bf16"
-          + " model of a real shape is created locally (cached under ~/.cache/nla/bench)."
+          + " model of a real shape is created locally (cached under ~/.cache/nla/bench).",
+      "nla bench serve: a bounded load on nla serve (see nla bench serve --help)."
     })
 public final class BenchCommand implements Callable<Integer> {
   @Option(

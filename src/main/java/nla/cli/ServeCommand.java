@@ -61,10 +61,10 @@ final class ServeCommand implements Callable<Integer> {
   @Option(
       names = "--max-concurrent",
       paramLabel = "N",
-      defaultValue = "1",
+      defaultValue = "16",
       description =
-          "Requests each endpoint runs at once (model work on one model is serialized in any case)."
-              + " Default: ${DEFAULT-VALUE}.")
+          "Requests each endpoint runs at once; their decodes share one running batch of the"
+              + " verbalizer (16 decodes at once). Default: ${DEFAULT-VALUE}.")
   int maxConcurrent;
 
   @Option(

@@ -8,6 +8,7 @@ import java.util.Map;
 import nla.io.UserError;
 import nla.model.Generation;
 import nla.model.GenerationRequest;
+import nla.model.GenerationScheduler;
 import nla.model.LanguageModel;
 import nla.model.SamplingParams;
 import nla.model.SequenceInput;
@@ -15,9 +16,9 @@ import nla.text.Tokenizer;
 
 /**
  * The AV (contract §4): injects each vector as one token embedding of the canonical prompt and
- * generates its explanation. Generation goes through the model's continuous batching: up to {@link
- * #batchSize()} requests decode together, each with its own KV cache and seed, and a finished one
- * is replaced by the next at once.
+ * generates its explanation. Generation goes through {@link LanguageModel#generate(List, int)}'s
+ * continuous batching, at most {@link #batchSize()} decodes at once, each with its own KV cache and
+ * seed; a server submits the same {@link Decode}s to a {@link GenerationScheduler} instead.
  */
 public final class ActivationVerbalizer implements Verbalizer, AutoCloseable {
   public static final int DEFAULT_BATCH_SIZE = 16;
@@ -32,6 +33,7 @@ public final class ActivationVerbalizer implements Verbalizer, AutoCloseable {
   private final Tokenizer tokenizer;
   private final LanguageModel model;
   private final AvPrompt canonical;
+  private final float[][] canonicalEmbeddings; // read-only: a server builds prompts beside a step
   private final BannedTokens banned;
   private final boolean ownsModel;
   private int batchSize = DEFAULT_BATCH_SIZE;
@@ -54,6 +56,7 @@ public final class ActivationVerbalizer implements Verbalizer, AutoCloseable {
     this.tokenizer = tokenizer;
     this.model = model;
     this.canonical = LiveChecks.checkAv(sidecar, tokenizer, model.config());
+    this.canonicalEmbeddings = model.embed(canonical.ids());
     int scanned = Math.min(tokenizer.vocabSize(), model.config().vocabSize());
     this.banned = new BannedTokens(tokenizer::tokenText, scanned);
     this.ownsModel = ownsModel;
@@ -148,11 +151,17 @@ public final class ActivationVerbalizer implements Verbalizer, AutoCloseable {
     return rows;
   }
 
-  /** One decode to run: a row's vector and which of its samples. */
-  private record Job(int row, int sample, float[] vector) {}
+  /**
+   * One decode {@link #verbalize} runs: a (row, sample), the prompt its vector was injected into,
+   * and its generation request (the injected embeddings and the (row, sample)'s own seed).
+   */
+  public record Decode(int row, int sample, AvPrompt prompt, GenerationRequest request) {}
 
-  @Override
-  public List<Verbalization> verbalize(List<float[]> vectors, VerbalizeOptions options) {
+  /**
+   * The decodes that verbalize {@code vectors}: one per usable vector and sample, in order. An
+   * unusable vector goes to {@code options.onRowError()}, or without one is a UserError up front.
+   */
+  public List<Decode> decodes(List<float[]> vectors, VerbalizeOptions options) {
     List<Integer> usable = new ArrayList<>();
     for (int i = 0; i < vectors.size(); i++) {
       String problem = Vectors.problem(vectors.get(i), dModel());
@@ -165,64 +174,87 @@ public final class ActivationVerbalizer implements Verbalizer, AutoCloseable {
       }
     }
     AvPrompt prompt = prompt(options);
-    float[][] base = model.embed(prompt.ids());
+    float[][] base = prompt == canonical ? canonicalEmbeddings : model.embed(prompt.ids());
     Map<Integer, Float> bias = banned.logitBias(options.banChars());
-
-    List<Job> jobs = new ArrayList<>();
+    List<Decode> out = new ArrayList<>(usable.size() * options.samples());
     for (int i : usable) {
+      int row = options.rowLabel(i);
+      // One input for all of a row's samples: the model sees that they share the whole prompt.
+      SequenceInput input =
+          SequenceInput.ofEmbeddings(inject(base, prompt.injectionPosition(), vectors.get(i)));
       for (int s = 0; s < options.samples(); s++) {
-        jobs.add(new Job(options.rowLabel(i), s, vectors.get(i)));
-      }
-    }
-    List<Verbalization> out = new ArrayList<>(jobs.size());
-    int queued = batchSize * QUEUED_BATCHES;
-    for (int from = 0; from < jobs.size(); from += queued) {
-      List<Job> chunk = jobs.subList(from, Math.min(jobs.size(), from + queued));
-      List<GenerationRequest> requests = new ArrayList<>(chunk.size());
-      for (Job j : chunk) {
         SamplingParams params =
             new SamplingParams(
                 options.temperature(),
                 options.topP(),
                 options.topK(),
-                options.sampleSeed(j.row(), j.sample()),
+                options.sampleSeed(row, s),
                 options.maxNewTokens(),
                 options.ignoreEos(),
                 bias);
-        requests.add(
-            new GenerationRequest(
-                SequenceInput.ofEmbeddings(inject(base, prompt.injectionPosition(), j.vector())),
-                params));
-      }
-      List<Generation> gens =
-          model.generateWithSharedPrefix(requests, batchSize, sharedPrefix(prompt, chunk));
-      for (int k = 0; k < chunk.size(); k++) {
-        Job j = chunk.get(k);
-        Generation g = gens.get(k);
-        String text = decode(g);
-        out.add(
-            new Verbalization(
-                j.row(),
-                j.sample(),
-                prompt.ids(),
-                prompt.injectionPosition(),
-                g.outputIds(),
-                text,
-                Explanations.extract(text)));
+        out.add(new Decode(row, s, prompt, new GenerationRequest(input, params)));
       }
     }
     return out;
   }
 
+  /** What a finished decode wrote: its text and explanation. */
+  public Verbalization verbalization(Decode d, Generation g) {
+    String text = decode(g);
+    return new Verbalization(
+        d.row(),
+        d.sample(),
+        d.prompt().ids(),
+        d.prompt().injectionPosition(),
+        g.outputIds(),
+        text,
+        Explanations.extract(text));
+  }
+
   /**
-   * How many leading rows every request of a chunk has in common, known without comparing them: the
-   * prompt's rows before the injected one, or the whole prompt when every request injects the same
-   * vector (samples of one row).
+   * Verbalizes through continuous batching: at most {@link #batchSize()} decodes run at once, and a
+   * finished one's place goes to the next at the following step.
    */
-  private static int sharedPrefix(AvPrompt prompt, List<Job> chunk) {
-    float[] first = chunk.get(0).vector();
-    for (Job j : chunk) if (j.vector() != first) return prompt.injectionPosition();
-    return prompt.ids().length;
+  @Override
+  public List<Verbalization> verbalize(List<float[]> vectors, VerbalizeOptions options) {
+    List<Decode> decodes = decodes(vectors, options);
+    List<GenerationRequest> requests = new ArrayList<>(decodes.size());
+    for (Decode d : decodes) requests.add(d.request());
+    List<Generation> gens = model.generate(requests, batchSize);
+    List<Verbalization> out = new ArrayList<>(decodes.size());
+    for (int k = 0; k < decodes.size(); k++) out.add(verbalization(decodes.get(k), gens.get(k)));
+    return out;
+  }
+
+  /**
+   * A scheduler that batches this AV's decodes as they are submitted, from any thread, up to {@link
+   * #batchSize()} at once (the server's; the caller closes it before this AV).
+   */
+  public GenerationScheduler scheduler(String name) {
+    return model.scheduler(batchSize, name);
+  }
+
+  /**
+   * The text of the tokens a decode has written so far, as {@link #verbalization} would show it: an
+   * EOS it has just chosen is not text (it may be the one that ends it).
+   */
+  public String partialText(int[] ids) {
+    int n = ids.length;
+    if (n > 0) {
+      for (int eos : model.config().eosTokenIds()) {
+        if (ids[n - 1] == eos) {
+          n--;
+          break;
+        }
+      }
+    }
+    return text(Arrays.copyOf(ids, n));
+  }
+
+  /** Special tokens kept; ids past the tokenizer skipped. */
+  private String text(int[] ids) {
+    int vocab = tokenizer.vocabSize();
+    return tokenizer.decode(Arrays.stream(ids).filter(id -> id < vocab).toArray(), false);
   }
 
   /**
@@ -234,8 +266,7 @@ public final class ActivationVerbalizer implements Verbalizer, AutoCloseable {
   private String decode(Generation g) {
     int[] ids = g.outputIds();
     if ("eos".equals(g.finishReason()) && ids.length > 0) ids = Arrays.copyOf(ids, ids.length - 1);
-    int vocab = tokenizer.vocabSize();
-    return tokenizer.decode(Arrays.stream(ids).filter(id -> id < vocab).toArray(), false);
+    return text(ids);
   }
 
   @Override

@@ -22,10 +22,10 @@ import nla.io.UserError;
  */
 public final class LanguageModel implements AutoCloseable {
   /** Prompts are prefilled in groups of at most this many tokens (bounds activation memory). */
-  private static final int PREFILL_TOKEN_BUDGET = 4096;
+  static final int PREFILL_TOKEN_BUDGET = 4096;
 
   /** The caller says nothing of a shared prefix: prompts of ids share their common ids. */
-  private static final int PREFIX_UNKNOWN = -1;
+  static final int PREFIX_UNKNOWN = -1;
 
   // The CLI's global --bf16: every model a command loads takes the opt-in bf16 mode.
   private static volatile boolean bf16ByDefault;
@@ -188,6 +188,7 @@ public final class LanguageModel implements AutoCloseable {
     }
     for (SequenceInput s : batch) validate(s);
     SharedPrefix shared = sharePrefix(batch, PREFIX_UNKNOWN, max + 1, blocks);
+    if (shared != null) prefillTokensSaved.addAndGet((long) shared.length() * (batch.size() - 1));
     try {
       List<SequenceInput> rest = shared == null ? batch : shared.suffixes(batch);
       List<float[][][]> out = new ArrayList<>(batch.size());
@@ -196,7 +197,7 @@ public final class LanguageModel implements AutoCloseable {
         try {
           for (SequenceInput s : group) {
             KvCache cache = shared == null ? transformer.newCache() : shared.cache().copy();
-            steps.add(step(cache, s));
+            steps.add(stepInput(cache, s));
           }
           Transformer.StepOutput r =
               transformer.forward(steps, max + 1, blocks, Transformer.LogitRows.NONE);
@@ -219,7 +220,7 @@ public final class LanguageModel implements AutoCloseable {
     try (KvCache cache = transformer.newCache()) {
       Transformer.StepOutput r =
           transformer.forward(
-              List.of(step(cache, input)),
+              List.of(stepInput(cache, input)),
               config.numLayers(),
               new int[0],
               Transformer.LogitRows.ALL);
@@ -273,97 +274,50 @@ public final class LanguageModel implements AutoCloseable {
   private List<Generation> generate(
       List<GenerationRequest> batch, int maxActive, int knownSharedPrefix) {
     if (maxActive < 1) throw new IllegalArgumentException("maxActive " + maxActive);
-    KvCache[] caches = new KvCache[batch.size()];
-    try {
-      return generate(batch, maxActive, knownSharedPrefix, caches);
-    } finally {
-      for (KvCache c : caches) if (c != null) c.close();
-    }
-  }
-
-  private List<Generation> generate(
-      List<GenerationRequest> batch, int maxActive, int knownSharedPrefix, KvCache[] caches) {
-    int n = batch.size();
-    SplittableRandom[] rngs = new SplittableRandom[n];
-    List<List<Integer>> outputs = new ArrayList<>();
-    String[] finish = new String[n];
-    int[] next = new int[n]; // each request's next token, chosen from its latest logits
-    List<Integer> pending = new ArrayList<>();
-    for (int i = 0; i < n; i++) {
-      GenerationRequest req = batch.get(i);
-      validate(req.prompt());
-      checkBias(req.params().logitBias());
-      rngs[i] = new SplittableRandom(req.params().seed());
-      outputs.add(new ArrayList<>());
-      if (req.params().maxNewTokens() == 0) finish[i] = "length";
-      else pending.add(i);
-    }
+    for (GenerationRequest req : batch) check(req);
     // Prompts that start alike (every AV prompt is identical up to the injection slot) share the
     // keys and values of their common prefix: computed once, copied into each request's cache.
-    SequenceInput[] prompts = new SequenceInput[n];
-    List<SequenceInput> pendingPrompts = new ArrayList<>();
-    for (int i : pending) pendingPrompts.add(batch.get(i).prompt());
-    SharedPrefix shared =
-        sharePrefix(pendingPrompts, knownSharedPrefix, config.numLayers(), new int[0]);
-    try {
-      for (int j = 0; j < pending.size(); j++) {
-        prompts[pending.get(j)] =
-            shared == null ? pendingPrompts.get(j) : shared.suffix(pendingPrompts.get(j));
-      }
-      java.util.ArrayDeque<Integer> waiting = new java.util.ArrayDeque<>(pending);
-      List<Integer> active = new ArrayList<>(); // requests whose next token is chosen, not yet fed
-      while (!waiting.isEmpty() || !active.isEmpty()) {
-        List<Transformer.StepInput> steps = new ArrayList<>();
-        List<Integer> stepRequests = new ArrayList<>();
-        List<Integer> still = new ArrayList<>();
-        for (int i : active) {
-          SamplingParams p = batch.get(i).params();
-          int token = next[i];
-          outputs.get(i).add(token);
-          if (!p.ignoreEos() && isEos(token)) finish[i] = "eos";
-          else if (outputs.get(i).size() >= p.maxNewTokens()) finish[i] = "length";
-          else {
-            still.add(i);
-            steps.add(new Transformer.StepInput(caches[i], new int[] {token}, null));
-            stepRequests.add(i);
-            continue;
-          }
-          caches[i].close(); // its blocks go to the requests still waiting
-          caches[i] = null;
-        }
-        active = still;
-        // Waiting requests take the free places, their prompts bounded by the prefill budget.
-        int promptTokens = 0;
-        while (!waiting.isEmpty() && active.size() < maxActive) {
-          int i = waiting.peek();
-          int length = prompts[i].length();
-          if (promptTokens > 0 && promptTokens + length > PREFILL_TOKEN_BUDGET) break;
-          waiting.poll();
-          caches[i] = shared == null ? transformer.newCache() : shared.cache().copy();
-          caches[i].reserve(batch.get(i).prompt().length() + batch.get(i).params().maxNewTokens());
-          steps.add(step(caches[i], prompts[i]));
-          stepRequests.add(i);
-          active.add(i);
-          promptTokens += length;
-        }
-        if (steps.isEmpty()) continue; // every active request finished this round
-        int[] chosen = chooseNext(steps, stepRequests, batch, rngs);
-        for (int s = 0; s < chosen.length; s++) next[stepRequests.get(s)] = chosen[s];
-      }
-    } finally {
-      if (shared != null) shared.cache().close();
+    List<SequenceInput> prompts = new ArrayList<>();
+    for (GenerationRequest req : batch) {
+      if (req.params().maxNewTokens() > 0) prompts.add(req.prompt());
     }
-    List<Generation> result = new ArrayList<>(n);
-    for (int i = 0; i < n; i++) {
-      int[] ids = outputs.get(i).stream().mapToInt(Integer::intValue).toArray();
-      result.add(new Generation(ids, finish[i]));
+    SharedPrefix shared = sharePrefix(prompts, knownSharedPrefix, config.numLayers(), new int[0]);
+    List<ContinuousBatch.Entry> entries = new ArrayList<>(batch.size());
+    try (ContinuousBatch running = ContinuousBatch.withPrefix(this, maxActive, shared)) {
+      for (GenerationRequest req : batch) {
+        ContinuousBatch.Entry e = new ContinuousBatch.Entry(req, null, null);
+        entries.add(e);
+        running.add(e);
+      }
+      while (!running.idle()) running.step();
     }
+    List<Generation> result = new ArrayList<>(batch.size());
+    for (ContinuousBatch.Entry e : entries) result.add(e.generation());
     return result;
+  }
+
+  /** A request's prompt and logit bias, checked before it joins a batch. */
+  void check(GenerationRequest req) {
+    validate(req.prompt());
+    checkBias(req.params().logitBias());
+  }
+
+  /** A running scheduler that batches the requests it is given as they arrive (see there). */
+  public GenerationScheduler scheduler(int maxActive, String name) {
+    return new GenerationScheduler(this, maxActive, name);
   }
 
   /** Prompt tokens whose keys and values were reused from a shared prefix instead of computed. */
   public long prefillTokensSaved() {
     return prefillTokensSaved.get();
+  }
+
+  void addPrefillTokensSaved(long tokens) {
+    prefillTokensSaved.addAndGet(tokens);
+  }
+
+  KvCache newCache() {
+    return transformer.newCache();
   }
 
   /**
@@ -372,12 +326,23 @@ public final class LanguageModel implements AutoCloseable {
    * token of its own, so its last position is always computed. Results are bitwise the same as
    * without sharing: every row's arithmetic is independent of the others in a step.
    */
-  private record SharedPrefix(int length, KvCache cache, float[][][] captured) {
+  record SharedPrefix(SequenceInput tokens, KvCache cache, float[][][] captured) {
+    int length() {
+      return tokens.length();
+    }
+
+    /** {@code s} starts with this prefix and has at least one token of its own. */
+    boolean covers(SequenceInput s) {
+      if (s.length() <= length()) return false;
+      for (int t = 0; t < length(); t++) if (!sameToken(tokens, s, t)) return false;
+      return true;
+    }
+
     SequenceInput suffix(SequenceInput s) {
       return s.ids() != null
-          ? SequenceInput.ofIds(Arrays.copyOfRange(s.ids(), length, s.ids().length))
+          ? SequenceInput.ofIds(Arrays.copyOfRange(s.ids(), length(), s.ids().length))
           : SequenceInput.ofEmbeddings(
-              Arrays.copyOfRange(s.embeddings(), length, s.embeddings().length));
+              Arrays.copyOfRange(s.embeddings(), length(), s.embeddings().length));
     }
 
     List<SequenceInput> suffixes(List<SequenceInput> inputs) {
@@ -388,20 +353,25 @@ public final class LanguageModel implements AutoCloseable {
     float[][][] prepend(float[][][] suffixCaptured) {
       float[][][] out = new float[suffixCaptured.length][][];
       for (int c = 0; c < out.length; c++) {
-        float[][] rows = new float[length + suffixCaptured[c].length][];
-        for (int t = 0; t < length; t++) rows[t] = captured[c][t].clone();
-        System.arraycopy(suffixCaptured[c], 0, rows, length, suffixCaptured[c].length);
+        float[][] rows = new float[length() + suffixCaptured[c].length][];
+        for (int t = 0; t < length(); t++) rows[t] = captured[c][t].clone();
+        System.arraycopy(suffixCaptured[c], 0, rows, length(), suffixCaptured[c].length);
         out[c] = rows;
       }
       return out;
     }
   }
 
-  private SharedPrefix sharePrefix(
+  /**
+   * The prefix every input shares, run once through {@code numBlocks} blocks: {@code knownLength}
+   * positions when the caller knows it, else what {@link #commonPrefix} finds; null when there is
+   * none. (Counts nothing: the caller knows how many inputs will reuse it.)
+   */
+  SharedPrefix sharePrefix(
       List<SequenceInput> inputs, int knownLength, int numBlocks, int[] capture) {
     if (inputs.size() < 2) return null;
     SequenceInput first = inputs.get(0);
-    int length = knownLength == PREFIX_UNKNOWN ? commonIds(inputs) : knownLength;
+    int length = knownLength == PREFIX_UNKNOWN ? commonPrefix(inputs) : knownLength;
     for (SequenceInput s : inputs) length = Math.min(length, s.length() - 1);
     if (length <= 0) return null;
     SequenceInput prefix =
@@ -413,27 +383,36 @@ public final class LanguageModel implements AutoCloseable {
     try {
       r =
           transformer.forward(
-              List.of(step(cache, prefix)), numBlocks, capture, Transformer.LogitRows.NONE);
+              List.of(stepInput(cache, prefix)), numBlocks, capture, Transformer.LogitRows.NONE);
     } catch (RuntimeException e) {
       cache.close();
       throw e;
     }
-    prefillTokensSaved.addAndGet((long) length * (inputs.size() - 1));
-    return new SharedPrefix(length, cache, r.captured()[0]);
+    return new SharedPrefix(prefix, cache, r.captured()[0]);
   }
 
-  /** How many leading ids every input has in common; 0 when any input is embeddings. */
-  private static int commonIds(List<SequenceInput> inputs) {
-    int[] first = inputs.get(0).ids();
-    if (first == null) return 0;
-    int length = first.length;
+  /** How many leading positions every input has in common ({@link #sameToken}). */
+  private static int commonPrefix(List<SequenceInput> inputs) {
+    SequenceInput first = inputs.get(0);
+    int length = first.length();
     for (SequenceInput s : inputs) {
-      if (s.ids() == null) return 0;
-      int n = Math.min(length, s.ids().length);
-      int differ = Arrays.mismatch(first, 0, n, s.ids(), 0, n);
-      length = differ < 0 ? n : differ;
+      int n = Math.min(length, s.length());
+      int t = 0;
+      while (t < n && sameToken(first, s, t)) t++;
+      length = t;
     }
     return length;
+  }
+
+  /**
+   * Position {@code t} of both inputs is the same token: equal ids, or embedding rows that are the
+   * same array (an AV batch's prompts share the prompt's rows up to the injected one; values are
+   * never compared).
+   */
+  private static boolean sameToken(SequenceInput a, SequenceInput b, int t) {
+    if (a.ids() != null && b.ids() != null) return a.ids()[t] == b.ids()[t];
+    if (a.ids() == null && b.ids() == null) return a.embeddings()[t] == b.embeddings()[t];
+    return false;
   }
 
   /**
@@ -441,19 +420,13 @@ public final class LanguageModel implements AutoCloseable {
    * request draws from its own generator (once per sampled token, none when greedy), so its tokens
    * do not depend on the batch.
    */
-  private int[] chooseNext(
-      List<Transformer.StepInput> steps,
-      List<Integer> requests,
-      List<GenerationRequest> batch,
-      SplittableRandom[] rngs) {
-    List<TokenChoice> choices = new ArrayList<>(requests.size());
-    for (int i : requests) choices.add(choice(batch.get(i).params(), rngs[i]));
+  int[] chooseNext(List<Transformer.StepInput> steps, List<TokenChoice> choices) {
     return transformer
         .forward(steps, config.numLayers(), new int[0], Transformer.LogitRows.LAST, choices)
         .chosen();
   }
 
-  private static TokenChoice choice(SamplingParams p, SplittableRandom rng) {
+  static TokenChoice choice(SamplingParams p, SplittableRandom rng) {
     int[] ids = new int[p.logitBias().size()];
     float[] values = new float[ids.length];
     int k = 0;
@@ -465,15 +438,13 @@ public final class LanguageModel implements AutoCloseable {
     return new TokenChoice(p.temperature(), p.topP(), p.topK(), ids, values, uniform);
   }
 
-  private boolean isEos(int token) {
+  boolean isEos(int token) {
     for (int e : config.eosTokenIds()) if (e == token) return true;
     return false;
   }
 
-  /**
-   * A step of {@code s}, which its public entry point has validated (prefixes and suffixes too).
-   */
-  private Transformer.StepInput step(KvCache cache, SequenceInput s) {
+  Transformer.StepInput stepInput(KvCache cache, SequenceInput s) {
+    validate(s);
     return new Transformer.StepInput(cache, s.ids(), s.embeddings());
   }
 

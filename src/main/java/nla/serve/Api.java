@@ -6,7 +6,6 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -240,27 +239,33 @@ final class Api {
             meta.put("total", chosen.length);
             meta.put("prompt_length", ids.length);
             sse.send(meta);
-            int chunk = chunkSize();
-            for (int from = 0; from < chosen.length; from += chunk) {
-              int[] part = Arrays.copyOfRange(chosen, from, Math.min(chosen.length, from + chunk));
-              List<float[]> vectors = new ArrayList<>();
-              for (int p : part) vectors.add(states[p]);
-              for (Engine.Described d : engine.describe(vectors, options.withRowLabels(part))) {
-                ObjectNode progress = JSON.objectNode();
-                progress.put("position", d.row());
-                progress.put("text", d.decode() == null ? "" : d.decode().text());
-                progress.put("done", false);
-                sse.send(progress);
-                sse.send(explainResult(d, ids, states, pieces));
-              }
-            }
+            List<float[]> vectors = new ArrayList<>();
+            for (int p : chosen) vectors.add(states[p]);
+            engine.describe(
+                vectors,
+                options.withRowLabels(chosen),
+                new Engine.Progress() {
+                  @Override
+                  public void partial(int row, String text) throws IOException {
+                    sse.send(progress("position", row, text));
+                  }
+
+                  @Override
+                  public void described(Engine.Described d) throws IOException {
+                    sse.send(explainResult(d, ids, states, pieces));
+                  }
+                });
           });
     };
   }
 
-  /** Verbalizer requests decoded together in a stream, between two batches of frames. */
-  static int chunkSize() {
-    return nla.core.ActivationVerbalizer.DEFAULT_BATCH_SIZE;
+  /** A decode's text so far: {@code {KEY: row, "text", "done": false}} (Neuronpedia's). */
+  private static ObjectNode progress(String key, int row, String text) {
+    ObjectNode progress = JSON.objectNode();
+    progress.put(key, row);
+    progress.put("text", text);
+    progress.put("done", false);
+    return progress;
   }
 
   private ObjectNode explainResult(
@@ -344,26 +349,24 @@ final class Api {
       }
       return new Answer(
           null,
-          sse -> {
-            int chunk = chunkSize();
-            for (int from = 0; from < vectors.size(); from += chunk) {
-              int to = Math.min(vectors.size(), from + chunk);
-              int[] labels = new int[to - from];
-              for (int i = 0; i < labels.length; i++) labels[i] = from + i;
-              for (Engine.Described d :
-                  engine.describe(vectors.subList(from, to), options.withRowLabels(labels))) {
-                ObjectNode progress = JSON.objectNode();
-                progress.put("index", d.row());
-                progress.put("text", d.decode() == null ? "" : d.decode().text());
-                progress.put("done", false);
-                sse.send(progress);
-                ObjectNode r = JSON.objectNode();
-                r.put("index", d.row());
-                putDescription(r, d);
-                sse.send(r);
-              }
-            }
-          });
+          sse ->
+              engine.describe(
+                  vectors,
+                  options,
+                  new Engine.Progress() {
+                    @Override
+                    public void partial(int row, String text) throws IOException {
+                      sse.send(progress("index", row, text));
+                    }
+
+                    @Override
+                    public void described(Engine.Described d) throws IOException {
+                      ObjectNode r = JSON.objectNode();
+                      r.put("index", d.row());
+                      putDescription(r, d);
+                      sse.send(r);
+                    }
+                  }));
     };
   }
 

@@ -1,11 +1,19 @@
 package nla.serve;
 
+import java.io.IOException;
+import java.io.InterruptedIOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.IntConsumer;
 import java.util.function.Supplier;
 import nla.core.ActivationReconstructor;
 import nla.core.ActivationVerbalizer;
@@ -13,6 +21,8 @@ import nla.core.Metrics;
 import nla.core.RoundTrip;
 import nla.core.Verbalization;
 import nla.core.VerbalizeOptions;
+import nla.model.Generation;
+import nla.model.GenerationScheduler;
 import nla.model.LanguageModel;
 import nla.model.SequenceInput;
 import nla.study.lens.Lens;
@@ -22,10 +32,12 @@ import nla.text.Tokenizer;
 /**
  * The three models a server holds (base, AV, AR) and what the endpoints ask of them, through the
  * same API the CLI commands use ({@link Lens} for the pair check and the base's input, the AV's
- * {@link ActivationVerbalizer#verbalize}, the AR's {@link ActivationReconstructor#reconstruct},
- * {@link RoundTrip#arInput} and {@link Metrics}). Each model is used by one request at a time (a
- * forward already uses every core): requests that need the same model queue on its lock, requests
- * for different models run side by side.
+ * {@link ActivationVerbalizer#decodes}, the AR's {@link ActivationReconstructor#reconstruct},
+ * {@link RoundTrip#arInput} and {@link Metrics}). Every request's decodes join one running batch on
+ * the AV ({@link GenerationScheduler}: continuous batching across requests, the step loop {@code
+ * verbalize} runs for the CLI, so a request gets the CLI's tokens whoever else decodes); the base
+ * and the AR run one request's forward at a time (a forward already uses every core), side by side
+ * with the decoding.
  */
 public final class Engine implements AutoCloseable {
   private final Path baseDir;
@@ -36,9 +48,10 @@ public final class Engine implements AutoCloseable {
   private final LanguageModel base;
   private final ActivationVerbalizer av;
   private final ActivationReconstructor ar;
+  private final GenerationScheduler decoder;
   private final ReentrantLock baseLock = new ReentrantLock(true);
-  private final ReentrantLock avLock = new ReentrantLock(true);
   private final ReentrantLock arLock = new ReentrantLock(true);
+  private final AtomicLong abandoned = new AtomicLong();
 
   private Engine(
       Path baseDir,
@@ -57,6 +70,7 @@ public final class Engine implements AutoCloseable {
     this.base = base;
     this.av = av;
     this.ar = ar;
+    this.decoder = av.scheduler("nla-serve-decode");
   }
 
   /**
@@ -153,25 +167,47 @@ public final class Engine implements AutoCloseable {
       int row, Verbalization decode, String description, Metrics.Score score, String error) {}
 
   /**
-   * Verbalizes the vectors (row labels and seeds from {@code options}), then, with an AR, scores
-   * each decode against its vector: mse_nrm at the AR's mse_scale and cos, as {@code nla roundtrip}
-   * and {@code nla lens} do. An unusable vector yields an item with an error and no decode.
+   * Told of a request's decodes as they go, on the request's thread: the text so far of a decode
+   * that has new tokens (coalesced: not every token), and each finished item, in request order. An
+   * IOException (the client has gone) cancels the request's remaining decodes.
+   */
+  public interface Progress {
+    void partial(int row, String text) throws IOException;
+
+    void described(Described d) throws IOException;
+  }
+
+  /**
+   * Verbalizes the vectors (row labels and seeds from {@code options}) in the running batch, then,
+   * with an AR, scores each decode against its vector: mse_nrm at the AR's mse_scale and cos, as
+   * {@code nla roundtrip} and {@code nla lens} do. An unusable vector yields an item with an error
+   * and no decode.
    */
   public List<Described> describe(List<float[]> vectors, VerbalizeOptions options) {
     Map<Integer, String> errors = new HashMap<>();
-    VerbalizeOptions withErrors = options.withRowErrors(e -> errors.put(e.row(), e.message()));
-    List<Verbalization> decodes = locked(avLock, () -> av.verbalize(vectors, withErrors));
+    List<ActivationVerbalizer.Decode> decodes =
+        av.decodes(vectors, options.withRowErrors(e -> errors.put(e.row(), e.message())));
+    List<GenerationScheduler.Ticket> tickets = submit(decodes, null);
+    List<Verbalization> verbalized = new ArrayList<>(decodes.size());
+    try {
+      for (int k = 0; k < decodes.size(); k++) {
+        verbalized.add(av.verbalization(decodes.get(k), await(tickets.get(k))));
+      }
+    } catch (InterruptedIOException e) {
+      cancel(tickets);
+      throw new IllegalStateException("interrupted while decoding", e);
+    }
     Map<Integer, Verbalization> byRow = new HashMap<>();
-    for (Verbalization v : decodes) byRow.put(v.row(), v);
+    for (Verbalization v : verbalized) byRow.put(v.row(), v);
     Map<Integer, Metrics.Score> scores = new HashMap<>();
-    if (ar != null && !decodes.isEmpty()) {
+    if (ar != null && !verbalized.isEmpty()) {
       List<String> inputs = new ArrayList<>();
-      for (Verbalization v : decodes) inputs.add(RoundTrip.arInput(v));
+      for (Verbalization v : verbalized) inputs.add(RoundTrip.arInput(v));
       float[][] preds = locked(arLock, () -> ar.reconstruct(inputs));
       Map<Integer, float[]> vectorOfRow = new HashMap<>();
       for (int i = 0; i < vectors.size(); i++) vectorOfRow.put(options.rowLabel(i), vectors.get(i));
-      for (int i = 0; i < decodes.size(); i++) {
-        int row = decodes.get(i).row();
+      for (int i = 0; i < verbalized.size(); i++) {
+        int row = verbalized.get(i).row();
         scores.put(row, Metrics.score(preds[i], vectorOfRow.get(row), ar.mseNorm(), null));
       }
     }
@@ -184,6 +220,162 @@ public final class Engine implements AutoCloseable {
               row, v, v == null ? null : RoundTrip.arInput(v), scores.get(row), errors.get(row)));
     }
     return out;
+  }
+
+  /**
+   * {@link #describe(List, VerbalizeOptions)} told to {@code progress} as it goes: the same items
+   * (each scored on its own as it finishes), in the same order. When {@code progress} throws (the
+   * client has gone), the request's decodes still waiting or running are cancelled and the
+   * exception goes on.
+   */
+  public void describe(List<float[]> vectors, VerbalizeOptions options, Progress progress)
+      throws IOException {
+    Map<Integer, String> errors = new HashMap<>();
+    List<ActivationVerbalizer.Decode> decodes =
+        av.decodes(vectors, options.withRowErrors(e -> errors.put(e.row(), e.message())));
+    Map<Integer, Integer> decodeOfRow = new HashMap<>();
+    for (int k = 0; k < decodes.size(); k++) decodeOfRow.put(decodes.get(k).row(), k);
+    // Decodes with news (new tokens or the end), as the scheduler's thread reports them.
+    LinkedBlockingQueue<Integer> news = new LinkedBlockingQueue<>();
+    List<TokensSoFar> sofar = new ArrayList<>();
+    for (int k = 0; k < decodes.size(); k++) sofar.add(new TokensSoFar(k, news));
+    List<GenerationScheduler.Ticket> tickets = submit(decodes, sofar);
+    for (int k = 0; k < tickets.size(); k++) {
+      int index = k;
+      tickets.get(k).result().whenComplete((g, t) -> news.add(index));
+    }
+    try {
+      int nextRow = 0; // items are told in request order
+      while (nextRow < vectors.size()) {
+        int row = options.rowLabel(nextRow);
+        Integer k = decodeOfRow.get(row);
+        if (k == null) { // an unusable vector: told at its place
+          progress.described(new Described(row, null, null, null, errors.get(row)));
+          nextRow++;
+          continue;
+        }
+        if (tickets.get(k).result().isDone()) {
+          Verbalization v = av.verbalization(decodes.get(k), await(tickets.get(k)));
+          progress.partial(row, v.text());
+          progress.described(scored(v, vectors.get(nextRow)));
+          nextRow++;
+          continue;
+        }
+        Integer first = news.poll(1, TimeUnit.SECONDS);
+        if (first == null) continue;
+        List<Integer> arrived = new ArrayList<>(List.of(first));
+        news.drainTo(arrived);
+        for (int j : new java.util.TreeSet<>(arrived)) {
+          int[] ids = sofar.get(j).takeIfChanged();
+          if (ids != null && !tickets.get(j).result().isDone()) {
+            progress.partial(decodes.get(j).row(), av.partialText(ids));
+          }
+        }
+      }
+    } catch (InterruptedException e) {
+      cancel(tickets);
+      Thread.currentThread().interrupt();
+      throw new InterruptedIOException("interrupted while decoding");
+    } catch (IOException e) {
+      if (cancel(tickets) > 0) abandoned.incrementAndGet();
+      throw e;
+    } catch (RuntimeException e) {
+      cancel(tickets);
+      throw e;
+    }
+  }
+
+  /** A decode's tokens so far, filled on the scheduler's thread, read on the request's. */
+  private static final class TokensSoFar implements IntConsumer {
+    private final int index;
+    private final LinkedBlockingQueue<Integer> news;
+    private int[] ids = new int[16];
+    private int length;
+    private boolean changed;
+
+    TokensSoFar(int index, LinkedBlockingQueue<Integer> news) {
+      this.index = index;
+      this.news = news;
+    }
+
+    @Override
+    public synchronized void accept(int token) {
+      if (length == ids.length) ids = Arrays.copyOf(ids, 2 * length);
+      ids[length++] = token;
+      if (!changed) news.add(index); // once until read: the reader takes all tokens at once
+      changed = true;
+    }
+
+    synchronized int[] takeIfChanged() {
+      if (!changed) return null;
+      changed = false;
+      return Arrays.copyOf(ids, length);
+    }
+  }
+
+  private List<GenerationScheduler.Ticket> submit(
+      List<ActivationVerbalizer.Decode> decodes, List<TokensSoFar> listeners) {
+    List<GenerationScheduler.Ticket> tickets = new ArrayList<>(decodes.size());
+    try {
+      for (int k = 0; k < decodes.size(); k++) {
+        tickets.add(
+            decoder.submit(decodes.get(k).request(), listeners == null ? null : listeners.get(k)));
+      }
+    } catch (RuntimeException e) {
+      cancel(tickets);
+      throw e;
+    }
+    return tickets;
+  }
+
+  /** Cancels the tickets still running; returns how many were. */
+  private static int cancel(List<GenerationScheduler.Ticket> tickets) {
+    int n = 0;
+    for (GenerationScheduler.Ticket t : tickets) {
+      if (!t.result().isDone()) {
+        t.cancel();
+        n++;
+      }
+    }
+    return n;
+  }
+
+  private static Generation await(GenerationScheduler.Ticket t) throws InterruptedIOException {
+    try {
+      Generation g = t.result().get();
+      if ("cancelled".equals(g.finishReason())) {
+        throw new IllegalStateException("the decode was cancelled (the server is stopping)");
+      }
+      return g;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new InterruptedIOException("interrupted while decoding");
+    } catch (ExecutionException e) {
+      if (e.getCause() instanceof RuntimeException r) throw r;
+      if (e.getCause() instanceof Error err) throw err;
+      throw new IllegalStateException(e.getCause());
+    }
+  }
+
+  /** One finished decode, scored on its own (the AR reads each text alone, as in a batch). */
+  private Described scored(Verbalization v, float[] vector) {
+    String input = RoundTrip.arInput(v);
+    Metrics.Score score = null;
+    if (ar != null) {
+      float[][] pred = locked(arLock, () -> ar.reconstruct(List.of(input)));
+      score = Metrics.score(pred[0], vector, ar.mseNorm(), null);
+    }
+    return new Described(v.row(), v, input, score, null);
+  }
+
+  /** The running batch's state, for /metrics. */
+  public GenerationScheduler decoder() {
+    return decoder;
+  }
+
+  /** Streamed requests whose client went away with decodes still to run (they were cancelled). */
+  public long abandonedRequests() {
+    return abandoned.get();
   }
 
   /** The AR's score of a text against a vector (mse_nrm at the AR's mse_scale, cos). */
@@ -204,13 +396,14 @@ public final class Engine implements AutoCloseable {
 
   @Override
   public void close() {
-    for (ReentrantLock l : List.of(baseLock, avLock, arLock)) l.lock();
+    decoder.close(); // requests still decoding end cancelled; its thread stops before the AV closes
+    for (ReentrantLock l : List.of(baseLock, arLock)) l.lock();
     try {
       if (ar != null) ar.close();
       av.close();
       base.close();
     } finally {
-      for (ReentrantLock l : List.of(baseLock, avLock, arLock)) l.unlock();
+      for (ReentrantLock l : List.of(baseLock, arLock)) l.unlock();
     }
   }
 }

@@ -211,6 +211,10 @@ public final class NlaServer implements AutoCloseable {
       Throwable failure = null;
       try {
         status = dispatch(request, response, path, method, rid, endpoint);
+      } catch (ClientGone gone) {
+        // Nginx's "client closed request": the answer was cut short by the client, not by us.
+        status = 499;
+        failure = gone.getCause();
       } catch (Throwable t) {
         // Nothing may escape: the connection is answered or closed, the server goes on.
         failure = t;
@@ -303,7 +307,7 @@ public final class NlaServer implements AutoCloseable {
         beforeWork.accept(path);
         Api.Answer answer = run(work);
         if (answer.stream() == null) return send(response, 200, answer.body());
-        return stream(response, answer.stream(), rid);
+        return stream(response, answer.stream(), rid, endpoint);
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         throw new ApiError(503, "Server is stopping");
@@ -407,18 +411,27 @@ public final class NlaServer implements AutoCloseable {
   /**
    * Server-sent events: one {@code data: <json>} frame per message, then {@code data: [DONE]}. A
    * failure part-way is an {@code {"error": ..., "status": ...}} frame, then {@code [DONE]}, and
-   * the stream ends (Neuronpedia's leaves it open).
+   * the stream ends (Neuronpedia's leaves it open). A client that goes away makes the next frame's
+   * write fail: the request's remaining decodes are cancelled (see {@link Engine.Progress}) and the
+   * exchange ends as {@link ClientGone}.
    */
-  private int stream(Response response, Api.Streamed body, String rid) throws IOException {
+  private int stream(Response response, Api.Streamed body, String rid, String endpoint)
+      throws IOException {
     response.setStatus(200);
     response.getHeaders().put(HttpHeader.CONTENT_TYPE, "text/event-stream; charset=utf-8");
     response.getHeaders().put(HttpHeader.CACHE_CONTROL, "no-cache");
     response.getHeaders().put("X-Accel-Buffering", "no");
+    boolean[] gone = {false};
     try (OutputStream out = Content.Sink.asOutputStream(response)) {
       Api.Sse sse =
           frame -> {
-            out.write(("data: " + MAPPER.writeValueAsString(frame) + "\n\n").getBytes(UTF8));
-            out.flush();
+            try {
+              out.write(("data: " + MAPPER.writeValueAsString(frame) + "\n\n").getBytes(UTF8));
+              out.flush();
+            } catch (IOException e) {
+              gone[0] = true;
+              throw e;
+            }
           };
       try {
         try {
@@ -437,9 +450,24 @@ public final class NlaServer implements AutoCloseable {
         frame.put("status", e.status);
         sse.send(frame);
       }
+      gone[0] = true; // from here a failed write is the client's going too
       out.write("data: [DONE]\n\n".getBytes(UTF8));
+      out.flush();
+      gone[0] = false;
+    } catch (IOException e) {
+      if (!gone[0]) throw e;
+      metrics.clientGone(endpoint);
+      log(rid, "client went away mid-stream: its remaining decodes were cancelled");
+      throw new ClientGone(e);
     }
     return 200;
+  }
+
+  /** The client closed its connection before its streamed answer ended. */
+  private static final class ClientGone extends RuntimeException {
+    ClientGone(IOException cause) {
+      super(cause);
+    }
   }
 
   private static final java.nio.charset.Charset UTF8 = StandardCharsets.UTF_8;
@@ -462,7 +490,7 @@ public final class NlaServer implements AutoCloseable {
         response,
         200,
         "text/plain; version=0.0.4; charset=utf-8",
-        metrics.render(gates, "ready".equals(state)));
+        metrics.render(gates, "ready".equals(state), engine));
   }
 
   /** Neuronpedia's {@code GET /} (HealthResponse): the models and the limits. */

@@ -6,11 +6,13 @@ import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.DoubleAdder;
+import nla.model.GenerationScheduler;
 
 /**
  * The counters behind {@code GET /metrics}, in Prometheus' text format (version 0.0.4): requests by
- * endpoint and status, a latency histogram by endpoint, and, read from the gates when scraped, the
- * requests running and queued per endpoint.
+ * endpoint and status, a latency histogram by endpoint, and, read when scraped, the requests
+ * running and queued per endpoint (the gates) and the running batch's decodes and tokens (the
+ * engine).
  */
 final class ServeMetrics {
   /** Latency buckets in seconds: a tokenize is milliseconds, a long /explain on a CPU minutes. */
@@ -19,6 +21,7 @@ final class ServeMetrics {
   };
 
   private final Map<String, AtomicLong> requests = new ConcurrentHashMap<>();
+  private final Map<String, AtomicLong> clientsGone = new ConcurrentHashMap<>();
   private final Map<String, Histogram> latency = new ConcurrentHashMap<>();
 
   private static final class Histogram {
@@ -40,11 +43,44 @@ final class ServeMetrics {
     h.sum.add(seconds);
   }
 
-  String render(Map<String, Gate> gates, boolean ready) {
+  /** A client closed its connection before its streamed answer ended. */
+  void clientGone(String endpoint) {
+    clientsGone.computeIfAbsent(endpoint, k -> new AtomicLong()).incrementAndGet();
+  }
+
+  /** The text format; {@code engine} null while the models load. */
+  String render(Map<String, Gate> gates, boolean ready, Engine engine) {
     StringBuilder sb = new StringBuilder();
     sb.append("# HELP nla_ready Whether the models are loaded and the server answers.\n");
     sb.append("# TYPE nla_ready gauge\n");
     sb.append("nla_ready ").append(ready ? 1 : 0).append('\n');
+    sb.append("# HELP nla_stream_clients_gone_total Streams whose client left before the end.\n");
+    sb.append("# TYPE nla_stream_clients_gone_total counter\n");
+    for (var e : new TreeMap<>(clientsGone).entrySet()) {
+      sb.append("nla_stream_clients_gone_total{endpoint=\"")
+          .append(e.getKey())
+          .append("\"} ")
+          .append(e.getValue().get())
+          .append('\n');
+    }
+    if (engine != null) {
+      GenerationScheduler d = engine.decoder();
+      gauge(sb, "nla_decode_active", "Decodes in the running batch (all requests).", d.active());
+      gauge(sb, "nla_decode_active_max", "The most decodes in one step so far.", d.peakActive());
+      gauge(sb, "nla_decode_waiting", "Decodes waiting for a place in the batch.", d.waiting());
+      counter(sb, "nla_generated_tokens_total", "Tokens the verbalizer generated.", d.tokens());
+      counter(sb, "nla_decodes_completed_total", "Decodes that ran to the end.", d.completed());
+      counter(
+          sb,
+          "nla_decodes_cancelled_total",
+          "Decodes stopped before the end (client gone, server stopping).",
+          d.cancelled());
+      counter(
+          sb,
+          "nla_requests_cancelled_total",
+          "Streamed requests whose client left with decodes still to run (they were cancelled).",
+          engine.abandonedRequests());
+    }
     sb.append("# HELP nla_requests_total HTTP requests answered, by endpoint and status.\n");
     sb.append("# TYPE nla_requests_total counter\n");
     for (var e : new TreeMap<>(requests).entrySet()) {
@@ -106,6 +142,18 @@ final class ServeMetrics {
           .append('\n');
     }
     return sb.toString();
+  }
+
+  private static void gauge(StringBuilder sb, String name, String help, long value) {
+    sb.append("# HELP ").append(name).append(' ').append(help).append('\n');
+    sb.append("# TYPE ").append(name).append(" gauge\n");
+    sb.append(name).append(' ').append(value).append('\n');
+  }
+
+  private static void counter(StringBuilder sb, String name, String help, long value) {
+    sb.append("# HELP ").append(name).append(' ').append(help).append('\n');
+    sb.append("# TYPE ").append(name).append(" counter\n");
+    sb.append(name).append(' ').append(value).append('\n');
   }
 
   private static String le(double b) {

@@ -260,25 +260,7 @@ class ServeEndToEndTest {
 
   /** The lens on the same text and sampling, one JSON object per position. */
   static List<JsonNode> lens(String... sampling) {
-    List<String> args =
-        new ArrayList<>(
-            List.of(
-                "lens",
-                "--base",
-                av.toString(),
-                "--av",
-                av.toString(),
-                "--ar",
-                ar.toString(),
-                "--text",
-                TEXT,
-                "--json",
-                "--max-new-tokens",
-                "24"));
-    args.addAll(List.of(sampling));
-    CliRun cli = CliRun.run(args.toArray(String[]::new));
-    assertTrue(cli.code() == 0 || cli.code() == 2, cli.err());
-    return lines(cli.out());
+    return lensOn(TEXT, sampling);
   }
 
   static void assertSameAsLens(JsonNode lensItem, JsonNode result) {
@@ -325,6 +307,77 @@ class ServeEndToEndTest {
     assertSameAsLens(want.get(1), got.get("results").get(1));
   }
 
+  /** The lens on {@code text}, one JSON object per position. */
+  static List<JsonNode> lensOn(String text, String... sampling) {
+    List<String> args =
+        new ArrayList<>(
+            List.of(
+                "lens",
+                "--base",
+                av.toString(),
+                "--av",
+                av.toString(),
+                "--ar",
+                ar.toString(),
+                "--text",
+                text,
+                "--json",
+                "--max-new-tokens",
+                "24"));
+    args.addAll(List.of(sampling));
+    CliRun cli = CliRun.run(args.toArray(String[]::new));
+    assertTrue(cli.code() == 0 || cli.code() == 2, cli.err());
+    return lines(cli.out());
+  }
+
+  /**
+   * Clients that ask at once have their decodes batched together in the engine, and each gets
+   * exactly what the lens gives for its text and seed alone.
+   */
+  @Test
+  void concurrentClientsGetWhatTheLensGivesEachAlone() throws Exception {
+    int clients = 6;
+    String[] texts = new String[clients];
+    List<List<JsonNode>> want = new ArrayList<>();
+    for (int c = 0; c < clients; c++) {
+      texts[c] = "Client " + c + " reads about the " + List.of("sea", "moon", "forest").get(c % 3);
+      want.add(lensOn(texts[c], "--temperature", "0.8", "--seed", "" + (40 + c)));
+    }
+    java.util.concurrent.ExecutorService pool =
+        java.util.concurrent.Executors.newFixedThreadPool(clients);
+    try {
+      java.util.concurrent.CountDownLatch go = new java.util.concurrent.CountDownLatch(1);
+      List<java.util.concurrent.Future<JsonNode>> got = new ArrayList<>();
+      for (int c = 0; c < clients; c++) {
+        ObjectNode req = MAPPER.createObjectNode();
+        req.put("text", texts[c]);
+        req.put("temperature", 0.8);
+        req.put("seed", 40 + c);
+        req.put("max_new_tokens", 24);
+        req.put("reverse", false);
+        for (int k = 0; k < 2; k++) {
+          got.add(
+              pool.submit(
+                  () -> {
+                    go.await();
+                    return ok(post("/explain", req.toString()));
+                  }));
+        }
+      }
+      go.countDown();
+      for (int i = 0; i < got.size(); i++) {
+        JsonNode answer = got.get(i).get(5, java.util.concurrent.TimeUnit.MINUTES);
+        List<JsonNode> lens = want.get(i / 2);
+        assertEquals(lens.size(), answer.get("results").size(), answer.toString());
+        for (int p = 0; p < lens.size(); p++) {
+          assertSameAsLens(lens.get(p), answer.get("results").get(p));
+        }
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
   @Test
   void explainStreamsMetaProgressResultsThenDone() {
     ObjectNode req = MAPPER.createObjectNode();
@@ -343,10 +396,24 @@ class ServeEndToEndTest {
     assertEquals(1, meta.get("layer_index").asInt());
     assertEquals(3, meta.get("total").asInt());
     List<JsonNode> finals = new ArrayList<>();
+    // A position's text grows from frame to frame, and its result follows its whole decode.
+    java.util.Map<Integer, String> sofar = new java.util.HashMap<>();
+    JsonNode previous = null;
     for (String f : frames.subList(1, frames.size() - 1)) {
       JsonNode n = parse(f);
-      if (n.has("description")) finals.add(n);
-      else assertFalse(n.get("done").asBoolean());
+      int position = n.get("position").asInt();
+      if (n.has("description")) {
+        finals.add(n);
+        assertEquals(position, previous.get("position").asInt(), f);
+        assertFalse(previous.has("description"), f);
+      } else {
+        assertFalse(n.get("done").asBoolean());
+        String text = n.get("text").asText();
+        assertTrue(text.startsWith(sofar.getOrDefault(position, "")), text);
+        assertFalse(text.contains("<|im_end|>"), text);
+        sofar.put(position, text);
+      }
+      previous = n;
     }
     assertEquals(3, finals.size());
     for (int i = 0; i < 3; i++) assertEquals(whole.get("results").get(i), finals.get(i));

@@ -10,16 +10,32 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
 import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.net.Socket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import nla.GoldenFixtures;
 import nla.cli.CliRun;
 import org.junit.jupiter.api.AfterAll;
@@ -296,12 +312,27 @@ class ServeRobustnessTest {
       assertEquals(429, refused.status(), refused.body());
       assertTrue(refused.json().get("detail").asText().contains("/score"));
       assertEquals("1", refused.raw().headers().firstValue("Retry-After").orElse(null));
+      // A burst of clients at once beyond the limits: every one refused at once, none queued.
+      ExecutorService burst = Executors.newFixedThreadPool(12);
+      try {
+        List<Future<ServeEndToEndTest.Reply>> refusals = new ArrayList<>();
+        for (int i = 0; i < 12; i++) refusals.add(burst.submit(() -> post(s, "/score", body)));
+        for (Future<ServeEndToEndTest.Reply> f : refusals) {
+          assertEquals(429, f.get(1, TimeUnit.MINUTES).status());
+        }
+      } finally {
+        burst.shutdownNow();
+      }
       // Other endpoints have their own gates.
       assertEquals(200, post(s, "/tokenize", "{\"text\": \"hi\"}").status());
       release.countDown();
-      assertEquals(200, running.get(1, TimeUnit.MINUTES).status());
-      assertEquals(200, queued.get(1, TimeUnit.MINUTES).status());
-      assertTrue(get(s, "/metrics").body().contains("status=\"429\"} 1"));
+      ServeEndToEndTest.Reply first = running.get(1, TimeUnit.MINUTES);
+      assertEquals(200, first.status());
+      assertEquals(first.body(), queued.get(1, TimeUnit.MINUTES).body());
+      assertTrue(get(s, "/metrics").body().contains("status=\"429\"} 13"));
+      // Then normal service: the same answer, one after another, nothing left queued.
+      for (int i = 0; i < 3; i++) assertEquals(first.body(), post(s, "/score", body).body());
+      assertTrue(get(s, "/metrics").body().contains("nla_queue_length{endpoint=\"/score\"} 0"));
     } finally {
       release.countDown();
       pool.shutdownNow();
@@ -338,6 +369,210 @@ class ServeRobustnessTest {
     } finally {
       release.countDown();
       pool.shutdownNow();
+    }
+  }
+
+  /** A metric's value in a /metrics text, or -1 when absent. */
+  static double metric(String text, String series) {
+    for (String line : text.split("\n")) {
+      if (line.startsWith(series + " "))
+        return Double.parseDouble(line.substring(series.length() + 1));
+    }
+    return -1;
+  }
+
+  @Test
+  void aClientThatLeavesAStreamHasItsDecodesCancelledAndTheNextIsServed() throws Exception {
+    // One slot and no queue: the next request is served only once the left stream gave it back.
+    NlaServer s =
+        new NlaServer(
+                new NlaServer.Options("127.0.0.1", 0, 1, 0, 20_000, null, 1 << 20, 10_000),
+                new NlaServer.Names("base", "av", "ar"),
+                new PrintStream(LOG, true, StandardCharsets.UTF_8))
+            .start();
+    s.ready(Engine.open(av, av, ar));
+    try {
+      ObjectNode req = MAPPER.createObjectNode();
+      req.put("text", "The keeper climbed the spiral stairs at dusk. ".repeat(30));
+      req.put("temperature", 0);
+      req.put("max_new_tokens", 200);
+      req.put("stream", true);
+      byte[] body = req.toString().getBytes(StandardCharsets.UTF_8);
+      int total;
+      try (Socket socket = new Socket("127.0.0.1", s.port())) {
+        OutputStream out = socket.getOutputStream();
+        out.write(
+            ("POST /explain HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                    + "Content-Length: "
+                    + body.length
+                    + "\r\n\r\n")
+                .getBytes(StandardCharsets.US_ASCII));
+        out.write(body);
+        out.flush();
+        // Read up to the end of the first frame (the stream's meta), then leave.
+        InputStream in = socket.getInputStream();
+        ByteArrayOutputStream seen = new ByteArrayOutputStream();
+        int start = -1;
+        while (true) {
+          int b = in.read();
+          assertTrue(b >= 0, "the stream ended early: " + seen);
+          seen.write(b);
+          String text = seen.toString(StandardCharsets.UTF_8);
+          if (start < 0) start = text.indexOf("data: ");
+          if (start >= 0 && text.indexOf("\n\n", start) > 0) {
+            JsonNode meta = MAPPER.readTree(text.substring(start + 6, text.indexOf("\n\n", start)));
+            total = meta.get("total").asInt();
+            break;
+          }
+        }
+      }
+      assertTrue(total > 100, "positions: " + total);
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+      String m = get(s, "/metrics").body();
+      while (metric(m, "nla_requests_cancelled_total") < 1
+          || metric(m, "nla_stream_clients_gone_total{endpoint=\"/explain\"}") < 1
+          || metric(m, "nla_decodes_cancelled_total") < 1) {
+        assertTrue(System.nanoTime() < deadline, "the stream was never cancelled:\n" + m);
+        Thread.sleep(20);
+        m = get(s, "/metrics").body();
+      }
+      assertTrue(metric(m, "nla_decodes_completed_total") < total, m);
+      assertTrue(m.contains("nla_requests_total{endpoint=\"/explain\",status=\"499\"} 1"), m);
+      assertTrue(LOG.toString(StandardCharsets.UTF_8).contains("client went away mid-stream"));
+      // The engine stopped spending compute on it: no decode of it completes after this.
+      double completed = metric(m, "nla_decodes_completed_total");
+      Thread.sleep(300);
+      m = get(s, "/metrics").body();
+      assertEquals(completed, metric(m, "nla_decodes_completed_total"));
+      assertEquals(total, completed + metric(m, "nla_decodes_cancelled_total"), m);
+      // The next request is served.
+      ServeEndToEndTest.Reply next =
+          post(s, "/explain", "{\"text\": \"Hello there\", \"max_new_tokens\": 8}");
+      assertEquals(200, next.status(), next.body());
+      assertEquals(2, next.json().get("results").size());
+    } finally {
+      s.close();
+    }
+  }
+
+  @Test
+  void sigtermUnderLoadFinishesOrCleanlyEndsEveryRequest() throws Exception {
+    Path childLog = Files.createTempFile("nla-serve-sigterm", ".log");
+    String javaBin = ProcessHandle.current().info().command().orElse("java");
+    Process child =
+        new ProcessBuilder(
+                javaBin,
+                "--add-modules=jdk.incubator.vector",
+                "--enable-native-access=ALL-UNNAMED",
+                "-cp",
+                System.getProperty("java.class.path"),
+                "nla.cli.Main",
+                "serve",
+                "--base",
+                av.toString(),
+                "--av",
+                av.toString(),
+                "--ar",
+                ar.toString(),
+                "--port",
+                "0",
+                "--max-concurrent",
+                "8",
+                "--max-queue",
+                "64")
+            .redirectErrorStream(true)
+            .redirectOutput(childLog.toFile())
+            .start();
+    ExecutorService clients = Executors.newFixedThreadPool(8);
+    try {
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+      Matcher port;
+      while (!(port =
+              Pattern.compile("listening on http://127.0.0.1:(\\d+)")
+                  .matcher(Files.readString(childLog)))
+          .find()) {
+        assertTrue(child.isAlive() && System.nanoTime() < deadline, Files.readString(childLog));
+        Thread.sleep(50);
+      }
+      URI base = URI.create("http://127.0.0.1:" + port.group(1));
+      HttpClient http = HttpClient.newHttpClient();
+      String body =
+          "{\"text\": \"The keeper climbed the stairs.\", \"temperature\": 0.7, \"seed\": 5,"
+              + " \"max_new_tokens\": 16}";
+      Supplier<HttpResponse<String>> explain =
+          () -> {
+            try {
+              return http.send(
+                  HttpRequest.newBuilder(base.resolve("/explain"))
+                      .timeout(Duration.ofSeconds(60))
+                      .POST(HttpRequest.BodyPublishers.ofString(body))
+                      .build(),
+                  HttpResponse.BodyHandlers.ofString());
+            } catch (IOException e) {
+              throw new UncheckedIOException(e);
+            } catch (InterruptedException e) {
+              throw new IllegalStateException(e);
+            }
+          };
+      String want = null;
+      while (want == null) {
+        assertTrue(child.isAlive() && System.nanoTime() < deadline, Files.readString(childLog));
+        try {
+          HttpResponse<String> r = explain.get();
+          if (r.statusCode() == 200) want = r.body();
+          else Thread.sleep(50); // still loading: 503
+        } catch (UncheckedIOException e) {
+          Thread.sleep(50);
+        }
+      }
+      String expected = want;
+      AtomicInteger answered = new AtomicInteger();
+      AtomicInteger stopping = new AtomicInteger();
+      AtomicInteger refused = new AtomicInteger();
+      List<String> problems = Collections.synchronizedList(new ArrayList<>());
+      List<Future<?>> running = new ArrayList<>();
+      for (int c = 0; c < 8; c++) {
+        running.add(
+            clients.submit(
+                () -> {
+                  while (true) {
+                    HttpResponse<String> r;
+                    try {
+                      r = explain.get();
+                    } catch (UncheckedIOException e) {
+                      refused.incrementAndGet(); // the server has closed: a clean end
+                      return;
+                    }
+                    if (r.statusCode() == 200 && r.body().equals(expected)) {
+                      answered.incrementAndGet();
+                    } else if (r.statusCode() == 503) {
+                      stopping.incrementAndGet();
+                    } else {
+                      problems.add(r.statusCode() + " " + r.body());
+                    }
+                  }
+                }));
+      }
+      while (answered.get() < 16) {
+        assertTrue(System.nanoTime() < deadline, Files.readString(childLog));
+        Thread.sleep(10);
+      }
+      int beforeTerm = answered.get();
+      child.destroy(); // SIGTERM
+      assertTrue(child.waitFor(60, TimeUnit.SECONDS), "no exit after SIGTERM");
+      assertEquals(143, child.exitValue(), Files.readString(childLog)); // 128 + SIGTERM
+      for (Future<?> f : running) f.get(2, TimeUnit.MINUTES);
+      assertEquals(List.of(), problems);
+      assertEquals(8, refused.get());
+      String logged = Files.readString(childLog);
+      assertTrue(logged.contains("stopping: finishing requests in progress"), logged);
+      assertTrue(logged.contains("stopped"), logged);
+      assertTrue(answered.get() >= beforeTerm, "answers after SIGTERM: " + answered.get());
+    } finally {
+      clients.shutdownNow();
+      child.destroyForcibly();
+      child.waitFor(30, TimeUnit.SECONDS);
+      Files.deleteIfExists(childLog);
     }
   }
 

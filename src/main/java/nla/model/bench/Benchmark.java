@@ -368,7 +368,8 @@ public final class Benchmark {
     return -1;
   }
 
-  private static Map<String, Object> machine(int threads) {
+  /** The machine a measurement ran on: CPU, cores, threads, vector width, Java, OS, heap. */
+  public static Map<String, Object> machine(int threads) {
     Map<String, Object> m = new LinkedHashMap<>();
     m.put("cpu", cpuModel());
     m.put("cores", Runtime.getRuntime().availableProcessors());
