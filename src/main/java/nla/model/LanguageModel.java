@@ -326,14 +326,18 @@ public final class LanguageModel implements AutoCloseable {
    * token of its own, so its last position is always computed. Results are bitwise the same as
    * without sharing: every row's arithmetic is independent of the others in a step.
    */
-  record SharedPrefix(SequenceInput tokens, KvCache cache, float[][][] captured) {
+  record SharedPrefix(SequenceInput tokens, KvCache cache, float[][][] captured, boolean told) {
     int length() {
       return tokens.length();
     }
 
-    /** {@code s} starts with this prefix and has at least one token of its own. */
+    /**
+     * {@code s} starts with this prefix (on the caller's word when it told the length) and has at
+     * least one token of its own.
+     */
     boolean covers(SequenceInput s) {
       if (s.length() <= length()) return false;
+      if (told) return true;
       for (int t = 0; t < length(); t++) if (!sameToken(tokens, s, t)) return false;
       return true;
     }
@@ -388,7 +392,7 @@ public final class LanguageModel implements AutoCloseable {
       cache.close();
       throw e;
     }
-    return new SharedPrefix(prefix, cache, r.captured()[0]);
+    return new SharedPrefix(prefix, cache, r.captured()[0], knownLength != PREFIX_UNKNOWN);
   }
 
   /** How many leading positions every input has in common ({@link #sameToken}). */
