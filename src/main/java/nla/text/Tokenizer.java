@@ -98,6 +98,19 @@ public final class Tokenizer {
   }
 
   /**
+   * The tokenizers library runs its CPU build: on a machine with an NVIDIA GPU it would otherwise
+   * pick a CUDA build, which its jar lacks, and download it (failing offline). Tokenizing is host
+   * work either way. A user's own {@code TOKENIZERS_FLAVOR} wins.
+   */
+  static final String FLAVOR_PROPERTY = "TOKENIZERS_FLAVOR";
+
+  static {
+    if (System.getenv(FLAVOR_PROPERTY) == null && System.getProperty(FLAVOR_PROPERTY) == null) {
+      System.setProperty(FLAVOR_PROPERTY, "cpu");
+    }
+  }
+
+  /**
    * Loads {@code tokenizer.json} and, when present, {@code tokenizer_config.json} from a model
    * directory. The chat template comes from {@code chat_template.jinja} (recent transformers write
    * it beside the config and prefer it), else the config's {@code chat_template}, else a

@@ -55,6 +55,20 @@ class TokenizerTest {
     return id.asInt();
   }
 
+  /**
+   * The tokenizers library is told to use the CPU build it carries: on a GPU machine it would look
+   * for a CUDA build and download it (an offline GPU machine failed every tokenizer load so).
+   */
+  @Test
+  void theTokenizersLibraryRunsItsCpuBuild() {
+    assertEquals(QWEN.encode("hello", false).ids().length, 1);
+    String flavor =
+        System.getenv(Tokenizer.FLAVOR_PROPERTY) != null
+            ? System.getenv(Tokenizer.FLAVOR_PROPERTY)
+            : System.getProperty(Tokenizer.FLAVOR_PROPERTY);
+    assertEquals("cpu", flavor);
+  }
+
   @Test
   void qwenAddsNoBosEvenWithSpecialTokens() throws IOException {
     int[] with = QWEN.encode("hello", true).ids();
