@@ -51,6 +51,17 @@ extern "C" __global__ void gather_rows(const float* __restrict__ x, const int* _
   for (int j = threadIdx.x; j < cols; j += blockDim.x) out[dst + j] = x[src + j];
 }
 
+// y = x * inv * w (or * (1 + w)) over one group, also as bf16 into yb when not null: the end of every RMSNorm.
+__device__ void scale_rows(const float* __restrict__ x, const float* __restrict__ w, float* __restrict__ y,
+                           bf16* __restrict__ yb, int group, float inv, int addOne) {
+  for (int j = threadIdx.x; j < group; j += blockDim.x) {
+    float wj = addOne ? 1.f + w[j] : w[j];
+    float v = x[j] * inv * wj;
+    y[j] = v;
+    if (yb) yb[j] = __float2bfloat16_rn(v);
+  }
+}
+
 // RMSNorm of each group of `group` values (a row, or one head): x / sqrt(mean(x^2) + eps) * w, or * (1 + w); also
 // rounded to bf16 into yb when yb is not null (the operand of the product that follows). Grid: one block per group.
 extern "C" __global__ void rms_norm(const float* __restrict__ x, const float* __restrict__ w, float* __restrict__ y,
@@ -61,13 +72,7 @@ extern "C" __global__ void rms_norm(const float* __restrict__ x, const float* __
     float v = x[base + j];
     s += v * v;
   }
-  float inv = rsqrtf(block_sum(s) / group + eps);
-  for (int j = threadIdx.x; j < group; j += blockDim.x) {
-    float wj = addOne ? 1.f + w[j] : w[j];
-    float v = x[base + j] * inv * wj;
-    y[base + j] = v;
-    if (yb) yb[base + j] = __float2bfloat16_rn(v);
-  }
+  scale_rows(x + base, w, y + base, yb ? yb + base : nullptr, group, rsqrtf(block_sum(s) / group + eps), addOne);
 }
 
 // acc += x, then rms_norm of each row of acc into y (and yb): the residual add and the next norm in one pass.
@@ -81,13 +86,7 @@ extern "C" __global__ void add_rms_norm(float* __restrict__ acc, const float* __
     acc[base + j] = v;
     s += v * v;
   }
-  float inv = rsqrtf(block_sum(s) / cols + eps);
-  for (int j = threadIdx.x; j < cols; j += blockDim.x) {
-    float wj = addOne ? 1.f + w[j] : w[j];
-    float v = acc[base + j] * inv * wj;
-    y[base + j] = v;
-    if (yb) yb[base + j] = __float2bfloat16_rn(v);
-  }
+  scale_rows(acc + base, w, y + base, yb ? yb + base : nullptr, cols, rsqrtf(block_sum(s) / cols + eps), addOne);
 }
 
 // Rotary embedding in place, halves rotated (transformers' rotate_half): angle = position * invFreq[i] in fp32.

@@ -699,57 +699,37 @@ public final class CudaBackend implements Backend {
         kv.values[p.layer()],
         kvDim);
     int splits = attentionSplits(qt.rows(), p.numHeads());
+    // The arguments both attention kernels start with: the queries, this layer's cache, the step's
+    // layout and the attention's parameters.
+    List<Object> args =
+        new ArrayList<>(
+            List.of(
+                qt.pointer(),
+                kv.keys[p.layer()],
+                kv.values[p.layer()],
+                stepRowSeq,
+                stepRowPos,
+                stepBlockTables,
+                stepMaxBlocks,
+                KvBlockPool.BLOCK,
+                p.numHeads(),
+                p.numKvHeads(),
+                p.headDim(),
+                p.scale(),
+                p.window(),
+                p.softcap()));
     if (splits == 1) {
-      kernels.launch(
-          "attention",
-          qt.rows(),
-          p.numHeads(),
-          ATTENTION_THREADS,
-          qt.pointer(),
-          kv.keys[p.layer()],
-          kv.values[p.layer()],
-          stepRowSeq,
-          stepRowPos,
-          stepBlockTables,
-          stepMaxBlocks,
-          KvBlockPool.BLOCK,
-          p.numHeads(),
-          p.numKvHeads(),
-          p.headDim(),
-          p.scale(),
-          p.window(),
-          p.softcap(),
-          out.pointer(),
-          out.bf16());
+      args.addAll(List.of(out.pointer(), out.bf16()));
+      kernels.launch("attention", qt.rows(), p.numHeads(), ATTENTION_THREADS, args.toArray());
       return out;
     }
     long parts = (long) qt.rows() * p.numHeads() * splits;
     long partMax = arena.allocate(4 * parts);
     long partSum = arena.allocate(4 * parts);
     long partAcc = arena.allocate(4 * parts * p.headDim());
+    args.addAll(List.of(splits, partMax, partSum, partAcc));
     kernels.launch(
-        "attention_split",
-        qt.rows(),
-        p.numHeads() * splits,
-        ATTENTION_THREADS,
-        qt.pointer(),
-        kv.keys[p.layer()],
-        kv.values[p.layer()],
-        stepRowSeq,
-        stepRowPos,
-        stepBlockTables,
-        stepMaxBlocks,
-        KvBlockPool.BLOCK,
-        p.numHeads(),
-        p.numKvHeads(),
-        p.headDim(),
-        p.scale(),
-        p.window(),
-        p.softcap(),
-        splits,
-        partMax,
-        partSum,
-        partAcc);
+        "attention_split", qt.rows(), p.numHeads() * splits, ATTENTION_THREADS, args.toArray());
     kernels.launch(
         "attention_merge",
         qt.rows(),
