@@ -48,7 +48,7 @@ class BuildScriptsTest {
     assertTrue(
         read("test")
             .contains(
-                "echo \"test: installing Chromium, fontconfig and a font (Debian packages) for the"
-                    + " report tests...\" >&2"));
+                "echo \"test: installing Chromium, its chromedriver, fontconfig and a font (Debian"
+                    + " packages) for the report and serve page tests...\" >&2"));
   }
 }
