@@ -46,6 +46,9 @@ import nla.text.Tokenizer;
  * time).
  */
 public final class Engine implements AutoCloseable {
+  /** Continuations of the base that decode together (the AV's batch in the CLI is as many). */
+  static final int COMPLETION_BATCH = 16;
+
   private final Path baseDir;
   private final Path avDir;
   private final Path arDir;
@@ -89,9 +92,6 @@ public final class Engine implements AutoCloseable {
     this.decoder = av.scheduler("nla-serve-decode");
     this.completer = base.scheduler(COMPLETION_BATCH, "nla-serve-complete");
   }
-
-  /** Continuations of the base that decode together (the AV's batch in the CLI is as many). */
-  static final int COMPLETION_BATCH = 16;
 
   /**
    * Loads the base model, the AV and (when {@code arDir} is not null) the AR, after the checks the
