@@ -13,6 +13,8 @@ import java.util.Map;
 import nla.core.Metrics;
 import nla.core.VerbalizeOptions;
 import nla.io.UserError;
+import nla.model.Generation;
+import nla.model.SamplingParams;
 import nla.text.ChatMessage;
 
 /**
@@ -31,6 +33,11 @@ final class Api {
   static final int MAX_DESCRIPTION_CHARS = 8192;
   static final double MAX_TEMPERATURE = 5.0;
   static final double DEFAULT_TEMPERATURE = 0.7;
+
+  /** /completion's budget: asked for in {@code completion_tokens}, clamped to this (NP). */
+  static final int MAX_COMPLETION_TOKENS = 512;
+
+  static final int DEFAULT_COMPLETION_TOKENS = 16;
 
   /** Where a streamed answer writes its {@code data:} frames. */
   interface Sse {
@@ -147,19 +154,92 @@ final class Api {
   private ArrayNode tokenInfos(int[] ids) {
     List<TokenText.Piece> pieces = TokenText.of(engine.tokenizer(), ids);
     ArrayNode tokens = JSON.arrayNode();
-    for (int i = 0; i < ids.length; i++) {
-      ObjectNode t = tokens.addObject();
-      t.put("token", pieces.get(i).text());
-      t.put("token_id", ids[i]);
-      t.put("position", i);
-      t.put("fragment_index", pieces.get(i).fragmentIndex());
-      t.put("fragment_count", pieces.get(i).fragmentCount());
-      t.putNull("role");
-      t.putNull("section");
-      t.putNull("channel");
-      t.putNull("message_index");
-    }
+    for (int i = 0; i < ids.length; i++) tokens.add(tokenInfo(pieces.get(i), ids[i], i));
     return tokens;
+  }
+
+  /** NP's TokenInfo. */
+  private static ObjectNode tokenInfo(TokenText.Piece piece, int id, int position) {
+    ObjectNode t = JSON.objectNode();
+    t.put("token", piece.text());
+    t.put("token_id", id);
+    t.put("position", position);
+    t.put("fragment_index", piece.fragmentIndex());
+    t.put("fragment_count", piece.fragmentCount());
+    t.putNull("role");
+    t.putNull("section");
+    t.putNull("channel");
+    t.putNull("message_index");
+    return t;
+  }
+
+  // ---- /completion: the base model continues the text ----
+
+  Work completion(Body b) {
+    // Read before the text, whose check answers every problem of the body so far in one 422
+    // (pydantic validates all fields before NP's handler answers its 400s).
+    long asked = b.integer("completion_tokens", DEFAULT_COMPLETION_TOKENS, 1, Long.MAX_VALUE);
+    double temperature = b.number("temperature", DEFAULT_TEMPERATURE, 0, false, MAX_TEMPERATURE);
+    long seed = b.integer("seed", 0, Long.MIN_VALUE, Long.MAX_VALUE);
+    boolean stream = b.bool("stream", false);
+    String text = text(b);
+    // NP clamps a larger budget silently rather than refusing it.
+    int budget = (int) Math.min(MAX_COMPLETION_TOKENS, asked);
+    SamplingParams params = new SamplingParams(temperature, 1, 0, seed, budget, false, Map.of());
+    return () -> {
+      int[] prompt = ids(text);
+      if (!stream) {
+        int[] all = concat(prompt, engine.complete(prompt, params).outputIds());
+        ObjectNode out = JSON.objectNode();
+        out.set("tokens", tokenInfos(all));
+        out.put("prompt_length", prompt.length);
+        out.put("text", engine.tokenizer().decode(all, false));
+        return Answer.json(out);
+      }
+      return new Answer(
+          null,
+          sse -> {
+            ObjectNode first = JSON.objectNode();
+            first.put("type", "prompt");
+            first.put("prompt_length", prompt.length);
+            first.set("tokens", tokenInfos(prompt));
+            sse.send(first);
+            // A token's piece may wait for the next tokens (a character split over several).
+            TokenText.Pending pending = new TokenText.Pending(engine.tokenizer());
+            List<Integer> generated = new ArrayList<>();
+            int[] told = {0};
+            Engine.TokenListener tell =
+                id -> {
+                  generated.add(id);
+                  sendTokens(sse, pending.add(id), generated, prompt.length, told);
+                };
+            Generation g = engine.complete(prompt, params, tell);
+            sendTokens(sse, pending.finish(), generated, prompt.length, told);
+            ObjectNode done = JSON.objectNode();
+            done.put("type", "done");
+            done.put("text", engine.tokenizer().decode(concat(prompt, g.outputIds()), false));
+            sse.send(done);
+          });
+    };
+  }
+
+  /** One {@code {"type": "token", "token": TokenInfo}} frame per piece, in order. */
+  private static void sendTokens(
+      Sse sse, List<TokenText.Piece> pieces, List<Integer> generated, int promptLength, int[] told)
+      throws IOException {
+    for (TokenText.Piece piece : pieces) {
+      int k = told[0]++;
+      ObjectNode frame = JSON.objectNode();
+      frame.put("type", "token");
+      frame.set("token", tokenInfo(piece, generated.get(k), promptLength + k));
+      sse.send(frame);
+    }
+  }
+
+  private static int[] concat(int[] a, int[] b) {
+    int[] out = java.util.Arrays.copyOf(a, a.length + b.length);
+    System.arraycopy(b, 0, out, a.length, b.length);
+    return out;
   }
 
   Work extract(Body b) {

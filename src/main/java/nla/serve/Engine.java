@@ -12,7 +12,9 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.Lock;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.function.IntConsumer;
 import java.util.function.Supplier;
 import nla.core.ActivationReconstructor;
@@ -22,8 +24,10 @@ import nla.core.RoundTrip;
 import nla.core.Verbalization;
 import nla.core.VerbalizeOptions;
 import nla.model.Generation;
+import nla.model.GenerationRequest;
 import nla.model.GenerationScheduler;
 import nla.model.LanguageModel;
+import nla.model.SamplingParams;
 import nla.model.SequenceInput;
 import nla.study.lens.Lens;
 import nla.text.ChatMessage;
@@ -37,9 +41,14 @@ import nla.text.Tokenizer;
  * the AV ({@link GenerationScheduler}: continuous batching across requests, the step loop {@code
  * verbalize} runs for the CLI, so a request gets the CLI's tokens whoever else decodes); the base
  * and the AR run one request's forward at a time (a forward already uses every core), side by side
- * with the decoding.
+ * with the decoding. Continuations of the base ({@code /completion}) are batched the same way on a
+ * scheduler of their own, taking turns with the base's forwards (one model runs one thing at a
+ * time).
  */
 public final class Engine implements AutoCloseable {
+  /** Continuations of the base that decode together (the AV's batch in the CLI is as many). */
+  static final int COMPLETION_BATCH = 16;
+
   private final Path baseDir;
   private final Path avDir;
   private final Path arDir;
@@ -49,7 +58,17 @@ public final class Engine implements AutoCloseable {
   private final ActivationVerbalizer av;
   private final ActivationReconstructor ar;
   private final GenerationScheduler decoder;
-  private final ReentrantLock baseLock = new ReentrantLock(true);
+  private final GenerationScheduler completer;
+
+  /**
+   * The base model's turns: a forward for activations holds it exclusively (write), the
+   * continuations hold it shared (read) while they decode, since they all step on {@link
+   * #completer}'s one thread. So the base never runs two things at once (a backend's scopes, caches
+   * and recorded graphs are one thread's at a time), and a waiting forward goes before later
+   * continuations (fair).
+   */
+  private final ReentrantReadWriteLock baseLock = new ReentrantReadWriteLock(true);
+
   private final ReentrantLock arLock = new ReentrantLock(true);
   private final AtomicLong abandoned = new AtomicLong();
 
@@ -71,6 +90,7 @@ public final class Engine implements AutoCloseable {
     this.av = av;
     this.ar = ar;
     this.decoder = av.scheduler("nla-serve-decode");
+    this.completer = base.scheduler(COMPLETION_BATCH, "nla-serve-complete");
   }
 
   /**
@@ -155,8 +175,87 @@ public final class Engine implements AutoCloseable {
   /** The block-K output of the base model at every position of {@code ids}: [T][d]. */
   public float[][] states(int[] ids) {
     return locked(
-        baseLock,
+        baseLock.writeLock(),
         () -> base.hiddenStates(List.of(SequenceInput.ofIds(ids)), new int[] {layer}).get(0)[0]);
+  }
+
+  /** Told of a continuation's tokens as they come, on the request's thread. */
+  public interface TokenListener {
+    /** One new token; an IOException (the client has gone) cancels the rest of the decode. */
+    void token(int id) throws IOException;
+  }
+
+  /**
+   * The base model's continuation of {@code prompt} ({@code params}: temperature, seed, budget;
+   * stopping at the base's EOS), what {@code nla generate} gives for it: it decodes in the running
+   * batch of continuations, each with its own cache and random stream. {@code listener} (may be
+   * null) is told of each token as it comes; when it throws, the decode is cancelled and the
+   * exception goes on.
+   */
+  public Generation complete(int[] prompt, SamplingParams params, TokenListener listener)
+      throws IOException {
+    LinkedBlockingQueue<Integer> arrived = new LinkedBlockingQueue<>();
+    baseLock.readLock().lock();
+    GenerationScheduler.Ticket ticket = null;
+    try {
+      ticket =
+          completer.submit(
+              new GenerationRequest(SequenceInput.ofIds(prompt), params),
+              listener == null ? null : arrived::add);
+      if (listener != null) {
+        // The scheduler tells each token before it ends the decode, so once the result is done
+        // every token is in the queue.
+        while (true) {
+          boolean ended = ticket.result().isDone();
+          Integer first = arrived.poll(ended ? 0 : 1, TimeUnit.SECONDS);
+          if (first == null) {
+            if (ended) break;
+            continue;
+          }
+          List<Integer> tokens = new ArrayList<>(List.of(first));
+          arrived.drainTo(tokens);
+          for (int id : tokens) listener.token(id);
+        }
+      }
+      return await(ticket);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new InterruptedIOException("interrupted while decoding");
+    } catch (IOException e) {
+      if (!ticket.result().isDone()) abandoned.incrementAndGet();
+      throw e;
+    } finally {
+      // The base is the activations' again only once the scheduler has let go of this decode.
+      if (ticket != null) endTurn(ticket);
+      baseLock.readLock().unlock();
+    }
+  }
+
+  /** {@link #complete(int[], SamplingParams, TokenListener)} told of nothing until it ends. */
+  public Generation complete(int[] prompt, SamplingParams params) {
+    try {
+      return complete(prompt, params, null);
+    } catch (IOException e) { // with no listener, only an interrupt
+      throw new IllegalStateException("interrupted while decoding", e);
+    }
+  }
+
+  /** Cancels a continuation still running and waits until the scheduler has ended it. */
+  private static void endTurn(GenerationScheduler.Ticket ticket) {
+    if (ticket.result().isDone()) return;
+    ticket.cancel();
+    boolean interrupted = false;
+    while (true) {
+      try {
+        ticket.result().get();
+        break;
+      } catch (InterruptedException e) {
+        interrupted = true;
+      } catch (ExecutionException e) {
+        break; // the step failed: it has ended the decode all the same
+      }
+    }
+    if (interrupted) Thread.currentThread().interrupt();
   }
 
   /**
@@ -373,6 +472,11 @@ public final class Engine implements AutoCloseable {
     return decoder;
   }
 
+  /** The running batch of continuations, for /metrics. */
+  public GenerationScheduler completer() {
+    return completer;
+  }
+
   /** Streamed requests whose client went away with decodes still to run (they were cancelled). */
   public long abandonedRequests() {
     return abandoned.get();
@@ -385,7 +489,7 @@ public final class Engine implements AutoCloseable {
     return Metrics.score(pred[0], vector, ar.mseNorm(), null);
   }
 
-  private static <T> T locked(ReentrantLock lock, Supplier<T> work) {
+  private static <T> T locked(Lock lock, Supplier<T> work) {
     lock.lock();
     try {
       return work.get();
@@ -397,13 +501,15 @@ public final class Engine implements AutoCloseable {
   @Override
   public void close() {
     decoder.close(); // requests still decoding end cancelled; its thread stops before the AV closes
-    for (ReentrantLock l : List.of(baseLock, arLock)) l.lock();
+    completer.close(); // the same for continuations, before the base closes
+    List<Lock> locks = List.of(baseLock.writeLock(), arLock);
+    for (var l : locks) l.lock();
     try {
       if (ar != null) ar.close();
       av.close();
       base.close();
     } finally {
-      for (ReentrantLock l : List.of(baseLock, arLock)) l.unlock();
+      for (var l : locks) l.unlock();
     }
   }
 }

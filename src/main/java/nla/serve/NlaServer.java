@@ -71,7 +71,7 @@ public final class NlaServer implements AutoCloseable {
       JsonMapper.builder().enable(JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS).build();
   private static final Pattern CLIENT_REQUEST_ID = Pattern.compile("[A-Za-z0-9._:-]{1,64}");
   private static final String[] POST_ENDPOINTS = {
-    "/tokenize", "/extract", "/explain", "/describe", "/score", "/compare"
+    "/tokenize", "/extract", "/explain", "/describe", "/score", "/compare", "/completion"
   };
 
   private final Options options;
@@ -243,7 +243,7 @@ public final class NlaServer implements AutoCloseable {
 
   private static String endpointLabel(String path) {
     return switch (path) {
-      case "/", "/health", "/metrics", "/completion" -> path;
+      case "/", "/health", "/metrics" -> path;
       default -> {
         for (String e : POST_ENDPOINTS) if (e.equals(path)) yield path;
         yield "other";
@@ -281,10 +281,6 @@ public final class NlaServer implements AutoCloseable {
         if (!method.equals("GET")) throw new ApiError(405, "Method Not Allowed");
         return root(response);
       }
-      if (path.equals("/completion")) {
-        throw new ApiError(
-            501, "/completion is not implemented by nla serve yet; see docs/serve-api.md");
-      }
       Gate gate = gates.get(path);
       if (gate == null) throw new ApiError(404, "Not Found");
       if (!method.equals("POST")) throw new ApiError(405, "Method Not Allowed");
@@ -301,6 +297,7 @@ public final class NlaServer implements AutoCloseable {
             case "/describe" -> a.describe(body);
             case "/score" -> a.score(body);
             case "/compare" -> a.compare(body);
+            case "/completion" -> a.completion(body);
             default -> throw new ApiError(404, "Not Found");
           };
       try (Gate.Slot slot = gate.enter()) {
@@ -314,8 +311,7 @@ public final class NlaServer implements AutoCloseable {
       }
     } catch (ApiError e) {
       if (e.retryAfter != null) response.getHeaders().put(HttpHeader.RETRY_AFTER, e.retryAfter);
-      if (e.status >= 500 && e.status != 503 && e.status != 501)
-        log(rid, "error: " + e.getMessage());
+      if (e.status >= 500 && e.status != 503) log(rid, "error: " + e.getMessage());
       return send(response, e.status, e.body());
     }
   }
@@ -514,7 +510,8 @@ public final class NlaServer implements AutoCloseable {
     out.put("extraction_layer", e.layer());
     out.put("source_truncated", false);
     out.put("source_device", e.device());
-    out.put("completion_available", false);
+    // The base is loaded whole (NP's default truncated load drops its head), so it can generate.
+    out.put("completion_available", true);
     out.put("num_cuda_devices", 0);
     out.put("max_concurrent", options.maxConcurrent());
     out.put("max_concurrent_explains", options.maxConcurrent());
@@ -528,7 +525,7 @@ public final class NlaServer implements AutoCloseable {
     limits.put("max_new_tokens", Api.MAX_NEW_TOKENS);
     limits.put("max_describe_batch", Api.MAX_DESCRIBE_BATCH);
     limits.put("max_description_chars", Api.MAX_DESCRIPTION_CHARS);
-    limits.put("max_completion_tokens", 0);
+    limits.put("max_completion_tokens", Api.MAX_COMPLETION_TOKENS);
     return send(response, 200, out);
   }
 }

@@ -75,6 +75,22 @@ final class ServeMetrics {
           "nla_decodes_cancelled_total",
           "Decodes stopped before the end (client gone, server stopping).",
           d.cancelled());
+      GenerationScheduler c = engine.completer();
+      gauge(
+          sb,
+          "nla_completion_active",
+          "Continuations of the base decoding (/completion).",
+          c.active());
+      counter(
+          sb,
+          "nla_completion_tokens_total",
+          "Tokens the base model generated (/completion).",
+          c.tokens());
+      counter(
+          sb,
+          "nla_completions_cancelled_total",
+          "Continuations stopped before the end (client gone, server stopping).",
+          c.cancelled());
       counter(
           sb,
           "nla_requests_cancelled_total",

@@ -158,6 +158,8 @@ class ServeEndToEndTest {
     assertEquals(1, root.get("extraction_layer").asInt());
     assertTrue(root.get("reconstructor_available").asBoolean());
     assertEquals(200, root.at("/limits/max_input_chars").asInt());
+    assertTrue(root.get("completion_available").asBoolean());
+    assertEquals(512, root.at("/limits/max_completion_tokens").asInt());
     post("/tokenize", "{\"text\": \"hi\"}");
     Reply m = get(server, "/metrics");
     assertEquals(200, m.status());
@@ -608,9 +610,120 @@ class ServeEndToEndTest {
     }
   }
 
+  // ---- completion ----
+
+  /** {@code nla generate} on the base (the demo's base is its AV), as JSON. */
+  static JsonNode generate(String text, String... sampling) {
+    List<String> args =
+        new ArrayList<>(List.of("generate", "--model", av.toString(), "--prompt", text, "--json"));
+    args.addAll(List.of(sampling));
+    CliRun cli = CliRun.run(args.toArray(String[]::new));
+    assertEquals(0, cli.code(), cli.err());
+    return lines(cli.out()).get(0);
+  }
+
+  /** The ids of a TokenizeResponse's tokens, each at its position. */
+  static List<Integer> tokenIds(JsonNode tokens) {
+    List<Integer> ids = new ArrayList<>();
+    for (int i = 0; i < tokens.size(); i++) {
+      assertEquals(i, tokens.get(i).get("position").asInt(), tokens.toString());
+      ids.add(tokens.get(i).get("token_id").asInt());
+    }
+    return ids;
+  }
+
+  static List<Integer> ints(JsonNode array) {
+    List<Integer> out = new ArrayList<>();
+    for (JsonNode x : array) out.add(x.asInt());
+    return out;
+  }
+
   @Test
-  void completionIsNotImplementedAndUnknownPathsAre404() {
-    assertEquals(501, post("/completion", "{\"text\": \"x\"}").status());
+  void completionGivesWhatGenerateGives() {
+    JsonNode want = generate(TEXT, "--max-new-tokens", "12");
+    ObjectNode req = MAPPER.createObjectNode();
+    req.put("text", TEXT);
+    req.put("completion_tokens", 12);
+    req.put("temperature", 0);
+    JsonNode got = ok(post("/completion", req.toString()));
+    List<Integer> prompt = ints(want.get("prompt_ids"));
+    List<Integer> all = new ArrayList<>(prompt);
+    all.addAll(ints(want.get("output_ids")));
+    assertFalse(want.get("output_ids").isEmpty(), want.toString());
+    assertEquals(all, tokenIds(got.get("tokens")));
+    assertEquals(prompt.size(), got.get("prompt_length").asInt());
+    // NP's text: prompt and continuation decoded together, special tokens kept (generate's
+    // text is the continuation without them: here the demo's <|im_end|> is left out).
+    String text = got.get("text").asText();
+    assertEquals(
+        nla.text.Tokenizer.load(av)
+            .decode(all.stream().mapToInt(Integer::intValue).toArray(), false),
+        text);
+    assertTrue(text.startsWith(TEXT + want.get("text").asText()), got + " vs " + want);
+    // The tokens of the prompt are /tokenize's.
+    JsonNode tokenized = ok(post("/tokenize", json(java.util.Map.of("text", TEXT))));
+    for (int i = 0; i < prompt.size(); i++) {
+      assertEquals(tokenized.get("tokens").get(i), got.get("tokens").get(i));
+    }
+    // Sampled with a seed: what generate samples with the same --seed, every time.
+    JsonNode sampled =
+        generate(TEXT, "--max-new-tokens", "12", "--temperature", "0.9", "--seed", "5");
+    req.put("temperature", 0.9);
+    req.put("seed", 5);
+    List<Integer> wantSampled = new ArrayList<>(prompt);
+    wantSampled.addAll(ints(sampled.get("output_ids")));
+    assertEquals(wantSampled, tokenIds(ok(post("/completion", req.toString())).get("tokens")));
+    assertEquals(wantSampled, tokenIds(ok(post("/completion", req.toString())).get("tokens")));
+  }
+
+  @Test
+  void completionBudgetIsClampedTo512AsNeuronpediaDoes() {
+    ObjectNode req = MAPPER.createObjectNode();
+    req.put("text", "Hi");
+    req.put("completion_tokens", 100_000);
+    req.put("temperature", 0);
+    JsonNode got = ok(post("/completion", req.toString()));
+    int generated = got.get("tokens").size() - got.get("prompt_length").asInt();
+    assertTrue(generated >= 1 && generated <= Api.MAX_COMPLETION_TOKENS, got.toString());
+    JsonNode want = generate("Hi", "--max-new-tokens", "" + Api.MAX_COMPLETION_TOKENS);
+    assertEquals(want.get("output_ids").size(), generated);
+  }
+
+  @Test
+  void completionStreamsPromptTokensDoneThenDone() {
+    ObjectNode req = MAPPER.createObjectNode();
+    req.put("text", TEXT);
+    req.put("completion_tokens", 12);
+    req.put("temperature", 0);
+    JsonNode whole = ok(post("/completion", req.toString()));
+    req.put("stream", true);
+    Reply r = post("/completion", req.toString());
+    assertEquals(200, r.status(), r.body());
+    assertTrue(
+        r.raw().headers().firstValue("Content-Type").orElse("").startsWith("text/event-stream"));
+    List<String> frames = frames(r.body());
+    int promptLength = whole.get("prompt_length").asInt();
+    int generated = whole.get("tokens").size() - promptLength;
+    // prompt, one frame per generated token, done, [DONE]
+    assertEquals(1 + generated + 1 + 1, frames.size(), r.body());
+    JsonNode prompt = parse(frames.get(0));
+    assertEquals("prompt", prompt.get("type").asText());
+    assertEquals(promptLength, prompt.get("prompt_length").asInt());
+    ArrayNode tokens = MAPPER.createArrayNode();
+    tokens.addAll((ArrayNode) prompt.get("tokens"));
+    for (String f : frames.subList(1, 1 + generated)) {
+      JsonNode n = parse(f);
+      assertEquals("token", n.get("type").asText(), f);
+      tokens.add(n.get("token"));
+    }
+    assertEquals(whole.get("tokens"), tokens);
+    JsonNode done = parse(frames.get(1 + generated));
+    assertEquals("done", done.get("type").asText());
+    assertEquals(whole.get("text"), done.get("text"));
+  }
+
+  @Test
+  void unknownPathsAre404() {
     Reply nf = post("/nope", "{}");
     assertEquals(404, nf.status());
     assertEquals("Not Found", nf.json().get("detail").asText());

@@ -11,6 +11,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import nla.GoldenFixtures;
 import nla.cli.CliRun;
@@ -41,7 +42,20 @@ class ServeLoadTest {
               GoldenFixtures.demoDir("av"),
               GoldenFixtures.demoDir("ar"));
       server.ready(engine);
-      List<ServeLoad.Call> calls = ServeLoad.mixedCalls(engine.dModel(), 24, 12);
+      List<ServeLoad.Call> calls = new ArrayList<>(ServeLoad.mixedCalls(engine.dModel(), 24, 12));
+      // Continuations of the base too, whose decodes take turns with /explain's activations.
+      for (int i = 0; i < 4; i++) {
+        calls.add(
+            new ServeLoad.Call(
+                "/completion",
+                "{\"text\": \"Completion "
+                    + i
+                    + " of the load\", \"completion_tokens\": 12, \"temperature\": "
+                    + (i % 2 == 0 ? "0" : "0.9, \"seed\": " + i)
+                    + ", \"stream\": "
+                    + (i >= 2)
+                    + "}"));
+      }
       ServeLoad.Result r =
           ServeLoad.run(
               new ServeLoad.Plan(
@@ -60,6 +74,8 @@ class ServeLoadTest {
       // more than 3 decodes, so a step of more held several requests'.
       String metrics = ServeEndToEndTest.get(server, "/metrics").body();
       assertTrue(metrics.contains("nla_decodes_cancelled_total 0"), metrics);
+      assertTrue(metrics.contains("nla_completions_cancelled_total 0"), metrics);
+      assertTrue(ServeRobustnessTest.metric(metrics, "nla_completion_tokens_total") > 0, metrics);
       assertTrue(ServeRobustnessTest.metric(metrics, "nla_decode_active_max") > 3, metrics);
     } finally {
       server.close();

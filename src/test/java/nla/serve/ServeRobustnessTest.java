@@ -197,6 +197,15 @@ class ServeRobustnessTest {
       "zero"
     },
     {"/compare", "{\"activation_a\": " + vector(16, "1") + "}", "422", "activation_b"},
+    {"/completion", "{}", "400", "Provide either `text` or `messages`"},
+    {"/completion", "{\"text\": \"Hi\", \"completion_tokens\": 0}", "422", "completion_tokens"},
+    // Every field's problem comes before the missing text's 400, as pydantic checks first.
+    {"/completion", "{\"completion_tokens\": -3}", "422", "completion_tokens"},
+    {"/completion", "{\"text\": \"Hi\", \"temperature\": -0.5}", "422", "temperature"},
+    {"/completion", "{\"text\": \"Hi\", \"temperature\": 5.5}", "422", "temperature"},
+    {"/completion", "{\"text\": \"Hi\", \"seed\": 1.5}", "422", "seed"},
+    {"/completion", "{\"text\": \"" + "a".repeat(201) + "\"}", "422", "string_too_long"},
+    {"/completion", "{\"text\": \"Hi\", \"stream\": \"yes\"}", "422", "stream"},
   };
 
   @Test
@@ -381,6 +390,37 @@ class ServeRobustnessTest {
     return -1;
   }
 
+  /** Sends a streamed request, reads its first frame, then closes the connection. */
+  static JsonNode firstFrameThenLeave(NlaServer s, String path, ObjectNode req) throws IOException {
+    byte[] body = req.toString().getBytes(StandardCharsets.UTF_8);
+    try (Socket socket = new Socket("127.0.0.1", s.port())) {
+      OutputStream out = socket.getOutputStream();
+      out.write(
+          ("POST "
+                  + path
+                  + " HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                  + "Content-Length: "
+                  + body.length
+                  + "\r\n\r\n")
+              .getBytes(StandardCharsets.US_ASCII));
+      out.write(body);
+      out.flush();
+      InputStream in = socket.getInputStream();
+      ByteArrayOutputStream seen = new ByteArrayOutputStream();
+      int start = -1;
+      while (true) {
+        int b = in.read();
+        assertTrue(b >= 0, "the stream ended early: " + seen);
+        seen.write(b);
+        String text = seen.toString(StandardCharsets.UTF_8);
+        if (start < 0) start = text.indexOf("data: ");
+        if (start >= 0 && text.indexOf("\n\n", start) > 0) {
+          return MAPPER.readTree(text.substring(start + 6, text.indexOf("\n\n", start)));
+        }
+      }
+    }
+  }
+
   @Test
   void aClientThatLeavesAStreamHasItsDecodesCancelledAndTheNextIsServed() throws Exception {
     // One slot and no queue: the next request is served only once the left stream gave it back.
@@ -397,35 +437,7 @@ class ServeRobustnessTest {
       req.put("temperature", 0);
       req.put("max_new_tokens", 200);
       req.put("stream", true);
-      byte[] body = req.toString().getBytes(StandardCharsets.UTF_8);
-      int total;
-      try (Socket socket = new Socket("127.0.0.1", s.port())) {
-        OutputStream out = socket.getOutputStream();
-        out.write(
-            ("POST /explain HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
-                    + "Content-Length: "
-                    + body.length
-                    + "\r\n\r\n")
-                .getBytes(StandardCharsets.US_ASCII));
-        out.write(body);
-        out.flush();
-        // Read up to the end of the first frame (the stream's meta), then leave.
-        InputStream in = socket.getInputStream();
-        ByteArrayOutputStream seen = new ByteArrayOutputStream();
-        int start = -1;
-        while (true) {
-          int b = in.read();
-          assertTrue(b >= 0, "the stream ended early: " + seen);
-          seen.write(b);
-          String text = seen.toString(StandardCharsets.UTF_8);
-          if (start < 0) start = text.indexOf("data: ");
-          if (start >= 0 && text.indexOf("\n\n", start) > 0) {
-            JsonNode meta = MAPPER.readTree(text.substring(start + 6, text.indexOf("\n\n", start)));
-            total = meta.get("total").asInt();
-            break;
-          }
-        }
-      }
+      int total = firstFrameThenLeave(s, "/explain", req).get("total").asInt();
       assertTrue(total > 100, "positions: " + total);
       long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
       String m = get(s, "/metrics").body();
@@ -450,6 +462,64 @@ class ServeRobustnessTest {
           post(s, "/explain", "{\"text\": \"Hello there\", \"max_new_tokens\": 8}");
       assertEquals(200, next.status(), next.body());
       assertEquals(2, next.json().get("results").size());
+    } finally {
+      s.close();
+    }
+  }
+
+  @Test
+  void aClientThatLeavesACompletionStreamHasItsDecodeCancelledAndTheNextIsServed()
+      throws Exception {
+    // The demo base ends every text within a few dozen tokens, before a client that leaves is
+    // noticed; the golden pair's random-weight base goes on for the whole budget (the CLI shows
+    // it), far past that moment.
+    Path randomAv = GoldenFixtures.nlaDir("qwen2.5-av");
+    Path randomAr = GoldenFixtures.nlaDir("qwen2.5-ar");
+    CliRun cli =
+        CliRun.run(
+            "generate",
+            "--model",
+            randomAv.toString(),
+            "--prompt",
+            "Hello there",
+            "--json",
+            "--temperature",
+            "0",
+            "--max-new-tokens",
+            "512");
+    assertEquals(0, cli.code(), cli.err());
+    assertEquals(512, MAPPER.readTree(cli.out()).get("output_ids").size(), cli.out());
+    NlaServer s =
+        new NlaServer(
+                new NlaServer.Options("127.0.0.1", 0, 1, 0, 200, null, 1 << 20, 10_000),
+                new NlaServer.Names("base", "av", "ar"),
+                new PrintStream(LOG, true, StandardCharsets.UTF_8))
+            .start();
+    s.ready(Engine.open(randomAv, randomAv, randomAr));
+    try {
+      ObjectNode req = MAPPER.createObjectNode();
+      req.put("text", "Hello there");
+      req.put("completion_tokens", 512);
+      req.put("temperature", 0);
+      req.put("stream", true);
+      assertEquals("prompt", firstFrameThenLeave(s, "/completion", req).get("type").asText());
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+      String m = get(s, "/metrics").body();
+      while (metric(m, "nla_completions_cancelled_total") < 1
+          || metric(m, "nla_stream_clients_gone_total{endpoint=\"/completion\"}") < 1) {
+        assertTrue(System.nanoTime() < deadline, "the stream was never cancelled:\n" + m);
+        Thread.sleep(20);
+        m = get(s, "/metrics").body();
+      }
+      assertTrue(metric(m, "nla_completion_tokens_total") < 512, m);
+      assertTrue(m.contains("nla_requests_total{endpoint=\"/completion\",status=\"499\"} 1"), m);
+      assertEquals(1, metric(m, "nla_requests_cancelled_total"), m);
+      // The base is free again: the next completion (one slot, no queue) and activations are
+      // served.
+      ServeEndToEndTest.Reply next =
+          post(s, "/completion", "{\"text\": \"Hello there\", \"completion_tokens\": 4}");
+      assertEquals(200, next.status(), next.body());
+      assertEquals(200, post(s, "/extract", "{\"text\": \"Hello there\"}").status());
     } finally {
       s.close();
     }
