@@ -441,9 +441,11 @@ class ServeRobustnessTest {
       assertTrue(total > 100, "positions: " + total);
       long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
       String m = get(s, "/metrics").body();
+      // The request's 499 is counted last, once its handler has returned.
       while (metric(m, "nla_requests_cancelled_total") < 1
           || metric(m, "nla_stream_clients_gone_total{endpoint=\"/explain\"}") < 1
-          || metric(m, "nla_decodes_cancelled_total") < 1) {
+          || metric(m, "nla_decodes_cancelled_total") < 1
+          || metric(m, "nla_requests_total{endpoint=\"/explain\",status=\"499\"}") < 1) {
         assertTrue(System.nanoTime() < deadline, "the stream was never cancelled:\n" + m);
         Thread.sleep(20);
         m = get(s, "/metrics").body();
@@ -505,8 +507,10 @@ class ServeRobustnessTest {
       assertEquals("prompt", firstFrameThenLeave(s, "/completion", req).get("type").asText());
       long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
       String m = get(s, "/metrics").body();
+      // The request's 499 is counted last, once its handler has returned.
       while (metric(m, "nla_completions_cancelled_total") < 1
-          || metric(m, "nla_stream_clients_gone_total{endpoint=\"/completion\"}") < 1) {
+          || metric(m, "nla_stream_clients_gone_total{endpoint=\"/completion\"}") < 1
+          || metric(m, "nla_requests_total{endpoint=\"/completion\",status=\"499\"}") < 1) {
         assertTrue(System.nanoTime() < deadline, "the stream was never cancelled:\n" + m);
         Thread.sleep(20);
         m = get(s, "/metrics").body();
