@@ -1,14 +1,51 @@
-"""Prints the README's performance table from bench/results/*.json (nla and HF runs of one tag side by side).
+"""Prints the README's performance tables from bench/results/ (nla and HF runs side by side).
 
-    python3 tools/bench/table.py [TAG ...]      # e.g. perf0 final; default: every tag found, in name order
+    python3 tools/bench/table.py [TAG ...]      # the CPU table; e.g. perf0 final; default: every tag, in name order
+    python3 tools/bench/table.py --gpu          # the GPU table from bench/results/gpu/ (tools/bench/gpu_bench.sh)
 """
 import glob, json, os, re, sys
+
+RESULTS = os.path.join(os.path.dirname(__file__), "../../bench/results")
 
 def decode(d, batch):
     return next((x["tokens_per_s"] for x in d.get("decode", []) if x["batch"] == batch), float("nan"))
 
+
+def gpu_table():
+    """One row per nla run in bench/results/gpu/, named nla-gpu-SHAPE-YYYYMMDD[-HHMM][-VARIANT]-CARD.json, beside the
+    transformers run of the same shape, date, time and card (hf-gpu-SHAPE-YYYYMMDD[-HHMM]-CARD.json): same GPU, same
+    session."""
+    name = re.compile(r"nla-gpu-(?P<shape>.+?)-(?P<date>\d{8})(?:-(?P<time>\d{4}))?(?:-(?P<variant>[a-z][a-z-]*?))?"
+                      r"-(?P<card>[a-z0-9]+)\.json$")
+    print("| date | card | shape | run | prefill tok/s (nla / HF) | batch 1 | batch 32 | batch 128 |")
+    print("|---|---|---|---|---|---|---|---|")
+    found = [(name.match(os.path.basename(p)), p) for p in glob.glob(os.path.join(RESULTS, "gpu", "nla-gpu-*.json"))]
+    # Oldest first; the first runs were named without a time of day.
+    for m, path in sorted((x for x in found if x[0]), key=lambda x: (x[0]["date"], x[0]["time"] or "", x[1])):
+        stamp = m["date"] + (f"-{m['time']}" if m["time"] else "")
+        hf_path = os.path.join(RESULTS, "gpu", f"hf-gpu-{m['shape']}-{stamp}-{m['card']}.json")
+        nla = json.load(open(path))
+        hf = json.load(open(hf_path)) if os.path.exists(hf_path) else None
+
+        def cell(n, h, digits=1):
+            if n != n:  # not measured in this run
+                return "—"
+            return f"{n:,.{digits}f} / {h:,.{digits}f} ({n / h:.2f}×)" if h else f"{n:,.{digits}f}"
+
+        cells = [cell(nla["prefill_tokens_per_s"], hf and hf["prefill_tokens_per_s"], 0)]
+        for b in (1, 32, 128):
+            cells.append(cell(decode(nla, b), hf and decode(hf, b)))
+        date = f"{m['date'][:4]}-{m['date'][4:6]}-{m['date'][6:]}"
+        run = " ".join(x for x in (m["time"], m["variant"]) if x) or "-"
+        print(f"| {date} | {m['card'].upper()} | {m['shape']} | {run} | " + " | ".join(cells) + " |")
+
+
+if sys.argv[1:] == ["--gpu"]:
+    gpu_table()
+    sys.exit(0)
+
 runs = {}
-for path in sorted(glob.glob(os.path.join(os.path.dirname(__file__), "../../bench/results/*.json"))):
+for path in sorted(glob.glob(os.path.join(RESULTS, "*.json"))):
     m = re.match(r"(\d{4}-\d\d-\d\d)_(.+?)_(nla-bf16|nla|hf-float32|hf-bfloat16)_(\w+)\.json", os.path.basename(path))
     if m:
         runs.setdefault((m.group(1), m.group(2), m.group(4)), {})[m.group(3)] = json.load(open(path))

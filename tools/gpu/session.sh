@@ -3,6 +3,8 @@
 # comparison with transformers on the same GPU (tools/bench/gpu_bench.sh), each under its own time limit, the short
 # results last. Staged by tools/gpu/stage.sh; run there as  bash tools/gpu/session.sh [SHAPE] [BATCHES]
 set -uo pipefail
+# One stamp for every benchmark of this call, so each nla variant pairs with the transformers run.
+export NLA_STAMP=${NLA_STAMP:-$(date -u +%Y%m%d-%H%M)}
 shape=${1:-qwen2.5-7b}; batches=${2:-1,32,128}
 timeout 240 bash tools/gpu/parity.sh 2>&1 | tee "$OUT/parity.log" | tail -45
 echo "== bench $shape"
