@@ -25,8 +25,16 @@ import org.junit.jupiter.api.Test;
 class GenerationSchedulerTest {
 
   static List<GenerationRequest> requests() {
+    return requests(12);
+  }
+
+  /**
+   * {@code n} requests of mixed lengths that share their first three ids: greedy, sampled with a
+   * seed, biased, with and without EOS.
+   */
+  static List<GenerationRequest> requests(int n) {
     List<GenerationRequest> requests = new ArrayList<>();
-    for (int r = 0; r < 12; r++) {
+    for (int r = 0; r < n; r++) {
       int[] prompt = new int[3 + (r * 7) % 11];
       for (int t = 0; t < prompt.length; t++) prompt[t] = t < 3 ? 100 + t : 500 + 37 * r + t;
       SamplingParams p =

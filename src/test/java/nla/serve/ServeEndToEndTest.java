@@ -311,6 +311,14 @@ class ServeEndToEndTest {
 
   /** The lens on {@code text}, one JSON object per position. */
   static List<JsonNode> lensOn(String text, String... sampling) {
+    return lens(av, ar, text, 24, sampling);
+  }
+
+  /**
+   * {@code nla lens --json} on the pair (av as base and verbalizer, ar), {@code maxNewTokens} per
+   * explanation, with {@code more} options: one JSON object per position.
+   */
+  static List<JsonNode> lens(Path av, Path ar, String text, int maxNewTokens, String... more) {
     List<String> args =
         new ArrayList<>(
             List.of(
@@ -325,10 +333,31 @@ class ServeEndToEndTest {
                 text,
                 "--json",
                 "--max-new-tokens",
-                "24"));
-    args.addAll(List.of(sampling));
+                String.valueOf(maxNewTokens)));
+    args.addAll(List.of(more));
     CliRun cli = CliRun.run(args.toArray(String[]::new));
     assertTrue(cli.code() == 0 || cli.code() == 2, cli.err());
+    return lines(cli.out());
+  }
+
+  /**
+   * {@code nla reconstruct --json} of the texts in {@code jsonl} against {@code gold}: one score
+   * per text.
+   */
+  static List<JsonNode> reconstructScores(Path jsonl, Path gold, Path predictions) {
+    CliRun cli =
+        CliRun.run(
+            "reconstruct",
+            "--ar",
+            ar.toString(),
+            "--texts",
+            jsonl.toString(),
+            "--out",
+            predictions.toString(),
+            "--gold",
+            gold.toString(),
+            "--json");
+    assertEquals(0, cli.code(), cli.err());
     return lines(cli.out());
   }
 
@@ -486,20 +515,7 @@ class ServeEndToEndTest {
     }
     Path jsonl = tmp.resolve("texts.jsonl");
     Files.writeString(jsonl, texts);
-    CliRun reconstruct =
-        CliRun.run(
-            "reconstruct",
-            "--ar",
-            ar.toString(),
-            "--texts",
-            jsonl.toString(),
-            "--out",
-            tmp.resolve("pred.npy").toString(),
-            "--gold",
-            npy.toString(),
-            "--json");
-    assertEquals(0, reconstruct.code(), reconstruct.err());
-    List<JsonNode> scores = lines(reconstruct.out());
+    List<JsonNode> scores = reconstructScores(jsonl, npy, tmp.resolve("pred.npy"));
 
     ObjectNode req = MAPPER.createObjectNode();
     req.set("activations", vectorsJson(v));
@@ -542,20 +558,7 @@ class ServeEndToEndTest {
             + "\n"
             + json(java.util.Map.of("text", description))
             + "\n");
-    CliRun reconstruct =
-        CliRun.run(
-            "reconstruct",
-            "--ar",
-            ar.toString(),
-            "--texts",
-            jsonl.toString(),
-            "--out",
-            tmp.resolve("score-pred.npy").toString(),
-            "--gold",
-            npy.toString(),
-            "--json");
-    assertEquals(0, reconstruct.code(), reconstruct.err());
-    List<JsonNode> want = lines(reconstruct.out());
+    List<JsonNode> want = reconstructScores(jsonl, npy, tmp.resolve("score-pred.npy"));
     for (int i = 0; i < 2; i++) {
       ObjectNode req = MAPPER.createObjectNode();
       req.put("description", description);

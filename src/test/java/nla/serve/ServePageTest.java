@@ -25,7 +25,6 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.logging.Level;
 import nla.GoldenFixtures;
-import nla.cli.CliRun;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -209,26 +208,8 @@ class ServePageTest {
    * positions} (all, last or a list, as {@code nla lens --positions} takes them).
    */
   private List<JsonNode> lens(String text, String positions, int maxNewTokens) {
-    CliRun cli =
-        CliRun.run(
-            "lens",
-            "--base",
-            av.toString(),
-            "--av",
-            av.toString(),
-            "--ar",
-            ar.toString(),
-            "--text",
-            text,
-            "--positions",
-            positions,
-            "--json",
-            "--temperature",
-            "0",
-            "--max-new-tokens",
-            String.valueOf(maxNewTokens));
-    assertTrue(cli.code() == 0 || cli.code() == 2, cli.err());
-    return ServeEndToEndTest.lines(cli.out());
+    return ServeEndToEndTest.lens(
+        av, ar, text, maxNewTokens, "--positions", positions, "--temperature", "0");
   }
 
   private static ObjectNode sampling() {

@@ -90,6 +90,7 @@ public final class CudaBackend implements Backend {
 
   private long stepRowPos;
   private int[] stepRowPosHost = new int[0];
+  private int[] stepPositionsSeen; // the array found equal to stepRowPosHost this step
   private long stepSlots;
   private long stepBlockTables;
   private int stepMaxBlocks;
@@ -589,12 +590,21 @@ public final class CudaBackend implements Backend {
         THREADS,
         t.pointer(),
         // The step's positions are on the device already (prepareStep) when they are these.
-        java.util.Arrays.equals(positions, stepRowPosHost)
-            ? stepRowPos
-            : positionsOnDevice(positions),
+        isStepPositions(positions) ? stepRowPos : positionsOnDevice(positions),
         frequenciesOnDevice(invFreq),
         t.cols() / headDim,
         headDim);
+  }
+
+  /**
+   * Whether {@code positions} are the step's (then already on the device): the model passes one
+   * array for the q and k of every layer, so its contents are compared once per step.
+   */
+  private boolean isStepPositions(int[] positions) {
+    if (positions == stepPositionsSeen) return true;
+    if (!java.util.Arrays.equals(positions, stepRowPosHost)) return false;
+    stepPositionsSeen = positions;
+    return true;
   }
 
   /**
@@ -664,6 +674,7 @@ public final class CudaBackend implements Backend {
     stepSlots = uploadToArena(slots);
     stepBlockTables = uploadToArena(tables);
     stepRowPosHost = rowPos;
+    stepPositionsSeen = null;
     stepMaxBlocks = maxBlocks;
     stepRows = rows;
   }
