@@ -33,7 +33,7 @@ log="bench/results/gpu/test-gpu-$(date -u +%Y%m%d-%H%M%S).log"
 } >"$log"
 "$java" --add-modules=jdk.incubator.vector --enable-native-access=ALL-UNNAMED -Xmx16g -Xss4m \
   -cp "$cp:$console" org.junit.platform.console.ConsoleLauncher execute --disable-banner --details=tree \
-  --scan-class-path "$classes" --include-tag gpu "$@" 2>&1 | grep -v 'WARNING: Using incubator modules' | tee -a "$log"
+  --scan-class-path "$classes" --include-tag gpu "$@" 2>&1 | grep --line-buffered -v 'WARNING: Using incubator modules' | tee -a "$log"
 rc=${PIPESTATUS[0]}
 echo "result: $([ "$rc" = 0 ] && echo passed || echo "failed (exit $rc)")" | tee -a "$log"
 [ -n "${OUT:-}" ] && cp "$log" "$OUT/"

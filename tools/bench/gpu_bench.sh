@@ -18,7 +18,7 @@ java=/tmp/nla-jre/jre/bin/java
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader
 $java ${NLA_JAVA_OPTS:-} --add-modules=jdk.incubator.vector --enable-native-access=ALL-UNNAMED -Xmx32g -cp "$stage/lib/*" \
   nla.cli.Main --device cuda bench --shape "$shape" --batch "$batches" --prompt-len "$prompt" --new-tokens "$new" \
-  --json 2> >(grep -v incubator >&2) >"$nla_json"
+  --json 2> >(grep --line-buffered -v incubator >&2) >"$nla_json"
 if [ "$only" = "--nla-only" ]; then
   python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(f"prefill: {d[\"prefill_tokens_per_s\"]:.0f} tok/s"); [print(f"decode batch {x[\"batch\"]}: {x[\"tokens_per_s\"]:.1f} tok/s") for x in d["decode"]]' "$nla_json"
   exit 0

@@ -40,6 +40,19 @@ class BuildScriptsTest {
     assertTrue(pom.contains("<redirectTestOutputToFile>true</redirectTestOutputToFile>"));
   }
 
+  /**
+   * The launcher drops the JDK's incubator warning from stderr with grep, which buffers whole
+   * blocks when stderr is not a terminal: progress in a log then arrived only at exit. Filtered
+   * line by line, every line passes as it is written.
+   */
+  @Test
+  void theLaunchersStderrFilterPassesEachLineAsItComes() throws Exception {
+    String nla = read("nla");
+    assertTrue(
+        nla.contains("2> >(grep --line-buffered -v 'WARNING: Using incubator modules' >&2)"));
+    assertFalse(nla.contains("(grep -v"), "no block-buffered filter on stderr");
+  }
+
   @Test
   void theScriptsSlowStepsSayWhatTheyDoBeforeTheyStart() throws Exception {
     // The launcher's first build (about a minute) and ./test's package install (minutes).
