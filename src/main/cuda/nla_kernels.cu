@@ -33,6 +33,64 @@ extern "C" __global__ void to_bf16(const float* __restrict__ x, bf16* __restrict
   FOR_EACH(i, n) y[i] = __float2bfloat16_rn(x[i]);
 }
 
+#define GEMV_ROWS_MAX 4
+
+// Adds w's 8 bf16 weights times x's 8 bf16 values (16 bytes each) to acc, in fp32.
+__device__ __forceinline__ float dot8(uint4 w, uint4 x, float acc) {
+  const __nv_bfloat162* wp = reinterpret_cast<const __nv_bfloat162*>(&w);
+  const __nv_bfloat162* xp = reinterpret_cast<const __nv_bfloat162*>(&x);
+#pragma unroll
+  for (int j = 0; j < 4; j++) {
+    float2 a = __bfloat1622float2(wp[j]), b = __bfloat1622float2(xp[j]);
+    acc = fmaf(a.x, b.x, acc);
+    acc = fmaf(a.y, b.y, acc);
+  }
+  return acc;
+}
+
+// y[m, o] = sum_k x[m, k] * w[o, k] for m < rows <= GEMV_ROWS_MAX (bf16 operands, fp32 accumulation, fp32 out): the
+// decode product of a few sequences. There every weight is read once per step and nothing is reused, so the step is
+// bound by how fast the weights stream from HBM; a general GEMM tiles for reuse that is not there. One warp per
+// output column o: each lane reads 16 bytes of the weight row at a time, four loads in flight before their sums, and
+// the warp adds its lanes' sums at the end (a fixed order: the same inputs give the same bits). The input rows are
+// tiny and shared by every warp, so they come from cache. Requires in % 8 == 0 and 16-byte aligned rows.
+extern "C" __global__ void gemv_bf16(const bf16* __restrict__ x, const bf16* __restrict__ w, float* __restrict__ y,
+                                     int rows, int in, int out) {
+  const long o = (blockIdx.x * (long)blockDim.x + threadIdx.x) >> 5;
+  const int lane = threadIdx.x & 31;
+  if (o >= out) return;
+  const uint4* wr = reinterpret_cast<const uint4*>(w + o * in);
+  const uint4* xr = reinterpret_cast<const uint4*>(x);
+  const int chunks = in >> 3;
+  float acc[GEMV_ROWS_MAX] = {0.f, 0.f, 0.f, 0.f};
+  int c = lane;
+  for (; c + 96 < chunks; c += 128) {
+    uint4 w0 = __ldg(wr + c), w1 = __ldg(wr + c + 32), w2 = __ldg(wr + c + 64), w3 = __ldg(wr + c + 96);
+#pragma unroll
+    for (int m = 0; m < GEMV_ROWS_MAX; m++) {
+      if (m < rows) {
+        const uint4* xm = xr + (long)m * chunks;
+        acc[m] = dot8(w0, __ldg(xm + c), acc[m]);
+        acc[m] = dot8(w1, __ldg(xm + c + 32), acc[m]);
+        acc[m] = dot8(w2, __ldg(xm + c + 64), acc[m]);
+        acc[m] = dot8(w3, __ldg(xm + c + 96), acc[m]);
+      }
+    }
+  }
+  for (; c < chunks; c += 32) {
+    uint4 w0 = __ldg(wr + c);
+#pragma unroll
+    for (int m = 0; m < GEMV_ROWS_MAX; m++)
+      if (m < rows) acc[m] = dot8(w0, __ldg(xr + (long)m * chunks + c), acc[m]);
+  }
+#pragma unroll
+  for (int m = 0; m < GEMV_ROWS_MAX; m++) {
+    float v = acc[m];
+    for (int s = 16; s > 0; s >>= 1) v += __shfl_xor_sync(0xffffffffu, v, s);
+    if (lane == 0 && m < rows) y[(long)m * out + o] = v;
+  }
+}
+
 // out[r] = bf16(table[ids[r]] * scale): the embedding module of a bf16 model multiplies in bf16 (the caller passes
 // the scale already rounded to bf16, as transformers rounds Gemma's sqrt(d)). Grid: one block per row.
 extern "C" __global__ void embed_rows(const bf16* __restrict__ table, const int* __restrict__ ids, float scale,

@@ -64,6 +64,18 @@ public final class CudaBackend implements Backend {
   /** {@code -Dnla.cuda.graphs=false} runs every step's launches one by one (for comparison). */
   public static final String GRAPHS_PROPERTY = "nla.cuda.graphs";
 
+  /**
+   * Products of at most this many rows run on our own kernel (gemv_bf16: the weights streamed once,
+   * nothing tiled for reuse that a few rows do not have); larger ones on cuBLAS. Matches the
+   * kernel's GEMV_ROWS_MAX.
+   */
+  static final int GEMV_ROWS_MAX = 4;
+
+  /** {@code -Dnla.cuda.gemv=false} sends every product to cuBLAS (for comparison). */
+  public static final String GEMV_PROPERTY = "nla.cuda.gemv";
+
+  private static final int GEMV_THREADS = 256;
+
   private final CudaDriver driver;
   private final GpuInfo info;
   private final int device;
@@ -74,6 +86,7 @@ public final class CudaBackend implements Backend {
   private final MemorySegment stream;
   private final long cublasWorkspace;
   private final GraphCache graphs;
+  private final boolean gemv = !"false".equals(System.getProperty(GEMV_PROPERTY));
   private int scopeDepth;
   private DeviceArena.Mark stepStart;
   private final WeightSlab weightMemory;
@@ -406,8 +419,7 @@ public final class CudaBackend implements Backend {
         throw new IllegalArgumentException("matmul: " + in.cols() + " vs weight cols " + w.cols());
       }
       CudaTensor y = new CudaTensor(arena.allocate(4L * in.rows() * w.rows()), in.rows(), w.rows());
-      if (in.rows() > 0)
-        cublas.matmulBf16(xb, w.pointer(), y.pointer(), in.rows(), in.cols(), w.rows());
+      if (in.rows() > 0) product(xb, w.pointer(), y.pointer(), in.rows(), in.cols(), w.rows());
       if (biases[i] != null) {
         long m = (long) y.rows() * y.cols();
         kernels.launch(
@@ -423,6 +435,29 @@ public final class CudaBackend implements Backend {
       outs[i] = y;
     }
     return outs;
+  }
+
+  /**
+   * {@code y[n, out] = x[n, in] · w[out, in]ᵀ}, bf16 operands, fp32 accumulation and output: a few
+   * rows (decoding) on gemv_bf16, the rest on cuBLAS.
+   */
+  private void product(long x, long w, long y, int n, int in, int out) {
+    if (gemv && n <= GEMV_ROWS_MAX && in % 8 == 0 && x % 16 == 0 && w % 16 == 0) {
+      int warpsPerBlock = GEMV_THREADS / 32;
+      kernels.launch(
+          "gemv_bf16",
+          (out + warpsPerBlock - 1) / warpsPerBlock,
+          1,
+          GEMV_THREADS,
+          x,
+          w,
+          y,
+          n,
+          in,
+          out);
+    } else {
+      cublas.matmulBf16(x, w, y, n, in, out);
+    }
   }
 
   /** A product's operand: the tensor's bf16 copy, or one made now. */
@@ -456,7 +491,7 @@ public final class CudaBackend implements Backend {
     int total = 0;
     for (Weight w : ws) total += ((CudaWeight) w).rows();
     long all = arena.allocate(4L * in.rows() * total);
-    cublas.matmulBf16(xb, ((CudaWeight) ws[0]).pointer(), all, in.rows(), in.cols(), total);
+    product(xb, ((CudaWeight) ws[0]).pointer(), all, in.rows(), in.cols(), total);
     Tensor[] outs = new Tensor[ws.length];
     Object[] args = new Object[2 + 3 * 3];
     args[0] = all;
@@ -490,7 +525,7 @@ public final class CudaBackend implements Backend {
     long xb = bf16Operand(in);
     int ff = g.rows();
     long both = arena.allocate(4L * in.rows() * 2 * ff);
-    cublas.matmulBf16(xb, g.pointer(), both, in.rows(), in.cols(), 2 * ff);
+    product(xb, g.pointer(), both, in.rows(), in.cols(), 2 * ff);
     // The output feeds down_proj: its bf16 copy is written too.
     CudaTensor out = withBf16(in.rows(), ff, true);
     long m = (long) in.rows() * ff;
