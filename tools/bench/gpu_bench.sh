@@ -20,7 +20,13 @@ $java ${NLA_JAVA_OPTS:-} --add-modules=jdk.incubator.vector --enable-native-acce
   nla.cli.Main --device cuda bench --shape "$shape" --batch "$batches" --prompt-len "$prompt" --new-tokens "$new" \
   --json 2> >(grep --line-buffered -v incubator >&2) >"$nla_json"
 if [ "$only" = "--nla-only" ]; then
-  python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(f"prefill: {d[\"prefill_tokens_per_s\"]:.0f} tok/s"); [print(f"decode batch {x[\"batch\"]}: {x[\"tokens_per_s\"]:.1f} tok/s") for x in d["decode"]]' "$nla_json"
+  python3 - "$nla_json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+print(f"prefill: {d['prefill_tokens_per_s']:.0f} tok/s")
+for x in d["decode"]:
+    print(f"decode batch {x['batch']}: {x['tokens_per_s']:.1f} tok/s")
+PY
   exit 0
 fi
 python3 tools/bench/hf_bench.py --model "$HOME/.cache/nla/bench/$shape" --device cuda --dtype bfloat16 \

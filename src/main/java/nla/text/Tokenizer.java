@@ -100,9 +100,10 @@ public final class Tokenizer {
   /**
    * The tokenizers library runs its CPU build: on a machine with an NVIDIA GPU it would otherwise
    * pick a CUDA build, which its jar lacks, and download it (failing offline). Tokenizing is host
-   * work either way. A user's own {@code TOKENIZERS_FLAVOR} wins.
+   * work either way. DJL's LibUtils reads {@code RUST_FLAVOR} from the environment or the system
+   * properties; a user's own wins.
    */
-  static final String FLAVOR_PROPERTY = "TOKENIZERS_FLAVOR";
+  static final String FLAVOR_PROPERTY = "RUST_FLAVOR";
 
   static {
     if (System.getenv(FLAVOR_PROPERTY) == null && System.getProperty(FLAVOR_PROPERTY) == null) {

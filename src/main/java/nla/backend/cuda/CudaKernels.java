@@ -25,6 +25,7 @@ final class CudaKernels {
   /** Every kernel the backend launches; each must be in the module (checked at load). */
   static final String[] NAMES = {
     "to_bf16",
+    "gemv_bf16",
     "embed_rows",
     "gather_rows",
     "rms_norm",

@@ -24,6 +24,17 @@ class CudaWithoutGpuTest {
     for (String name : CudaKernels.NAMES) {
       assertTrue(ptx.contains(".entry " + name + "("), "PTX lacks kernel " + name);
     }
+    // And the other way: a kernel the backend launches by a name missing from NAMES is never
+    // looked up, and its first launch fails on the GPU only.
+    java.util.regex.Matcher entry =
+        java.util.regex.Pattern.compile("\\.entry (\\w+)\\(").matcher(ptx);
+    java.util.List<String> names = java.util.List.of(CudaKernels.NAMES);
+    int entries = 0;
+    while (entry.find()) {
+      entries++;
+      assertTrue(names.contains(entry.group(1)), "CudaKernels.NAMES lacks " + entry.group(1));
+    }
+    assertEquals(names.size(), entries, "kernels in the PTX");
     for (String target : CudaKernels.CUBIN_TARGETS) {
       byte[] cubin = resource("nla_kernels." + target + ".cubin");
       assertEquals(0x7f, cubin[0]);
