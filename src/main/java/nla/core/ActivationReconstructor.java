@@ -5,13 +5,15 @@ import java.util.ArrayList;
 import java.util.List;
 import nla.io.UserError;
 import nla.model.LanguageModel;
+import nla.model.LastTokenHead;
 import nla.model.SequenceInput;
 import nla.text.Tokenizer;
 
 /**
  * The AR (contract §5): {@code ar_template.format(explanation=e)} tokenized with special tokens,
  * the K+1 decoder blocks, the residual stream at the last token (no final norm), then the value
- * head. Texts are run through {@link LanguageModel#hiddenStates} in batches.
+ * head. Texts are run in batches through the model with the value head on its backend ({@link
+ * LastTokenHead}): only the predictions come back to the host.
  */
 public final class ActivationReconstructor implements Reconstructor, AutoCloseable {
   public static final int DEFAULT_BATCH_SIZE = 16;
@@ -20,6 +22,7 @@ public final class ActivationReconstructor implements Reconstructor, AutoCloseab
   private final Tokenizer tokenizer;
   private final LanguageModel model;
   private final ValueHead valueHead;
+  private final LastTokenHead head; // the value head's weight on the model's backend
   private final Double mseNorm;
   private final boolean ownsModel;
   private int batchSize = DEFAULT_BATCH_SIZE;
@@ -52,6 +55,7 @@ public final class ActivationReconstructor implements Reconstructor, AutoCloseab
     this.tokenizer = tokenizer;
     this.model = model;
     this.valueHead = valueHead;
+    this.head = model.lastTokenHead(sidecar.layerK(), valueHead.weight());
     this.mseNorm = sidecar.mseNorm();
     this.ownsModel = owns;
   }
@@ -124,19 +128,12 @@ public final class ActivationReconstructor implements Reconstructor, AutoCloseab
           LiveChecks.arPromptIds(
               sidecar, tokenizer, explanations.get(i), "the AR prompt of text " + i));
     }
-    int k = sidecar.layerK();
     float[][] out = new float[explanations.size()][];
     for (int from = 0; from < prompts.size(); from += batchSize) {
       int to = Math.min(prompts.size(), from + batchSize);
       List<SequenceInput> batch = new ArrayList<>(to - from);
       for (int i = from; i < to; i++) batch.add(SequenceInput.ofIds(prompts.get(i)));
-      List<float[][][]> states = model.hiddenStates(batch, new int[] {k});
-      float[][] last = new float[to - from][];
-      for (int b = 0; b < last.length; b++) {
-        float[][] blockK = states.get(b)[0];
-        last[b] = blockK[blockK.length - 1];
-      }
-      float[][] preds = valueHead.apply(last);
+      float[][] preds = head.apply(batch);
       System.arraycopy(preds, 0, out, from, preds.length);
     }
     return out;

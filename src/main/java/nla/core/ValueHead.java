@@ -4,15 +4,14 @@ import java.lang.foreign.Arena;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
-import java.util.stream.IntStream;
 import nla.io.SafeTensors;
 import nla.io.StoredTensor;
 import nla.io.UserError;
 
 /**
  * An AR's value head, {@code value_head.safetensors}: one tensor {@code weight} of shape [d, d] (a
- * bias-free {@code nn.Linear}), pred = W·h. The weight stays memory-mapped; each output row is
- * widened to fp32 and dotted with h in fp32 with a double accumulator.
+ * bias-free {@code nn.Linear}), pred = W·h. This is the file and its checks; the product runs on
+ * the AR model's backend, where block K's output lies ({@link ActivationReconstructor}).
  */
 public final class ValueHead implements AutoCloseable {
   public static final String TENSOR = "weight";
@@ -70,24 +69,12 @@ public final class ValueHead implements AutoCloseable {
     return d;
   }
 
-  /** W·h for each h. */
-  public float[][] apply(float[][] hs) {
-    float[][] out = new float[hs.length][d];
-    IntStream.range(0, d)
-        .parallel()
-        .forEach(
-            i -> {
-              float[] row = new float[d];
-              long base = (long) i * d;
-              for (int j = 0; j < d; j++) row[j] = weight.get(base + j);
-              for (int b = 0; b < hs.length; b++) {
-                float[] h = hs[b];
-                double acc = 0;
-                for (int j = 0; j < d; j++) acc += (double) row[j] * h[j];
-                out[b][i] = (float) acc;
-              }
-            });
-    return out;
+  /**
+   * The [d, d] weight, read in place from the memory map (open until {@link #close}); the AR hands
+   * it to its model's backend ({@link nla.model.LanguageModel#lastTokenHead}).
+   */
+  public StoredTensor weight() {
+    return weight;
   }
 
   @Override

@@ -11,6 +11,7 @@ import nla.backend.Backends;
 import nla.backend.DeviceSpec;
 import nla.backend.KvCache;
 import nla.backend.TokenChoice;
+import nla.backend.Weight;
 import nla.io.ModelWeights;
 import nla.io.StoredTensor;
 import nla.io.UserError;
@@ -180,37 +181,89 @@ public final class LanguageModel implements AutoCloseable {
     if (blocks.length == 0) throw new UserError("no layer requested");
     int max = -1;
     for (int b : blocks) {
-      if (b < 0 || b >= config.numLayers()) {
-        throw new UserError(
-            "layer " + b + " out of range: the model has blocks 0.." + (config.numLayers() - 1));
-      }
+      checkBlock(b);
       max = Math.max(max, b);
     }
-    for (SequenceInput s : batch) validate(s);
-    SharedPrefix shared = sharePrefix(batch, PREFIX_UNKNOWN, max + 1, blocks);
-    if (shared != null) prefillTokensSaved.addAndGet((long) shared.length() * (batch.size() - 1));
-    try {
-      List<SequenceInput> rest = shared == null ? batch : shared.suffixes(batch);
-      List<float[][][]> out = new ArrayList<>(batch.size());
-      for (List<SequenceInput> group : prefillGroups(rest)) {
-        List<Transformer.StepInput> steps = new ArrayList<>();
-        try {
-          for (SequenceInput s : group) {
-            KvCache cache = shared == null ? transformer.newCache() : shared.cache().copy();
-            steps.add(stepInput(cache, s));
-          }
+    int numBlocks = max + 1;
+    List<float[][][]> out = new ArrayList<>(batch.size());
+    prefill(
+        batch,
+        numBlocks,
+        blocks,
+        (shared, steps) -> {
           Transformer.StepOutput r =
-              transformer.forward(steps, max + 1, blocks, Transformer.LogitRows.NONE);
+              transformer.forward(steps, numBlocks, blocks, Transformer.LogitRows.NONE);
           for (float[][][] captured : r.captured()) {
             out.add(shared == null ? captured : shared.prepend(captured));
           }
+        });
+    return out;
+  }
+
+  /**
+   * A [out, hidden] weight (an AR's value head) to apply to block {@code block}'s output at each
+   * sequence's last token: handed to the backend that runs the block, once, here. The caller keeps
+   * {@code weight}'s memory map open while the head is in use.
+   */
+  public LastTokenHead lastTokenHead(int block, StoredTensor weight) {
+    checkBlock(block);
+    return new LastTokenHead(this, block, transformer.headWeight(block, weight));
+  }
+
+  /** {@link LastTokenHead#apply}: batched as {@link #hiddenStates}, the product on the backend. */
+  float[][] applyHead(List<SequenceInput> batch, int block, Weight head) {
+    List<float[]> out = new ArrayList<>(batch.size());
+    prefill(
+        batch,
+        block + 1,
+        new int[0],
+        (shared, steps) ->
+            out.addAll(List.of(transformer.forwardToHead(steps, block, head).headed())));
+    return out.toArray(float[][]::new);
+  }
+
+  /** One group of whole sequences run together, after any prefix they share ({@link #prefill}). */
+  private interface PrefillGroup {
+    /**
+     * Runs {@code steps} (each holding its own copy of the shared prefix's cache, if there is one)
+     * and keeps the results, in order.
+     */
+    void run(SharedPrefix shared, List<Transformer.StepInput> steps);
+  }
+
+  /**
+   * Whole sequences through blocks {@code [0, numBlocks)}: the prefix they share run once
+   * (capturing {@code capture}) and counted as saved, the rest in groups within the prefill token
+   * budget, each group handed to {@code group} in order. Every cache is closed on the way out.
+   */
+  private void prefill(
+      List<SequenceInput> batch, int numBlocks, int[] capture, PrefillGroup group) {
+    for (SequenceInput s : batch) validate(s);
+    SharedPrefix shared = sharePrefix(batch, PREFIX_UNKNOWN, numBlocks, capture);
+    if (shared != null) prefillTokensSaved.addAndGet((long) shared.length() * (batch.size() - 1));
+    try {
+      List<SequenceInput> rest = shared == null ? batch : shared.suffixes(batch);
+      for (List<SequenceInput> sequences : prefillGroups(rest)) {
+        List<Transformer.StepInput> steps = new ArrayList<>();
+        try {
+          for (SequenceInput s : sequences) {
+            KvCache cache = shared == null ? transformer.newCache() : shared.cache().copy();
+            steps.add(stepInput(cache, s));
+          }
+          group.run(shared, steps);
         } finally {
           for (Transformer.StepInput s : steps) s.cache().close();
         }
       }
-      return out;
     } finally {
       if (shared != null) shared.cache().close();
+    }
+  }
+
+  private void checkBlock(int block) {
+    if (block < 0 || block >= config.numLayers()) {
+      throw new UserError(
+          "layer " + block + " out of range: the model has blocks 0.." + (config.numLayers() - 1));
     }
   }
 

@@ -70,9 +70,10 @@ final class Transformer {
    * What a step returns: {@code captured[seq][c]} = [T][d] output of block {@code captureBlocks[c]}
    * for that sequence's new tokens; {@code logits[seq]} = its last token's logits (LAST) or all its
    * tokens' (ALL); or, when the step was given token choices, {@code chosen[seq]} = the token
-   * chosen from its last logits (which then stay on the backend).
+   * chosen from its last logits (which then stay on the backend); or, when it was given a head,
+   * {@code headed[seq]} = the head's weight times the last block run at the sequence's last token.
    */
-  record StepOutput(float[][][][] captured, float[][][] logits, int[] chosen) {}
+  record StepOutput(float[][][][] captured, float[][][] logits, int[] chosen, float[][] headed) {}
 
   /** Consecutive blocks on one backend: [firstBlock, endBlock). */
   record Partition(Backend backend, int firstBlock, int endBlock) {}
@@ -269,11 +270,46 @@ final class Transformer {
       int[] captureBlocks,
       LogitRows logitRows,
       List<TokenChoice> choices) {
+    return forward(batch, numBlocks, captureBlocks, logitRows, choices, null);
+  }
+
+  /**
+   * The weight of a head read from block {@code block}'s output ({@link #forwardToHead}), on the
+   * backend that runs that block.
+   */
+  Weight headWeight(int block, StoredTensor weight) {
+    if (weight.rank() != 2 || weight.dim(1) != config.hiddenSize()) {
+      throw new IllegalArgumentException(
+          weight.name() + ": a head's weight is [out, " + config.hiddenSize() + "]");
+    }
+    return partitions.get(partitionOf(block)).backend().weight(weight);
+  }
+
+  /**
+   * Blocks {@code [0, block]} over each sequence's new tokens, then {@code head} ({@link
+   * #headWeight}) times block {@code block}'s output at each sequence's last token, where that
+   * output lies: {@code headed[seq]} is all that is read back. Each cache advances by its
+   * sequence's new tokens.
+   */
+  StepOutput forwardToHead(List<StepInput> batch, int block, Weight head) {
+    return forward(batch, block + 1, new int[0], LogitRows.NONE, null, head);
+  }
+
+  private StepOutput forward(
+      List<StepInput> batch,
+      int numBlocks,
+      int[] captureBlocks,
+      LogitRows logitRows,
+      List<TokenChoice> choices,
+      Weight head) {
     if (logitRows != LogitRows.NONE && numBlocks != config.numLayers()) {
       throw new IllegalStateException("logits need all blocks");
     }
     if (choices != null && (logitRows != LogitRows.LAST || choices.size() != batch.size())) {
       throw new IllegalArgumentException("token choices need one per sequence and LAST logits");
+    }
+    if (head != null && logitRows != LogitRows.NONE) {
+      throw new IllegalArgumentException("a step reads either logits or a head");
     }
     int d = config.hiddenSize();
     int total = 0;
@@ -282,6 +318,7 @@ final class Transformer {
     float[][][][] captured = new float[batch.size()][captureBlocks.length][][];
     float[][][] logits = null;
     int[] chosen = null;
+    float[][] headed = null;
     int lastPartition = partitionOf(numBlocks - 1);
 
     // One scope per backend for the whole step: a partition's tensors live until the step ends.
@@ -346,11 +383,14 @@ final class Transformer {
       } else if (logitRows != LogitRows.NONE) {
         logits =
             split(last.readRows(logitsTensor(last, hidden, slices, logitRows)), slices, logitRows);
+      } else if (head != null) {
+        Tensor lastTokens = last.gatherRows(hidden, rowsOf(slices, LogitRows.LAST));
+        headed = last.readRows(last.matmul(lastTokens, head, null));
       }
     } finally {
       for (int i = scopes.size() - 1; i >= 0; i--) scopes.get(i).close();
     }
-    return new StepOutput(captured, logits, chosen);
+    return new StepOutput(captured, logits, chosen, headed);
   }
 
   /** The shape of a run of blocks [first, end) for {@link Backend#runRepeatable}. */
@@ -436,16 +476,21 @@ final class Transformer {
   private Tensor logitsTensor(
       Backend backend, Tensor hidden, List<AttentionSlice> slices, LogitRows which) {
     Tensor normed = norm(backend, hidden, finalNorm);
+    Tensor picked = backend.gatherRows(normed, rowsOf(slices, which));
+    Tensor logits = backend.matmul(picked, lmHead, null);
+    Double cap = config.finalLogitSoftcapping();
+    if (cap != null) backend.softcapInPlace(logits, cap.floatValue());
+    return logits;
+  }
+
+  /** The step's rows {@code which} selects: each sequence's last (LAST) or all of them (ALL). */
+  private static int[] rowsOf(List<AttentionSlice> slices, LogitRows which) {
     List<Integer> rows = new ArrayList<>();
     for (AttentionSlice s : slices) {
       if (which == LogitRows.LAST) rows.add(s.firstRow() + s.count() - 1);
       else for (int i = 0; i < s.count(); i++) rows.add(s.firstRow() + i);
     }
-    Tensor picked = backend.gatherRows(normed, rows.stream().mapToInt(Integer::intValue).toArray());
-    Tensor logits = backend.matmul(picked, lmHead, null);
-    Double cap = config.finalLogitSoftcapping();
-    if (cap != null) backend.softcapInPlace(logits, cap.floatValue());
-    return logits;
+    return rows.stream().mapToInt(Integer::intValue).toArray();
   }
 
   /** Logit rows per sequence: one each (LAST) or one per new token (ALL). */

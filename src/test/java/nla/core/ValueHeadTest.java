@@ -9,6 +9,9 @@ import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import nla.backend.Backend;
+import nla.backend.Tensor;
+import nla.backend.cpu.CpuBackend;
 import nla.io.UserError;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -34,12 +37,16 @@ class ValueHeadTest {
     Files.write(file, b.array());
   }
 
+  /** The file's layout is the backend's product's: pred = W·h, not Wᵀ·h. */
   @Test
-  void predictionIsWTimesH(@TempDir Path dir) throws Exception {
+  void theBackendsProductWithTheWeightIsWTimesH(@TempDir Path dir) throws Exception {
     // W = [[1, 2], [3, 4]] (row-major, out × in as nn.Linear stores it): W·(1, −1) = (−1, −1).
     writeHead(dir.resolve("value_head.safetensors"), "weight", 2, 2, new float[] {1, 2, 3, 4});
-    try (ValueHead head = ValueHead.load(dir, 2)) {
-      float[][] out = head.apply(new float[][] {{1, -1}, {0, 1}});
+    try (ValueHead head = ValueHead.load(dir, 2);
+        Backend cpu = new CpuBackend(1)) {
+      Tensor h = cpu.allocate(2, 2);
+      cpu.writeRows(h, 0, new float[][] {{1, -1}, {0, 1}});
+      float[][] out = cpu.readRows(cpu.matmul(h, cpu.weight(head.weight()), null));
       assertArrayEquals(new float[] {-1, -1}, out[0]);
       assertArrayEquals(new float[] {2, 4}, out[1]);
     }

@@ -7,12 +7,18 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
+import java.lang.foreign.Arena;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Random;
+import nla.Fp32Dot;
 import nla.backend.Sampler;
 import nla.io.DType;
+import nla.io.SafeTensors;
+import nla.io.SafeTensorsWriter;
+import nla.io.StoredTensor;
 import nla.io.UserError;
 import nla.model.TinyModels.Kind;
 import org.junit.jupiter.api.Test;
@@ -282,6 +288,41 @@ class LanguageModelTest {
       for (int i = 0; i < 2; i++) {
         assertClose(m.hiddenStates(List.of(ids.get(i)), new int[] {1, 2}).get(0), hs.get(i), 0);
       }
+    }
+  }
+
+  /**
+   * A head read from an inner block (block 1 of 3: block 2 never runs) is its weight times that
+   * block's output at each sequence's last token, within fp32's rounding of the product (a bf16
+   * weight, as the released value heads); batched with a shared prefix it equals each sequence
+   * alone, bit for bit.
+   */
+  @ParameterizedTest
+  @EnumSource(Kind.class)
+  void aLastTokenHeadIsItsWeightTimesTheBlocksLastRowBatchedOrAlone(Kind kind) throws IOException {
+    try (LanguageModel m = load(kind);
+        Arena arena = Arena.ofShared()) {
+      int d = m.config().hiddenSize();
+      Random r = new Random(7);
+      float[] w = new float[5 * d];
+      for (int i = 0; i < w.length; i++) w[i] = (float) r.nextGaussian();
+      Path file = dir.resolve("head.safetensors");
+      new SafeTensorsWriter().add("weight", DType.BF16, new long[] {5, d}, w).write(file);
+      StoredTensor weight = SafeTensors.map(SafeTensors.readHeader(file), arena).get("weight");
+      LastTokenHead head = m.lastTokenHead(1, weight);
+      int[] p1 = {3, 14, 15, 92, 65, 35, 1, 2, 3};
+      int[] p3 = {3, 14, 15, 92, 65, 35, 8, 9};
+      List<SequenceInput> batch = List.of(SequenceInput.ofIds(p1), SequenceInput.ofIds(p3));
+      long before = m.prefillTokensSaved();
+      float[][] got = head.apply(batch);
+      assertEquals(6, m.prefillTokensSaved() - before);
+      assertEquals(2, got.length);
+      for (int s = 0; s < batch.size(); s++) {
+        float[][] h = m.hiddenStates(List.of(batch.get(s)), new int[] {1}).get(0)[0];
+        Fp32Dot.assertWithinBound(weight, h[h.length - 1], got[s], kind + " sequence " + s);
+        assertArrayEquals(head.apply(List.of(batch.get(s)))[0], got[s], kind + " sequence " + s);
+      }
+      assertMessage(() -> m.lastTokenHead(LAYERS, weight), "layer 3 out of range");
     }
   }
 

@@ -10,6 +10,8 @@ import java.util.Map;
 import nla.GoldenFixtures;
 import nla.backend.Backend;
 import nla.backend.cpu.CpuBackend;
+import nla.io.ModelWeights;
+import nla.io.StoredTensor;
 import nla.io.UserError;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -65,8 +67,9 @@ class PartitionedModelTest {
   }
 
   /**
-   * Bit for bit: every block's output, extraction that runs the first block only, all logits, and
-   * greedy and sampled (seeded, biased) generation.
+   * Bit for bit: every block's output, extraction that runs the first block only, a last-token head
+   * read from the first block and from the last (on the first and the last partition), all logits,
+   * and greedy and sampled (seeded, biased) generation.
    */
   static void assertSameOutputs(String name, LanguageModel one, LanguageModel other) {
     int layers = one.config().numLayers();
@@ -85,6 +88,17 @@ class PartitionedModelTest {
     assertArrayEquals(
         one.hiddenStates(batch, new int[] {0}).get(0)[0][3],
         other.hiddenStates(batch, new int[] {0}).get(0)[0][3]);
+    // The embedding table serves as a head's weight: any [out, hidden] matrix does.
+    try (ModelWeights weights = ModelWeights.open(one.dir())) {
+      StoredTensor table = weights.get(ModelWeightNames.detect(weights, name).embed());
+      for (int block : new int[] {0, layers - 1}) {
+        float[][] ha = one.lastTokenHead(block, table).apply(batch);
+        float[][] hb = other.lastTokenHead(block, table).apply(batch);
+        for (int s = 0; s < ha.length; s++) {
+          assertArrayEquals(ha[s], hb[s], name + " head at block " + block + ", sequence " + s);
+        }
+      }
+    }
     float[][] la = one.logits(batch.get(0));
     float[][] lb = other.logits(batch.get(0));
     for (int t = 0; t < la.length; t++) assertArrayEquals(la[t], lb[t], name + " logits " + t);
