@@ -34,10 +34,12 @@ python3 tools/bench/hf_bench.py --model "$HOME/.cache/nla/bench/$shape" --device
 python3 - "$nla_json" "$hf_json" <<'PY'
 import json, sys
 nla, hf = (json.load(open(p)) for p in sys.argv[1:3])
-print(f"{'':14}{'nla':>12}{'transformers':>14}{'ratio':>8}")
+print(f"{'':14}{'nla':>12}{'transformers':>14}{'ratio':>8}{'nla roofline':>14}{'nla GPU GiB':>13}")
 print(f"{'prefill tok/s':14}{nla['prefill_tokens_per_s']:12.0f}{hf['prefill_tokens_per_s']:14.0f}"
       f"{nla['prefill_tokens_per_s'] / hf['prefill_tokens_per_s']:8.2f}")
 for a, b in zip(nla["decode"], hf["decode"]):
+    roof = f"{100 * a['roofline_fraction']:.0f}%" if "roofline_fraction" in a else "-"
+    gib = f"{a['peak_gpu_bytes'] / 2**30:.1f}" if "peak_gpu_bytes" in a else "-"
     print(f"{'batch ' + str(a['batch']):14}{a['tokens_per_s']:12.1f}{b['tokens_per_s']:14.1f}"
-          f"{a['tokens_per_s'] / b['tokens_per_s']:8.2f}")
+          f"{a['tokens_per_s'] / b['tokens_per_s']:8.2f}{roof:>14}{gib:>13}")
 PY

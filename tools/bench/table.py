@@ -17,8 +17,8 @@ def gpu_table():
     session."""
     name = re.compile(r"nla-gpu-(?P<shape>.+?)-(?P<date>\d{8})(?:-(?P<time>\d{4}))?(?:-(?P<variant>[a-z][a-z-]*?))?"
                       r"-(?P<card>[a-z0-9]+)\.json$")
-    print("| date | card | shape | run | prefill tok/s (nla / HF) | batch 1 | batch 32 | batch 128 |")
-    print("|---|---|---|---|---|---|---|---|")
+    print("| date | card | shape | run | prefill tok/s (nla / HF) | batch 1 | batch 32 | batch 128 | batch 256 | peak GPU GiB |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     found = [(name.match(os.path.basename(p)), p) for p in glob.glob(os.path.join(RESULTS, "gpu", "nla-gpu-*.json"))]
     # Oldest first; the first runs were named without a time of day.
     for m, path in sorted((x for x in found if x[0]), key=lambda x: (x[0]["date"], x[0]["time"] or "", x[1])):
@@ -33,8 +33,10 @@ def gpu_table():
             return f"{n:,.{digits}f} / {h:,.{digits}f} ({n / h:.2f}×)" if h else f"{n:,.{digits}f}"
 
         cells = [cell(nla["prefill_tokens_per_s"], hf and hf["prefill_tokens_per_s"], 0)]
-        for b in (1, 32, 128):
+        for b in (1, 32, 128, 256):
             cells.append(cell(decode(nla, b), hf and decode(hf, b)))
+        peak = max((x.get("peak_gpu_bytes", 0) for x in nla.get("decode", [])), default=0)
+        cells.append(f"{peak / 2**30:.1f}" if peak else "—")
         date = f"{m['date'][:4]}-{m['date'][4:6]}-{m['date'][6:]}"
         run = " ".join(x for x in (m["time"], m["variant"]) if x) or "-"
         print(f"| {date} | {m['card'].upper()} | {m['shape']} | {run} | " + " | ".join(cells) + " |")

@@ -46,6 +46,22 @@ public interface Backend extends AutoCloseable {
     return Long.MAX_VALUE;
   }
 
+  /**
+   * Device memory in use now, in bytes (-1 where memory is the host's): on a GPU whose pools only
+   * grow, the high-water mark of what a run has taken.
+   */
+  default long deviceBytesInUse() {
+    return -1;
+  }
+
+  /**
+   * The device memory's peak read bandwidth in GB/s, as its specification gives it (NaN where it is
+   * measured instead: the CPU's).
+   */
+  default double memoryBandwidthGBs() {
+    return Double.NaN;
+  }
+
   /** Every weight of the model has been handed over. */
   default void weightsLoaded() {}
 

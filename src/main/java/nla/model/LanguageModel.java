@@ -158,6 +158,25 @@ public final class LanguageModel implements AutoCloseable {
     return String.join(" + ", backends.stream().map(Backend::describe).toList());
   }
 
+  /** Device memory the model's backends have in use (-1 on the CPU). */
+  public long deviceBytesInUse() {
+    long sum = 0;
+    for (Backend b : backends) {
+      long used = b.deviceBytesInUse();
+      if (used < 0) return -1;
+      sum += used;
+    }
+    return sum;
+  }
+
+  /**
+   * The peak memory bandwidth a decode step is bound by: the slowest device's (NaN where it is
+   * measured instead, on the CPU).
+   */
+  public double memoryBandwidthGBs() {
+    return backends.stream().mapToDouble(Backend::memoryBandwidthGBs).min().orElse(Double.NaN);
+  }
+
   public ModelConfig config() {
     return config;
   }

@@ -246,6 +246,28 @@ public final class CudaBackend implements Backend {
     return freeMemory();
   }
 
+  @Override
+  public synchronized long deviceBytesInUse() {
+    bind();
+    long[] mem = driver.memoryInfo();
+    return mem[1] - mem[0];
+  }
+
+  /** Two transfers per memory clock (DDR) across the bus: 3.35 TB/s for an H100 SXM. */
+  @Override
+  public synchronized double memoryBandwidthGBs() {
+    bind();
+    try {
+      double clockHz =
+          1e3 * driver.attribute(device, CudaDriver.CU_DEVICE_ATTRIBUTE_MEMORY_CLOCK_RATE);
+      int busBits =
+          driver.attribute(device, CudaDriver.CU_DEVICE_ATTRIBUTE_GLOBAL_MEMORY_BUS_WIDTH);
+      return clockHz > 0 && busBits > 0 ? 2 * clockHz * busBits / 8 / 1e9 : Double.NaN;
+    } catch (CudaException e) {
+      return Double.NaN; // a driver that no longer reports it: no roofline, the rest stands
+    }
+  }
+
   /** Free device memory now. */
   public synchronized long freeMemory() {
     bind();

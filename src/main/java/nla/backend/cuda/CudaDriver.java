@@ -24,6 +24,8 @@ final class CudaDriver {
   static final int CUDA_ERROR_NO_DEVICE = 100;
   static final int CUDA_ERROR_INVALID_DEVICE = 101;
   static final int CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT = 16;
+  static final int CU_DEVICE_ATTRIBUTE_MEMORY_CLOCK_RATE = 36; // kHz
+  static final int CU_DEVICE_ATTRIBUTE_GLOBAL_MEMORY_BUS_WIDTH = 37; // bits
   static final int CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR = 75;
   static final int CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR = 76;
   static final int CU_STREAM_DEFAULT = 0;

@@ -54,8 +54,8 @@ public final class Benchmark {
     out.put("machine", machine(plan.threads()));
     String device = LanguageModel.describeDefaultDevice();
     out.put("device", device);
-    // The roofs are the CPU's: on a GPU only throughput is reported (its roofline is the GPU
-    // benchmark's, tools/bench/gpu_bench.sh, beside transformers).
+    // On the CPU both roofs are measured here; on a GPU the bandwidth is the card's specification
+    // (read once the model is on it) and prefill is reported as throughput only.
     boolean cpu = device.startsWith("cpu");
     double bandwidth = Double.NaN;
     double peak = Double.NaN;
@@ -110,24 +110,35 @@ public final class Benchmark {
                     "prefill: %.1f tokens/s (%.1f TFLOP/s)", prefillTps, prefillGflops / 1e3));
       }
 
+      if (!cpu) {
+        bandwidth = model.memoryBandwidthGBs();
+        out.put("bandwidth_gbs", bandwidth);
+        out.put("bandwidth_source", "device specification (memory clock × bus width)");
+      }
       double roofline = bandwidth * 1e9 / weightBytes;
       List<Decode> decodes = new ArrayList<>();
+      List<Long> deviceBytes = new ArrayList<>();
       for (int batch : plan.batches()) {
         double withPrefill = timeGenerate(model, prompt, batch, 1);
         double total = timeGenerate(model, prompt, batch, plan.newTokens() + 1);
         double tps = (double) batch * plan.newTokens() / Math.max(1e-9, total - withPrefill);
         double rooflineTps = roofline * batch; // one weight pass per step serves the whole batch
         decodes.add(new Decode(batch, tps, rooflineTps, tps / rooflineTps));
+        long used = model.deviceBytesInUse();
+        deviceBytes.add(used);
+        String memory =
+            used < 0 ? "" : String.format(", %.1f GiB of GPU memory", used / 1073741824.0);
         plan.log()
             .accept(
-                cpu
-                    ? String.format(
-                        "decode batch %d: %.1f tokens/s (%.0f%% of the roofline %.1f)",
-                        batch, tps, 100 * tps / rooflineTps, rooflineTps)
-                    : String.format("decode batch %d: %.1f tokens/s", batch, tps));
+                Double.isNaN(rooflineTps)
+                    ? String.format("decode batch %d: %.1f tokens/s%s", batch, tps, memory)
+                    : String.format(
+                        "decode batch %d: %.1f tokens/s (%.0f%% of the roofline %.1f)%s",
+                        batch, tps, 100 * tps / rooflineTps, rooflineTps, memory));
       }
       List<Map<String, Object>> rows = new ArrayList<>();
-      for (Decode d : decodes) {
+      for (int i = 0; i < decodes.size(); i++) {
+        Decode d = decodes.get(i);
         Map<String, Object> r = new LinkedHashMap<>();
         r.put("batch", d.batch());
         r.put("tokens_per_s", d.tokensPerS());
@@ -135,6 +146,8 @@ public final class Benchmark {
           r.put("roofline_tokens_per_s", d.rooflineTokensPerS());
           r.put("roofline_fraction", d.rooflineFraction());
         }
+        // The GPU's pools only grow: memory in use after a batch is its peak so far.
+        if (deviceBytes.get(i) >= 0) r.put("peak_gpu_bytes", deviceBytes.get(i));
         rows.add(r);
       }
       out.put("decode", rows);

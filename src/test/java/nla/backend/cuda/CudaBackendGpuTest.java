@@ -117,6 +117,19 @@ class CudaBackendGpuTest {
   // ---- tests ----
 
   @Test
+  void theCardReportsItsBandwidthAndMemoryInUse() {
+    // An A100 has 1.6–2.0 TB/s, an H100 SXM 3.35, an H200 4.8: the benchmark's roofline.
+    double gbs = gpu.memoryBandwidthGBs();
+    assertTrue(gbs > 1000 && gbs < 20000, "bandwidth " + gbs + " GB/s");
+    long before = gpu.deviceBytesInUse();
+    try (Backend.Scope s = gpu.openScope()) {
+      put(gpu, rows(4096, 4096, 1, false)); // 64 MiB: at least one more arena chunk
+      assertTrue(gpu.deviceBytesInUse() >= before, "memory in use never drops while held");
+    }
+    assertTrue(before > 0, "memory in use " + before);
+  }
+
+  @Test
   void rowsRoundTripThroughTheDevice() {
     try (Backend.Scope s = gpu.openScope()) {
       float[][] x = rows(5, 37, 1, false);
