@@ -439,3 +439,260 @@ extern "C" __global__ void argmax_rows(const float* __restrict__ logits, int voc
   }
   if (threadIdx.x == 0) out[blockIdx.x] = bestIndex[0] < vocab ? bestIndex[0] : 0;
 }
+
+// ---- sampling: temperature -> top-k -> top-p -> a draw, the same token as nla.backend.Sampler.sample ----
+//
+// One block per sampled row (rows beyond the grid are taken in turn by the same blocks). Every reduction is a
+// fixed-shape tree or scan in shared memory, never a floating atomic: the same inputs give the same token run to
+// run. The host sums in another order, so its double sums may differ in the last bits; that flips a choice only
+// when u or topP lies within ~1e-12 of a boundary.
+
+#define SAMPLE_THREADS 1024  // the most threads sample_rows is launched with (its shared arrays' size)
+#define NO_TOKEN 0x7fffffff
+
+struct SumOp {
+  template <typename T>
+  __device__ T operator()(T a, T b) const { return a + b; }
+};
+struct MinOp {
+  template <typename T>
+  __device__ T operator()(T a, T b) const { return b < a ? b : a; }
+};
+struct MaxOp {
+  template <typename T>
+  __device__ T operator()(T a, T b) const { return b > a ? b : a; }
+};
+
+// op over the block's values, every thread gets the result: a tree over shared memory (of blockDim.x values),
+// whose shape depends on blockDim.x only, so a floating sum comes out the same on every run. Any blockDim.x.
+template <typename T, typename Op>
+__device__ T block_reduce(T v, T* shared, Op op) {
+  int t = threadIdx.x, n = blockDim.x;
+  __syncthreads();  // shared may still be read by a previous call
+  shared[t] = v;
+  __syncthreads();
+  int half = 1;
+  while (half < n) half <<= 1;
+  for (half >>= 1; half > 0; half >>= 1) {
+    if (t < half && t + half < n) shared[t] = op(shared[t], shared[t + half]);
+    __syncthreads();
+  }
+  return shared[0];
+}
+
+// The sum of the values of the threads before this one (0 for thread 0), and into *total the sum of all: a
+// Hillis-Steele scan over shared memory, the same shape on every run.
+template <typename T>
+__device__ T block_exclusive_scan(T v, T* shared, T* total) {
+  int t = threadIdx.x, n = blockDim.x;
+  __syncthreads();
+  shared[t] = v;
+  __syncthreads();
+  for (int offset = 1; offset < n; offset <<= 1) {
+    T add = t >= offset ? shared[t - offset] : (T)0;
+    __syncthreads();
+    shared[t] += add;
+    __syncthreads();
+  }
+  *total = shared[n - 1];
+  return t > 0 ? shared[t - 1] : (T)0;
+}
+
+// Unsigned keys in the order of the floats (-0 before +0, as Java's Arrays.sort puts them): negative floats have
+// every bit flipped, the others their sign bit set.
+__device__ unsigned int float_order_key(float f) {
+  unsigned int b = __float_as_uint(f);
+  return (b & 0x80000000u) ? ~b : (b | 0x80000000u);
+}
+
+__device__ float float_of_order_key(unsigned int k) {
+  return __uint_as_float((k & 0x80000000u) ? (k & 0x7fffffffu) : ~k);
+}
+
+// The score the host computes: the logit widened to double, divided, rounded back to float.
+__device__ float sample_score(float logit, double temperature) { return (float)((double)logit / temperature); }
+
+// The k-th largest score of the row (duplicates counted, as sorted[v - k] on the host), 0 < k < vocab. A radix
+// select over the float order keys, a byte at a time from the top: a 256-bin histogram in shared memory of the
+// keys that share the bytes chosen so far, then the bin holding the k-th largest. Four passes over the row instead
+// of a sort of up to 262,208 values; integer atomics in shared memory give exact counts, whatever their order.
+__device__ float kth_largest_score(const float* __restrict__ x, int vocab, double temperature, int k,
+                                   unsigned int* histogram, unsigned int* chosen) {
+  unsigned int prefix = 0, prefixMask = 0, remaining = (unsigned int)k;
+  for (int shift = 24; shift >= 0; shift -= 8) {
+    __syncthreads();  // the previous pass's histogram and choice have been read
+    for (int b = threadIdx.x; b < 256; b += blockDim.x) histogram[b] = 0;
+    __syncthreads();
+    for (int i = threadIdx.x; i < vocab; i += blockDim.x) {
+      unsigned int key = float_order_key(sample_score(x[i], temperature));
+      if ((key & prefixMask) == prefix) atomicAdd(&histogram[(key >> shift) & 255u], 1u);
+    }
+    __syncthreads();
+    if (threadIdx.x == 0) {
+      // From the largest bin down; the bins hold every key with the prefix, at least `remaining` of them.
+      unsigned int b = 255;
+      while (histogram[b] < remaining) remaining -= histogram[b--];
+      chosen[0] = b;
+      chosen[1] = remaining;
+    }
+    __syncthreads();
+    prefix |= chosen[0] << shift;
+    prefixMask |= 255u << shift;
+    remaining = chosen[1];
+  }
+  return float_of_order_key(prefix);
+}
+
+// The row's probability of token i before top-p (0 where top-k dropped it or its score is -inf): the host's
+// softmax, exp of the float difference taken in double, over a double denominator.
+__device__ double sample_probability(float score, float kth, float maxScore, double denominator) {
+  if (!(score >= kth) || score == NEG_INF) return 0.0;
+  return exp((double)(score - maxScore)) / denominator;
+}
+
+// Top-p's rank order: the host's key (float bits of the probability, then the index) with the index in the
+// low indexBits bits instead of 32, the same order in fewer bits, so the bisection over it takes fewer passes.
+__device__ unsigned long long sample_key(double p, int index, int indexBits) {
+  return ((unsigned long long)__float_as_uint((float)p) << indexBits) | (unsigned int)index;
+}
+
+// For each sampled row j < count: params[5j ..] = {row, temperature > 0, topP, topK, u in [0, 1)}; the token goes
+// to out[row]. Scratch: probs and ids of vocab values per block. Grid: at most one block per sampled row; any
+// blockDim.x up to SAMPLE_THREADS.
+//
+// 1. Scores s_i = (float)(logit_i / temperature) in double, as the host casts, and their maximum.
+// 2. Top-k (0 < k < vocab) keeps every score >= the k-th largest (ties kept, as transformers): the k-th largest
+//    by a radix select (kth_largest_score), four histogram passes rather than a sort.
+// 3. p_i = exp(s_i - max) / sum over the kept tokens, in double as the host.
+// 4. The candidates, compacted into probs/ids in index order (a contiguous chunk per thread, placed by a block
+//    scan of the chunks' counts): tokens with p_i > 0, and with top-p only those with p_i > (1 - topP) / vocab,
+//    the host's floor (a token at or under it has at least topP of the mass above it, so it can never be kept).
+//    Peaked rows leave few candidates, which the passes below then walk instead of the whole vocabulary.
+// 5. Top-p (topP < 1) keeps the first m candidates by key descending, m the smallest count whose mass reaches
+//    topP, the top token always: exactly the candidates whose key is >= T, T the least key whose mass strictly
+//    above is < topP (capped at the top key). That mass falls as the key grows, so T is found by bisection over
+//    the key between the candidates' least and greatest keys (at most 30 + 19 passes), each pass one
+//    deterministic block sum: no sort of the candidates and no floating atomics.
+// 6. The draw: the first kept candidate in index order whose cumulative probability (renormalised over the kept
+//    ones when top-p cut) exceeds u, else the last kept one. Each thread sums its contiguous chunk, a block scan
+//    gives each chunk the mass before it, so every cumulative sum runs in index order as the host's does.
+extern "C" __global__ void __launch_bounds__(SAMPLE_THREADS)
+    sample_rows(const float* __restrict__ logits, int vocab, const double* __restrict__ params, int count,
+                double* __restrict__ probScratch, int* __restrict__ idScratch, int* __restrict__ out) {
+  __shared__ unsigned long long reduceSpace[SAMPLE_THREADS];  // 8 bytes a thread, for every reduction's type
+  __shared__ unsigned int histogram[256];
+  __shared__ unsigned int chosen[2];
+  double* sums = (double*)reduceSpace;
+  float* floats = (float*)reduceSpace;
+  int* ints = (int*)reduceSpace;
+  unsigned long long* keys = reduceSpace;
+  double* probs = probScratch + (long)blockIdx.x * vocab;
+  int* ids = idScratch + (long)blockIdx.x * vocab;
+  int t = threadIdx.x, threads = blockDim.x;
+  int indexBits = 32 - __clz(vocab > 1 ? vocab - 1 : 1);
+
+  for (int j = blockIdx.x; j < count; j += gridDim.x) {
+    const double* p = params + 5L * j;
+    int row = (int)p[0];
+    double temperature = p[1], topP = p[2], u = p[4];
+    int topK = (int)p[3];
+    const float* x = logits + (long)row * vocab;
+
+    // 1.
+    float localMax = NEG_INF;
+    for (int i = t; i < vocab; i += threads) localMax = fmaxf(localMax, sample_score(x[i], temperature));
+    float maxScore = block_reduce(localMax, floats, MaxOp());
+
+    // 2. (with no top-k every score is >= -inf; -inf scores get probability 0 as on the host)
+    float kth = NEG_INF;
+    if (topK > 0 && topK < vocab) kth = kth_largest_score(x, vocab, temperature, topK, histogram, chosen);
+
+    // 3.
+    double partial = 0;
+    for (int i = t; i < vocab; i += threads) {
+      float s = sample_score(x[i], temperature);
+      if (s >= kth && s != NEG_INF) partial += exp((double)(s - maxScore));
+    }
+    double denominator = block_reduce(partial, sums, SumOp());
+
+    // 4.
+    double floorP = topP < 1 ? (1 - topP) / vocab : 0.0;
+    int per = (vocab + threads - 1) / threads;
+    int first = min(vocab, t * per), end = min(vocab, first + per);
+    int mine = 0;
+    for (int i = first; i < end; i++) {
+      if (sample_probability(sample_score(x[i], temperature), kth, maxScore, denominator) > floorP) mine++;
+    }
+    int candidates;
+    int at = block_exclusive_scan(mine, ints, &candidates);
+    for (int i = first; i < end; i++) {
+      double pi = sample_probability(sample_score(x[i], temperature), kth, maxScore, denominator);
+      if (pi > floorP) {
+        probs[at] = pi;
+        ids[at] = i;
+        at++;
+      }
+    }
+    __syncthreads();  // every candidate is written before any thread reads them
+
+    // 5. (T = 0 keeps every candidate)
+    bool cut = topP < 1;
+    unsigned long long threshold = 0;
+    if (cut) {
+      unsigned long long least = ~0ull, greatest = 0;
+      for (int c = t; c < candidates; c += threads) {
+        unsigned long long key = sample_key(probs[c], ids[c], indexBits);
+        least = MinOp()(least, key);
+        greatest = MaxOp()(greatest, key);
+      }
+      unsigned long long lo = block_reduce(least, keys, MinOp());
+      unsigned long long hi = block_reduce(greatest, keys, MaxOp());
+      while (lo < hi) {  // every thread holds the same lo, hi and mass: the loop is uniform
+        unsigned long long mid = lo + (hi - lo) / 2;
+        double above = 0;
+        for (int c = t; c < candidates; c += threads) {
+          if (sample_key(probs[c], ids[c], indexBits) > mid) above += probs[c];
+        }
+        if (block_reduce(above, sums, SumOp()) < topP) {
+          hi = mid;
+        } else {
+          lo = mid + 1;
+        }
+      }
+      threshold = lo;
+    }
+    double keptMass = 1;  // without a cut the host draws from the probabilities as they are
+    if (cut) {
+      double mass = 0;
+      for (int c = t; c < candidates; c += threads) {
+        if (sample_key(probs[c], ids[c], indexBits) >= threshold) mass += probs[c];
+      }
+      keptMass = block_reduce(mass, sums, SumOp());
+    }
+
+    // 6.
+    per = (candidates + threads - 1) / threads;
+    first = min(candidates, t * per);
+    end = min(candidates, first + per);
+    double chunk = 0;
+    for (int c = first; c < end; c++) {
+      if (!cut || sample_key(probs[c], ids[c], indexBits) >= threshold) chunk += probs[c] / keptMass;
+    }
+    double total;
+    double cumulative = block_exclusive_scan(chunk, sums, &total);
+    int found = NO_TOKEN, lastKept = -1;
+    for (int c = first; c < end; c++) {
+      if (cut && sample_key(probs[c], ids[c], indexBits) < threshold) continue;
+      cumulative += probs[c] / keptMass;
+      lastKept = ids[c];
+      if (u < cumulative) {
+        found = ids[c];
+        break;
+      }
+    }
+    found = block_reduce(found, ints, MinOp());
+    // With no candidate (top-p <= 0 over a flat row) the host's draw is NaN throughout and it returns the last index.
+    if (found == NO_TOKEN) found = block_reduce(lastKept, ints, MaxOp());
+    if (t == 0) out[row] = found >= 0 ? found : vocab - 1;
+  }
+}

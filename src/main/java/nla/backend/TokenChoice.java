@@ -16,9 +16,4 @@ public record TokenChoice(
   public boolean greedy() {
     return temperature <= 0;
   }
-
-  /** This choice without its bias (for logits that already carry it). */
-  public TokenChoice withoutBias() {
-    return new TokenChoice(temperature, topP, topK, new int[0], new float[0], uniform);
-  }
 }

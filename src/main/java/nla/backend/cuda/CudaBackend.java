@@ -1,5 +1,6 @@
 package nla.backend.cuda;
 
+import static java.lang.foreign.ValueLayout.JAVA_DOUBLE;
 import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_SHORT;
@@ -15,7 +16,6 @@ import nla.backend.AttentionParams;
 import nla.backend.AttentionSlice;
 import nla.backend.Backend;
 import nla.backend.KvCache;
-import nla.backend.Sampler;
 import nla.backend.Tensor;
 import nla.backend.TokenChoice;
 import nla.backend.Weight;
@@ -874,8 +874,9 @@ public final class CudaBackend implements Backend {
   }
 
   /**
-   * Biases added and greedy rows chosen on the GPU; only ids come back. Sampled rows (temperature >
-   * 0) come back biased and are drawn on the host at the request's own uniform.
+   * Biases added and every row chosen on the GPU, so only ids come back: greedy rows by {@code
+   * argmax_rows}, sampled rows (temperature > 0) by {@code sample_rows} at the request's own
+   * uniform, the token {@link nla.backend.Sampler#sample} draws from the same logits.
    */
   @Override
   public synchronized int[] chooseTokens(Tensor logits, List<TokenChoice> choices) {
@@ -884,51 +885,95 @@ public final class CudaBackend implements Backend {
     int n = t.rows();
     int vocab = t.cols();
     if (n == 0) return new int[0];
+    addLogitBiases(t, choices);
+    long out = arena.allocate(4L * n);
+    int sampled = 0;
+    for (TokenChoice c : choices) if (!c.greedy()) sampled++;
+    if (sampled < n) kernels.launch("argmax_rows", n, 1, 1024, t.pointer(), vocab, out);
+    if (sampled > 0) sampleRows(t, choices, sampled, out);
+    return downloadInts(out, n);
+  }
+
+  private void addLogitBiases(CudaTensor t, List<TokenChoice> choices) {
     int count = 0;
     for (TokenChoice c : choices) count += c.biasIds().length;
-    if (count > 0) {
-      int[] rows = new int[count];
-      int[] ids = new int[count];
-      float[] values = new float[count];
-      int e = 0;
-      for (int r = 0; r < n; r++) {
-        TokenChoice c = choices.get(r);
-        for (int i = 0; i < c.biasIds().length; i++, e++) {
-          rows[e] = r;
-          ids[e] = c.biasIds()[i];
-          values[e] = c.biasValues()[i];
-        }
-      }
-      kernels.launch(
-          "add_logit_bias",
-          Math.max(1, Math.min(ELEMENTWISE_BLOCKS_MAX, (count + THREADS - 1) / THREADS)),
-          1,
-          THREADS,
-          t.pointer(),
-          uploadToArena(rows),
-          uploadToArena(ids),
-          uploadToArena(values),
-          count,
-          vocab);
-    }
-    long out = arena.allocate(4L * n);
-    kernels.launch("argmax_rows", n, 1, 1024, t.pointer(), vocab, out);
-    int[] chosen = downloadInts(out, n);
-    List<Integer> sampled = new ArrayList<>();
-    for (int r = 0; r < n; r++) if (!choices.get(r).greedy()) sampled.add(r);
-    if (!sampled.isEmpty()) {
-      int[] rows = sampled.stream().mapToInt(Integer::intValue).toArray();
-      float[][] biased = readRows(gatherRows(t, rows));
-      for (int k = 0; k < rows.length; k++) {
-        chosen[rows[k]] = Sampler.choose(biased[k], choices.get(rows[k]).withoutBias());
+    if (count == 0) return;
+    int[] rows = new int[count];
+    int[] ids = new int[count];
+    float[] values = new float[count];
+    int e = 0;
+    for (int r = 0; r < t.rows(); r++) {
+      TokenChoice c = choices.get(r);
+      for (int i = 0; i < c.biasIds().length; i++, e++) {
+        rows[e] = r;
+        ids[e] = c.biasIds()[i];
+        values[e] = c.biasValues()[i];
       }
     }
-    return chosen;
+    kernels.launch(
+        "add_logit_bias",
+        Math.max(1, Math.min(ELEMENTWISE_BLOCKS_MAX, (count + THREADS - 1) / THREADS)),
+        1,
+        THREADS,
+        t.pointer(),
+        uploadToArena(rows),
+        uploadToArena(ids),
+        uploadToArena(values),
+        count,
+        t.cols());
+  }
+
+  /** {@code sample_rows}'s block (its kernel is correct for any size up to SAMPLE_THREADS). */
+  private static final int SAMPLE_THREADS = 1024;
+
+  /**
+   * Blocks sampling at once: each holds vocab × 12 bytes of candidates (3.1 MB at Gemma's 262,208;
+   * 100 MB for all of them), so more rows are taken in turn rather than each adding to the
+   * workspace.
+   */
+  private static final int SAMPLE_BLOCKS_MAX = 32;
+
+  /** Each sampled row's token into {@code out[row]}; its parameters go up in one transfer. */
+  private void sampleRows(CudaTensor t, List<TokenChoice> choices, int sampled, long out) {
+    double[] params = new double[5 * sampled];
+    int j = 0;
+    for (int r = 0; r < t.rows(); r++) {
+      TokenChoice c = choices.get(r);
+      if (c.greedy()) continue;
+      params[j++] = r;
+      params[j++] = c.temperature();
+      params[j++] = c.topP();
+      params[j++] = c.topK();
+      params[j++] = c.uniform();
+    }
+    int blocks = Math.min(sampled, SAMPLE_BLOCKS_MAX);
+    long scratchValues = (long) blocks * t.cols();
+    kernels.launch(
+        "sample_rows",
+        blocks,
+        1,
+        SAMPLE_THREADS,
+        t.pointer(),
+        t.cols(),
+        uploadToArena(params),
+        sampled,
+        arena.allocate(8 * scratchValues),
+        arena.allocate(4 * scratchValues),
+        out);
   }
 
   private long uploadToArena(float[] values) {
     long p = arena.allocate(4L * Math.max(1, values.length));
     upload(p, values);
+    return p;
+  }
+
+  private long uploadToArena(double[] values) {
+    long p = arena.allocate(8L * Math.max(1, values.length));
+    try (Arena a = Arena.ofConfined()) {
+      MemorySegment buf = a.allocateFrom(JAVA_DOUBLE, values);
+      driver.copyToDevice(p, buf, buf.byteSize());
+    }
     return p;
   }
 

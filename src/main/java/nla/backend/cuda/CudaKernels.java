@@ -42,7 +42,8 @@ final class CudaKernels {
     "attention_split",
     "attention_merge",
     "add_logit_bias",
-    "argmax_rows"
+    "argmax_rows",
+    "sample_rows"
   };
 
   /**
