@@ -53,7 +53,7 @@ step() {
 }
 
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader 2>/dev/null || true
-df -h "$(dirname "$work")" | tail -1
+df -hT "$(dirname "$work")" | tail -1  # tmpfs would keep the "from disk" loads in memory
 step make_pair 150 python3 tools/gpu/make_shaped_pair.py --shape "$shape" --out "$work" --activations "$n"
 cp "$work/pair.json" "$out/"
 # The AV alone: loaded (weights read from disk and checked for NaN/Inf, copied to the GPU), one token, exit.
