@@ -53,12 +53,17 @@ final class StudyCommand implements Runnable {
     spec.commandLine().usage(spec.commandLine().getOut());
   }
 
-  /** Opens an NLA pair (directories or Hub repo ids) with the engine-backed AV and AR. */
-  static Nla openNla(String name, String av, String ar) {
+  /**
+   * Opens an NLA pair (directories or Hub repo ids) with the engine-backed AV and AR, each taking
+   * the plan's {@code batch} at once: a batch's decodes run together on the AV (a GPU's throughput
+   * grows with it up to hundreds) and its texts go through the AR in one pass.
+   */
+  static Nla openNla(String name, String av, String ar, int batch) {
     Path avDir = ModelPaths.resolve(av);
     Path arDir = ModelPaths.resolve(ar);
-    ActivationReconstructor reconstructor = ActivationReconstructor.open(arDir);
-    ActivationVerbalizer verbalizer = ActivationVerbalizer.open(avDir);
+    ActivationReconstructor reconstructor =
+        ActivationReconstructor.open(arDir).withBatchSize(batch);
+    ActivationVerbalizer verbalizer = ActivationVerbalizer.open(avDir).withBatchSize(batch);
     return new Nla(
         name,
         verbalizer,
@@ -89,8 +94,8 @@ final class StudyCommand implements Runnable {
     @Option(
         names = "--batch",
         paramLabel = "N",
-        defaultValue = "8",
-        description = "Rows per AV/AR batch. Default: ${DEFAULT-VALUE}.")
+        defaultValue = "" + StudyPlan.DEFAULT_BATCH,
+        description = "Rows per AV/AR batch: decodes run together. Default: ${DEFAULT-VALUE}.")
     int batch;
 
     @Option(
@@ -106,6 +111,13 @@ final class StudyCommand implements Runnable {
         description = "AV generation budget per decode. Default: ${DEFAULT-VALUE}.")
     int maxNewTokens;
 
+    @Option(
+        names = "--ignore-eos",
+        description =
+            "Decode every row to --max-new-tokens past the AV's EOS (fixed-length decodes, to time"
+                + " a study at a known number of tokens).")
+    boolean ignoreEos;
+
     /** The top-level settings of a one-study plan. */
     Map<String, Object> root() {
       if (batch < 1) throw new UserError("--batch: must be >= 1, got " + batch);
@@ -115,6 +127,7 @@ final class StudyCommand implements Runnable {
       m.put("batch", batch);
       if (limit != null) m.put("limit", limit);
       m.put("max_new_tokens", maxNewTokens);
+      if (ignoreEos) m.put("ignore_eos", true);
       return m;
     }
   }
@@ -172,9 +185,13 @@ final class StudyCommand implements Runnable {
     return o.build();
   }
 
+  private static StudyPlan.NlaOpener opener(StudyPlan plan) {
+    return (name, av, ar) -> openNla(name, av, ar, plan.batch());
+  }
+
   static int runPlan(CommandSpec spec, Common c, String study, Map<String, Object> root) {
     StudyPlan plan = StudyPlan.of("nla study " + study, root);
-    Path html = plan.run(c.out, StudyCommand::openNla, engine());
+    Path html = plan.run(c.out, opener(plan), engine());
     spec.commandLine().getOut().println("done: " + c.out + " (report: " + html + ")");
     return 0;
   }
@@ -205,7 +222,7 @@ final class StudyCommand implements Runnable {
       Path dir = out != null ? out : p.out();
       if (dir == null)
         throw new UserError("--out: no run directory given and the plan has no 'out'");
-      Path html = p.run(dir, StudyCommand::openNla, engine());
+      Path html = p.run(dir, opener(p), engine());
       spec.commandLine().getOut().println("done: " + dir + " (report: " + html + ")");
       return 0;
     }

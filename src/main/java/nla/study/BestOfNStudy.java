@@ -82,7 +82,7 @@ public final class BestOfNStudy implements Study<BestOfNStudy.Params> {
         VerbalizeOptions.greedy()
             .withSampling(p.temperature(), 1, 0, c.seed())
             .withSamples(p.samples())
-            .withMaxNewTokens(c.maxNewTokens(), false);
+            .withMaxNewTokens(c.maxNewTokens(), c.ignoreEos());
     try (RunDir run = c.open(Studies.inputs(p.nla(), nla, p.activations(), acts))) {
       run(run, nla, acts, sampling, c.batch());
     }

@@ -58,6 +58,15 @@ final class PlanFields {
     return n.doubleValue();
   }
 
+  /** {@code true} or {@code false}; absent: {@code dflt}. */
+  boolean bool(Map<String, Object> m, String field, String where, boolean dflt) {
+    Object v = m.get(field);
+    if (v == null) return dflt;
+    if (!(v instanceof Boolean b))
+      throw error(where + "." + field + ": must be true or false, got " + v);
+    return b;
+  }
+
   /**
    * A whole number in [min, max]. YAML reads {@code 4.5e99} and {@code 2.5} as floating point,
    * which a cast would silently turn into 2^63 − 1 and 2.

@@ -20,6 +20,7 @@ public final class StudyContext {
   private final int batch;
   private final int limit;
   private final int maxNewTokens;
+  private final boolean ignoreEos;
   private final Map<String, Object> settings;
   private final Function<String, Nla> nlas;
   private final Function<String, ActivationSet> activations;
@@ -32,6 +33,7 @@ public final class StudyContext {
       int batch,
       int limit,
       int maxNewTokens,
+      boolean ignoreEos,
       Map<String, Object> settings,
       Function<String, Nla> nlas,
       Function<String, ActivationSet> activations) {
@@ -42,6 +44,7 @@ public final class StudyContext {
     this.batch = batch;
     this.limit = limit;
     this.maxNewTokens = maxNewTokens;
+    this.ignoreEos = ignoreEos;
     this.settings = settings;
     this.nlas = nlas;
     this.activations = activations;
@@ -66,11 +69,19 @@ public final class StudyContext {
     return maxNewTokens;
   }
 
+  /**
+   * Whether every decode runs to {@link #maxNewTokens} past the AV's EOS (the plan's {@code
+   * ignore_eos}): fixed-length decodes, for timing a study at a known number of tokens.
+   */
+  public boolean ignoreEos() {
+    return ignoreEos;
+  }
+
   /** Greedy decoding at the plan's seed and generation budget: what most studies decode with. */
   public VerbalizeOptions greedy() {
     return VerbalizeOptions.greedy()
         .withSampling(0, 1, 0, seed)
-        .withMaxNewTokens(maxNewTokens, false);
+        .withMaxNewTokens(maxNewTokens, ignoreEos);
   }
 
   /** The plan's NLA pair {@code name}, opened at first use. */
@@ -92,13 +103,15 @@ public final class StudyContext {
 
   /**
    * Opens (or resumes) the run directory for this study. Its identity holds the study's settings as
-   * the plan gave them plus the limit and generation budget, and {@code inputs}' hashes; batch size
-   * changes nothing in the results (per-row seeds), so resuming with another is fine.
+   * the plan gave them plus the limit and generation budget ({@code max_new_tokens}, {@code
+   * ignore_eos}), and {@code inputs}' hashes; batch size changes nothing in the results (per-row
+   * seeds), so resuming with another is fine.
    */
   public RunDir open(Map<String, String> inputs) {
     Map<String, Object> params = new LinkedHashMap<>(settings);
     params.put("limit", limit);
     params.put("max_new_tokens", maxNewTokens);
+    params.put("ignore_eos", ignoreEos);
     return RunDir.open(runDir, new RunDir.Identity(study, seed, engine, params, inputs));
   }
 }

@@ -8,6 +8,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import nla.backend.DeviceSpec;
+import nla.core.ActivationVerbalizer;
 import nla.core.VerbalizeOptions;
 import nla.io.UserError;
 import nla.model.LanguageModel;
@@ -22,9 +23,10 @@ import org.yaml.snakeyaml.constructor.SafeConstructor;
  *
  * <pre>
  * seed: 42
- * batch: 8
+ * batch: 8                       # rows per AV/AR batch, decoded together (default 16)
  * limit: 200                     # first N rows of every activation set (optional)
  * max_new_tokens: 200            # AV generation budget (default 200)
+ * ignore_eos: false              # true: every decode runs to max_new_tokens past EOS (timing runs)
  * nlas:
  *   gemma: {av: ckpt/gemma-av, ar: ckpt/gemma-ar, training_var_nrm: 0.0579}
  *   qwen:  {av: ckpt/qwen-av,  ar: ckpt/qwen-ar}
@@ -53,6 +55,12 @@ public final class StudyPlan {
     Nla open(String name, String av, String ar);
   }
 
+  /**
+   * Rows per AV/AR batch when the plan gives none: the AV's own number of decodes run together, so
+   * a study decodes as {@code nla verbalize} does by default.
+   */
+  public static final int DEFAULT_BATCH = ActivationVerbalizer.DEFAULT_BATCH_SIZE;
+
   /** The top-level fields of a plan; anything else is a typo that would be ignored. */
   private static final List<String> TOP_LEVEL_FIELDS =
       List.of(
@@ -60,6 +68,7 @@ public final class StudyPlan {
           "batch",
           "limit",
           "max_new_tokens",
+          "ignore_eos",
           "nlas",
           "activations",
           "studies",
@@ -143,6 +152,7 @@ public final class StudyPlan {
     for (String k : List.of("limit", "batch", "max_new_tokens"))
       fields.integer(root, k, "plan", 1, 1, Integer.MAX_VALUE);
     fields.integer(root, "seed", "plan", 42, Long.MIN_VALUE, Long.MAX_VALUE);
+    ignoreEos();
     for (String k : root.keySet())
       if (!TOP_LEVEL_FIELDS.contains(k)) throw fields.error("unknown top-level field '" + k + "'");
     device();
@@ -169,7 +179,12 @@ public final class StudyPlan {
   }
 
   public int batch() {
-    return (int) fields.integer(root, "batch", "plan", 8, 1, Integer.MAX_VALUE);
+    return (int) fields.integer(root, "batch", "plan", DEFAULT_BATCH, 1, Integer.MAX_VALUE);
+  }
+
+  /** The plan's {@code ignore_eos}: decodes run to max_new_tokens past the AV's EOS. */
+  public boolean ignoreEos() {
+    return fields.bool(root, "ignore_eos", "plan", false);
   }
 
   public Path out() {
@@ -286,6 +301,7 @@ public final class StudyPlan {
                   batch,
                   limit,
                   maxNew,
+                  ignoreEos(),
                   parsed.get(study).raw(),
                   nla,
                   act));

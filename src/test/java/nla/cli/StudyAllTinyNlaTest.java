@@ -7,6 +7,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Random;
 import nla.core.TinyNla;
 import nla.io.Npy;
@@ -123,5 +125,102 @@ class StudyAllTinyNlaTest {
     assertEquals(4, alignment.get("pairs").asInt());
     assertEquals(0.5, alignment.get("mean_error_chars").asDouble(), 1e-12);
     assertEquals(1, alignment.get("max_error_chars").asInt());
+  }
+
+  /**
+   * {@code nla study eval --ignore-eos} decodes every row to {@code --max-new-tokens} past the AV's
+   * EOS. The AV's EOS is made the token it writes first for row 0, so without the flag row 0's
+   * decode ends at once (empty text) and with it the decode is {@code nla verbalize
+   * --ignore-eos}'s.
+   */
+  @Test
+  void studyEvalWithIgnoreEosDecodesPastTheAvsEos() throws Exception {
+    Path av = TinyNla.av(tmp.resolve("av"), "");
+    Path ar = TinyNla.ar(tmp.resolve("ar"));
+    Path acts = tmp.resolve("acts.npy");
+    vectors(acts, 2, 5);
+    CliRun first =
+        CliRun.run(
+            "verbalize",
+            "--av",
+            av.toString(),
+            "--vectors",
+            acts.toString(),
+            "--rows",
+            "0",
+            "--max-new-tokens",
+            "1",
+            "--json");
+    assertEquals(0, first.code(), first.err());
+    int token = JSON.readTree(first.out()).get("output_ids").get(0).asInt();
+    Path config = av.resolve("config.json");
+    String cfg = Files.readString(config);
+    assertTrue(cfg.contains("\"eos_token_id\": 151645"), cfg);
+    Files.writeString(
+        config, cfg.replace("\"eos_token_id\": 151645", "\"eos_token_id\": " + token));
+    CliRun expected =
+        CliRun.run(
+            "verbalize",
+            "--av",
+            av.toString(),
+            "--vectors",
+            acts.toString(),
+            "--rows",
+            "0",
+            "--max-new-tokens",
+            "5",
+            "--ignore-eos",
+            "--json");
+    assertEquals(0, expected.code(), expected.err());
+    JsonNode past = JSON.readTree(expected.out());
+    assertEquals(5, past.get("output_ids").size());
+    assertEquals(token, past.get("output_ids").get(0).asInt());
+
+    String[] texts = new String[2];
+    for (int i = 0; i < 2; i++) {
+      Path run = tmp.resolve("run" + i);
+      List<String> args =
+          new ArrayList<>(
+              List.of(
+                  "study",
+                  "eval",
+                  "--av",
+                  av.toString(),
+                  "--ar",
+                  ar.toString(),
+                  "--activations",
+                  acts.toString(),
+                  "--max-new-tokens",
+                  "5",
+                  "--out",
+                  run.toString()));
+      if (i == 1) args.add("--ignore-eos");
+      CliRun o = CliRun.run(args.toArray(String[]::new));
+      assertEquals(0, o.code(), o.err());
+      texts[i] = row0Text(run);
+      JsonNode params =
+          JSON.readTree(run.resolve("manifest.json").toFile())
+              .get("studies")
+              .get("eval")
+              .get("parameters");
+      assertEquals(i == 1, params.get("ignore_eos").asBoolean());
+    }
+    assertEquals("", texts[0], "without --ignore-eos row 0 stops at its first token, the EOS");
+    assertEquals(past.get("text").asText(), texts[1]);
+    assertTrue(!texts[1].isEmpty());
+  }
+
+  /** Row 0's decoded text in a run directory's one decode journal. */
+  private static String row0Text(Path run) throws Exception {
+    List<Path> journals;
+    try (var files = Files.list(run.resolve("decodes"))) {
+      journals = files.filter(f -> f.toString().endsWith(".jsonl")).toList();
+    }
+    assertEquals(1, journals.size(), journals.toString());
+    for (String line : Files.readAllLines(journals.get(0))) {
+      JsonNode rec = JSON.readTree(line);
+      if (rec.get("row").asInt() == 0) return rec.get("text").asText();
+    }
+    throw new AssertionError("no decode of row 0 in " + journals.get(0));
   }
 }

@@ -25,6 +25,10 @@ final class Fakes {
   static final class Av implements Verbalizer {
     final int d;
     final AtomicInteger decodes = new AtomicInteger();
+
+    /** The options of every verbalize call, in order. */
+    final List<VerbalizeOptions> calls = new java.util.concurrent.CopyOnWriteArrayList<>();
+
     final long sleepMillisPerRow;
 
     Av(int d, long sleepMillisPerRow) {
@@ -34,6 +38,7 @@ final class Fakes {
 
     @Override
     public List<Verbalization> verbalize(List<float[]> vectors, VerbalizeOptions o) {
+      calls.add(o);
       List<Verbalization> out = new ArrayList<>();
       String ban = o.banChars() == null ? "" : o.banChars();
       String open = ban.contains("\"") ? (ban.contains("'") ? "(" : "'") : "\"";

@@ -1,6 +1,7 @@
 package nla.study;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -171,6 +172,65 @@ class StudyPlanTest {
                 StudyPlan.load(tmp.resolve("p2.yaml"))
                     .run(tmp.resolve("run2"), (n, a, b) -> Fakes.nla(n, D, 0), "fake"));
     assertTrue(e.getMessage().contains("studies.cross.alignment"), e.getMessage());
+  }
+
+  /**
+   * {@code ignore_eos: true} reaches every decode of the plan, greedy (eval) and sampled
+   * (best-of-n), and the run's identity, so a run resumed without it is refused rather than mixing
+   * fixed-length decodes with ones that stopped at EOS; a plan without it decodes as before.
+   */
+  @Test
+  void ignoreEosReachesEveryDecodeAndTheRunsIdentity() throws Exception {
+    vectors(tmp.resolve("a.npy"), 4, 1);
+    String plan =
+        """
+        ignore_eos: true
+        nlas: {a: {av: a-av, ar: a-ar}}
+        activations: {a: a.npy}
+        studies:
+          eval: {nla: a}
+          best-of-n: {nla: a, samples: 2}
+        """;
+    Files.writeString(tmp.resolve("plan.yaml"), plan);
+    Files.writeString(tmp.resolve("stops.yaml"), plan.replace("ignore_eos: true\n", ""));
+    Fakes.Av[] avs = new Fakes.Av[2];
+    for (int i = 0; i < 2; i++) {
+      int k = i;
+      StudyPlan.load(tmp.resolve(i == 0 ? "plan.yaml" : "stops.yaml"))
+          .run(
+              tmp.resolve("run" + i),
+              (n, a, b) -> {
+                Nla nla = Fakes.nla(n, D, 0);
+                avs[k] = (Fakes.Av) nla.av();
+                return nla;
+              },
+              "fake");
+    }
+    List<Double> temperatures = new ArrayList<>();
+    for (var o : avs[0].calls) {
+      assertTrue(o.ignoreEos(), "every decode of the plan runs past EOS");
+      temperatures.add(o.temperature());
+    }
+    assertTrue(temperatures.contains(0.0) && temperatures.contains(1.0), "" + temperatures);
+    assertEquals(avs[0].calls.size(), avs[1].calls.size());
+    for (var o : avs[1].calls) assertFalse(o.ignoreEos());
+    JsonNode manifest = RunDir.JSON.readTree(tmp.resolve("run0/manifest.json").toFile());
+    for (String study : List.of("eval", "best-of-n"))
+      assertTrue(
+          manifest.get("studies").get(study).get("parameters").get("ignore_eos").asBoolean());
+
+    UserError refused =
+        assertThrows(
+            UserError.class,
+            () ->
+                StudyPlan.load(tmp.resolve("stops.yaml"))
+                    .run(tmp.resolve("run0"), (n, a, b) -> Fakes.nla(n, D, 0), "fake"));
+    assertTrue(
+        refused.getMessage().contains("parameters.ignore_eos was true, now false"),
+        refused.getMessage());
+    assertPlanError(
+        plan.replace("ignore_eos: true", "ignore_eos: 1"),
+        "plan.ignore_eos: must be true or false, got 1");
   }
 
   @Test
