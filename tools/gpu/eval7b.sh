@@ -67,18 +67,21 @@ python3 tools/gpu/make_shaped_pair.py --shape tiny --out "$work-tiny" --activati
 step load_tiny 30 "${nla[@]}" generate --model "$work-tiny/av" --token-ids $bos --max-new-tokens 1 --json
 # The eval from a cold page cache: both checkpoints read from disk, as on a first run.
 evict
-rm -rf "$out/run"
+# The run folder stays on the machine (its thousands of lines would crowd $OUT); its manifest and summary come back.
+run="$work-run"; rm -rf "$run"
 step eval 240 "${nla[@]}" study eval --av "$work/av" --ar "$work/ar" --activations "$work/activations.npy" \
-  --max-new-tokens $new_tokens --ignore-eos --batch "$batch" --out "$out/run"
+  --max-new-tokens $new_tokens --ignore-eos --batch "$batch" --out "$run"
+cp "$run/manifest.json" "$out/run-manifest.json"; cp "$run/eval/summary.json" "$out/run-summary.json"
 
+{
 python3 - "$out" "$n" "$new_tokens" "$batch" \
   "$make_pair_s" "$load_cold_s" "$load_warm_s" "$load_tiny_s" "$eval_s" <<'PY'
 import datetime, json, re, sys
 out, n, new, batch = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
 make, cold, warm, tiny, ev = (float(x) for x in sys.argv[5:10])
 pair = json.load(open(f"{out}/pair.json"))
-summary = json.load(open(f"{out}/run/eval/summary.json"))
-sessions = json.load(open(f"{out}/run/manifest.json"))["sessions"]
+summary = json.load(open(f"{out}/run-summary.json"))
+sessions = json.load(open(f"{out}/run-manifest.json"))["sessions"]
 
 
 def instant(text):  # Java's Instant.toString, read by any Python 3
@@ -104,3 +107,4 @@ print(f"| of which decoding, reconstructing, scoring | {work:.1f} |")
 print(f"\neval: {summary['n']} items, {n * new / work:,.0f} generated tokens/s over decoding and reconstructing; "
       f"target <= 90 s: {'met' if ev <= 90 else 'NOT met'}")
 PY
+} | tee "$out/eval7b.md"
