@@ -219,8 +219,19 @@ class StudiesGpuTest {
 
   @Test
   void theGpuRunsManifestRecordsTheGpu() throws IOException {
-    JsonNode gpu = JSON.readTree(gpuRun.resolve("manifest.json").toFile()).get("sessions");
-    JsonNode cpu = JSON.readTree(cpuRun.resolve("manifest.json").toFile()).get("sessions");
+    JsonNode gpuManifest = JSON.readTree(gpuRun.resolve("manifest.json").toFile());
+    JsonNode cpuManifest = JSON.readTree(cpuRun.resolve("manifest.json").toFile());
+    // Each study's identity names the arithmetic (a CPU run is not resumed on the GPU)...
+    for (String study : Studies.names()) {
+      String gpuEngine = gpuManifest.get("studies").get(study).get("engine").asText();
+      String cpuEngine = cpuManifest.get("studies").get(study).get("engine").asText();
+      assertTrue(
+          gpuEngine.endsWith(" on cuda, bf16 weights and products"), study + ": " + gpuEngine);
+      assertTrue(cpuEngine.endsWith(" on cpu, fp32"), study + ": " + cpuEngine);
+    }
+    // ...and each session the card it ran on.
+    JsonNode gpu = gpuManifest.get("sessions");
+    JsonNode cpu = cpuManifest.get("sessions");
     assertEquals(Studies.names().size(), gpu.size(), gpu.toString());
     for (JsonNode session : gpu) {
       String device = session.get("device").asText();
