@@ -36,12 +36,14 @@ import java.util.TreeMap;
  * difference of two (a best-of-N gain) twice as far.
  *
  * <p>Decoding is compared exactly: the studies' verbalizer is the bundled demo pair's scripted AV,
- * whose logit for the next script token is 100·cos between two embedding rows and whose top-2 gaps
- * along every path the studies take are tens of logits (transformers fp32's gaps along its plain
- * greedy path, {@code golden/nla/demo}: ≥ 29.5), far beyond bf16's rounding of a logit of that size
- * (100 · 2⁻⁸ ≈ 0.4); the one near tie of the reference (0.22) is reached only with '&lt;' banned,
- * which no study bans. Sampling at temperature 1 picks the script token with probability 1 − 10⁻⁸
- * or closer. So any differing explanation is a fault, not a tie.
+ * whose logit for each token is 100·cos between two embedding rows, and its top-2 gaps along every
+ * path the studies take are wide: transformers fp32's ({@code golden/nla/demo}) are ≥ 29.5 along
+ * the plain greedy path and ≥ 11.37 along the repeating cycle ("… model sayshello scripted demo:
+ * this toy …") that a quote ban sends it into; the CPU engine's along the quote-ban study's two
+ * banned paths are ≥ 11.37 too. bf16 moves a logit of that size by about 100 · 2⁻⁸ ≈ 0.4 at most.
+ * (The reference's one near tie, 0.22, comes only with '&lt;' banned, which no study bans.)
+ * Sampling at temperature 1 picks the next script token with probability 1 − 10⁻¹² or closer. So a
+ * differing explanation is a fault, not a tie.
  */
 public final class Bf16Agreement {
   /** NlaGpuParityTest's bound on the GPU's distance from transformers bf16, in spreads. */
