@@ -75,6 +75,15 @@ public final class LanguageModel implements AutoCloseable {
     defaultDevice = device;
   }
 
+  /**
+   * The device {@link #setDefaultDevice} chose (the command line's {@code --device}), or null where
+   * none was chosen and {@link #defaultDevice()} is the process default: what a command that runs
+   * other commands passes on to them.
+   */
+  public static DeviceSpec chosenDevice() {
+    return defaultDevice;
+  }
+
   public static DeviceSpec defaultDevice() {
     DeviceSpec d = defaultDevice;
     return d != null ? d : DeviceSpec.processDefault();

@@ -169,6 +169,29 @@ class CommandsGpuTest {
     assertTrue(c.compared(COS) >= 8 && c.compared(FVE) >= 8, c.summary());
   }
 
+  @Test
+  void demoOnTheGpuRunsEveryStepThereAndAgreesWithTheCpuDemo() throws IOException {
+    Path cpu = tmp.resolve("demo-cpu");
+    Path gpu = tmp.resolve("demo-gpu");
+    ok("--device", "cpu", "demo", "--out", cpu.toString(), "--rows", "8");
+    CliRun r = ok("--device", "cuda", "demo", "--out", gpu.toString(), "--rows", "8");
+    for (String step : new String[] {"extract-corpus", "eval-set", "study all"})
+      assertTrue(r.out().contains("$ nla --device cuda:0 " + step + " "), r.out());
+    JsonNode sessions = JSON.readTree(gpu.resolve("run/manifest.json").toFile()).get("sessions");
+    assertTrue(sessions.size() >= 5, sessions.toString());
+    for (JsonNode session : sessions)
+      assertTrue(session.get("device").asText().startsWith("cuda:"), session.toString());
+    JsonNode a = JSON.readTree(cpu.resolve("run/results.json").toFile()).get("studies");
+    JsonNode b = JSON.readTree(gpu.resolve("run/results.json").toFile()).get("studies");
+    assertEquals(8, a.get("eval").get("n").asInt());
+    Bf16Agreement.Comparison c =
+        new Bf16Agreement.Comparison(
+            StudiesGpuTest.KINDS, 4.0, 16, a.get("eval").get("var_nrm_eval").asDouble());
+    c.json(a, b, "demo results.json");
+    System.out.println("demo, GPU against CPU: " + c.summary());
+    assertTrue(c.compared(FVE) >= 5, c.summary());
+  }
+
   static Path roundtrip(String device, Path vectors, Path out) {
     ok(
         "--device",
