@@ -144,6 +144,7 @@ class ServeGpuTest {
       assertTrue(root.get(model).asText().startsWith("cuda:"), model + ": " + root);
     JsonNode cpuRoot = get(cpu, "/");
     assertTrue(cpuRoot.get("verbalizer_device").asText().startsWith("cpu"), cpuRoot.toString());
+    assertTrue(root.get("num_cuda_devices").asInt() >= 1, root.toString());
     assertEquals(cpuRoot.get("d_model"), root.get("d_model"));
     assertEquals(cpuRoot.get("extraction_layer"), root.get("extraction_layer"));
     assertTrue(log.toString(StandardCharsets.UTF_8).contains("ready: layer 1, d_model 16, cuda:"));
