@@ -33,6 +33,9 @@ import org.junit.jupiter.api.io.TempDir;
  * Bf16Agreement}.
  */
 @Tag("gpu")
+// Its commands need the whole runtime (DuckDB, Arrow, the charts), which scripts/test-gpu.sh checks
+// for.
+@Tag("gpu-end-to-end")
 class CommandsGpuTest {
   static final ObjectMapper JSON = new ObjectMapper();
   static final String TEXT =

@@ -35,6 +35,9 @@ import org.junit.jupiter.api.io.TempDir;
  * Bf16Agreement}; the GPU run's manifest records the GPU.
  */
 @Tag("gpu")
+// Its commands need the whole runtime (DuckDB, Arrow, the charts), which scripts/test-gpu.sh checks
+// for.
+@Tag("gpu-end-to-end")
 class StudiesGpuTest {
   static final ObjectMapper JSON = new ObjectMapper();
 
