@@ -7,8 +7,10 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.Callable;
+import nla.backend.DeviceSpec;
 import nla.io.AtomicFiles;
 import nla.io.UserError;
+import nla.model.LanguageModel;
 import nla.study.DemoKit;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -73,6 +75,7 @@ public final class DemoCommand implements Callable<Integer> {
   @Override
   public Integer call() throws IOException {
     if (rows < 4) throw new UserError("--rows must be at least 4");
+    globalOptions = globalOptions();
     var say = spec.commandLine().getOut();
     long t0 = System.nanoTime();
     say.println(
@@ -212,9 +215,23 @@ public final class DemoCommand implements Callable<Integer> {
     return plan;
   }
 
+  /**
+   * The global options this command was given that its steps must be given too: each step is a
+   * command line of its own, and a command line starts from the process defaults.
+   */
+  private List<String> globalOptions = List.of();
+
+  private static List<String> globalOptions() {
+    List<String> options = new ArrayList<>();
+    DeviceSpec device = LanguageModel.chosenDevice();
+    if (device != null) options.addAll(List.of("--device", device.toString()));
+    if (LanguageModel.bf16ByDefault()) options.add("--bf16");
+    return List.copyOf(options);
+  }
+
   private void echo(String... args) {
     var say = spec.commandLine().getOut();
-    List<String> shown = new ArrayList<>();
+    List<String> shown = new ArrayList<>(globalOptions);
     for (String a : args) shown.add(a.contains(" ") ? "'" + a + "'" : a);
     say.println("$ nla " + String.join(" ", shown));
     say.flush();
@@ -233,7 +250,9 @@ public final class DemoCommand implements Callable<Integer> {
   /** Runs one real command as the user would type it, echoing it first. */
   private void step(String... args) {
     echo(args);
-    int code = Main.commandLine().execute(args);
+    List<String> line = new ArrayList<>(globalOptions);
+    line.addAll(List.of(args));
+    int code = Main.commandLine().execute(line.toArray(String[]::new));
     if (code != 0)
       throw new UserError("demo step 'nla " + args[0] + "' failed (exit " + code + ")");
   }

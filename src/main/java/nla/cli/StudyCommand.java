@@ -10,6 +10,7 @@ import nla.core.ActivationVerbalizer;
 import nla.core.VerbalizeOptions;
 import nla.io.ModelPaths;
 import nla.io.UserError;
+import nla.model.LanguageModel;
 import nla.study.Nla;
 import nla.study.OneStudyPlan;
 import nla.study.RunDir;
@@ -71,8 +72,12 @@ final class StudyCommand implements Runnable {
         RunDir.checkpointHash(avDir) + "+" + RunDir.checkpointHash(arDir));
   }
 
+  /**
+   * What computes a run's results: this version of nla in the arithmetic of the device the models
+   * go to (asked once the plan's own {@code device:} is in force).
+   */
   static String engine() {
-    return "cpu (nla " + RunDir.toolVersion() + ")";
+    return "nla " + RunDir.toolVersion() + " on " + LanguageModel.describeDefaultArithmetic();
   }
 
   /** Options every one-study command shares. */
@@ -191,7 +196,7 @@ final class StudyCommand implements Runnable {
 
   static int runPlan(CommandSpec spec, Common c, String study, Map<String, Object> root) {
     StudyPlan plan = StudyPlan.of("nla study " + study, root);
-    Path html = plan.run(c.out, opener(plan), engine());
+    Path html = plan.run(c.out, opener(plan), StudyCommand::engine);
     spec.commandLine().getOut().println("done: " + c.out + " (report: " + html + ")");
     return 0;
   }
@@ -222,7 +227,7 @@ final class StudyCommand implements Runnable {
       Path dir = out != null ? out : p.out();
       if (dir == null)
         throw new UserError("--out: no run directory given and the plan has no 'out'");
-      Path html = p.run(dir, opener(p), engine());
+      Path html = p.run(dir, opener(p), StudyCommand::engine);
       spec.commandLine().getOut().println("done: " + dir + " (report: " + html + ")");
       return 0;
     }

@@ -76,6 +76,15 @@ public final class LanguageModel implements AutoCloseable {
     defaultDevice = device;
   }
 
+  /**
+   * The device {@link #setDefaultDevice} chose (the command line's {@code --device}), or null where
+   * none was chosen and {@link #defaultDevice()} is the process default: what a command that runs
+   * other commands passes on to them.
+   */
+  public static DeviceSpec chosenDevice() {
+    return defaultDevice;
+  }
+
   public static DeviceSpec defaultDevice() {
     DeviceSpec d = defaultDevice;
     return d != null ? d : DeviceSpec.processDefault();
@@ -84,8 +93,25 @@ public final class LanguageModel implements AutoCloseable {
   /** The default device as this machine resolves it, with its precision (for manifests). */
   public static String describeDefaultDevice() {
     String where = Backends.describe(defaultDevice());
-    if (!where.startsWith("cpu")) return where + ", bf16 weights and products";
-    return where + (bf16ByDefault ? ", bf16 activations (AMX)" : ", fp32");
+    if (!where.startsWith("cpu")) return where + ", " + GPU_ARITHMETIC;
+    return where + ", " + cpuArithmetic();
+  }
+
+  /**
+   * The arithmetic the default device's models compute in, without the card, its driver or the
+   * thread count: what a run's identity records, so a study begun in one arithmetic is not resumed
+   * in another (its rows would mix fp32 and bf16 results), where {@link #describeDefaultDevice}
+   * records the machine of each session.
+   */
+  public static String describeDefaultArithmetic() {
+    String where = Backends.describe(defaultDevice());
+    return where.startsWith("cpu") ? "cpu, " + cpuArithmetic() : "cuda, " + GPU_ARITHMETIC;
+  }
+
+  private static final String GPU_ARITHMETIC = "bf16 weights and products";
+
+  private static String cpuArithmetic() {
+    return bf16ByDefault ? "bf16 activations (AMX)" : "fp32";
   }
 
   /**

@@ -19,6 +19,7 @@ import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.Consumer;
 import java.util.regex.Pattern;
+import nla.backend.cuda.GpuInfo;
 import nla.io.UserError;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.io.Content;
@@ -512,7 +513,8 @@ public final class NlaServer implements AutoCloseable {
     out.put("source_device", e.device());
     // The base is loaded whole (NP's default truncated load drops its head), so it can generate.
     out.put("completion_available", true);
-    out.put("num_cuda_devices", 0);
+    // NP's field: the GPUs the process sees (torch.cuda.device_count()), whichever the models use.
+    out.put("num_cuda_devices", GpuInfo.count());
     out.put("max_concurrent", options.maxConcurrent());
     out.put("max_concurrent_explains", options.maxConcurrent());
     out.put("source_max_concurrent", options.maxConcurrent());

@@ -7,6 +7,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Supplier;
 import nla.backend.DeviceSpec;
 import nla.core.ActivationVerbalizer;
 import nla.core.VerbalizeOptions;
@@ -221,13 +222,15 @@ public final class StudyPlan {
 
   /**
    * Runs every study of the plan in {@code runDir}, in the report's order ({@link Studies#ALL});
-   * returns the report it then wrote.
+   * returns the report it then wrote. {@code engine} says what computes the results (recorded in
+   * the run's identity); it is asked once the plan's device is in force.
    */
-  public Path run(Path runDir, NlaOpener opener, String engine) {
+  public Path run(Path runDir, NlaOpener opener, Supplier<String> engine) {
     // The plan's device applies unless the command line chose one (--device other than auto).
     if (device() != null && LanguageModel.defaultDevice().kind() == DeviceSpec.Kind.AUTO) {
       LanguageModel.setDefaultDevice(device());
     }
+    String engineName = engine.get();
     Map<String, Nla> nlas = new HashMap<>();
     Map<String, ActivationSet> acts = new HashMap<>();
     int limit =
@@ -296,7 +299,7 @@ public final class StudyPlan {
               new StudyContext(
                   runDir,
                   study.name(),
-                  engine,
+                  engineName,
                   seed,
                   batch,
                   limit,

@@ -77,6 +77,26 @@ class DemoCommandTest {
   }
 
   @Test
+  void theDeviceGivenToTheDemoReachesEveryStep() throws Exception {
+    Path out = tmp.resolve("demo");
+    CliRun o =
+        CliRun.run(
+            "--device",
+            "cpu",
+            "demo",
+            "--out",
+            out.toString(),
+            "--rows",
+            "4",
+            "--max-new-tokens",
+            "4");
+    assertEquals(0, o.code(), o.err());
+    // Each step is a command line of its own, which starts from the process default device.
+    for (String step : new String[] {"extract-corpus", "eval-set", "study all"})
+      assertTrue(o.out().contains("$ nla --device cpu " + step + " "), o.out());
+  }
+
+  @Test
   void aFolderWithTheDemosFileNamesButNoDemoIsRefusedNotCleared() throws Exception {
     Path out = Files.createDirectories(tmp.resolve("mine"));
     Files.writeString(out.resolve("plan.yaml"), "seed: 1\n");

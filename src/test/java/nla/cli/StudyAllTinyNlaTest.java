@@ -71,6 +71,9 @@ class StudyAllTinyNlaTest {
     assertEquals(4, r.get("studies").get("cross").get("cells").size());
     JsonNode mf = r.get("manifest");
     assertTrue(mf.get("studies").get("eval").get("inputs").get("nla:tiny").asText().contains("+"));
+    // The run's identity names the arithmetic its results were computed in.
+    String engine = mf.get("studies").get("eval").get("engine").asText();
+    assertTrue(engine.startsWith("nla ") && engine.endsWith(" on cpu, fp32"), engine);
     assertTrue(Files.readString(run.resolve("report.html")).contains("<svg"));
   }
 

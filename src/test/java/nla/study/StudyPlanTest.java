@@ -73,7 +73,7 @@ class StudyPlanTest {
                 assertEquals("ckpt/" + name + "-av", av); // not a folder: passed on as a repo id
                 return Fakes.nla(name, D, 0);
               },
-              "fake");
+              () -> "fake");
     } finally {
       System.setErr(stderr);
     }
@@ -103,7 +103,7 @@ class StudyPlanTest {
             UserError.class,
             () ->
                 StudyPlan.load(tmp.resolve("plan3.yaml"))
-                    .run(run, (n, a, b) -> Fakes.nla(n, D, 0), "fake"));
+                    .run(run, (n, a, b) -> Fakes.nla(n, D, 0), () -> "fake"));
     assertTrue(refused.getMessage().contains("parameters.limit"), refused.getMessage());
     Fakes.Av[] avs = new Fakes.Av[1];
     StudyPlan.load(tmp.resolve("plan2.yaml"))
@@ -114,7 +114,7 @@ class StudyPlanTest {
               if (name.equals("a")) avs[0] = (Fakes.Av) n.av();
               return n;
             },
-            "fake");
+            () -> "fake");
     assertEquals(0, avs[0].decodes.get());
   }
 
@@ -157,7 +157,7 @@ class StudyPlanTest {
         """;
     Files.writeString(tmp.resolve("plan.yaml"), plan);
     StudyPlan.load(tmp.resolve("plan.yaml"))
-        .run(tmp.resolve("run"), (n, a, b) -> Fakes.nla(n, D, 0), "fake");
+        .run(tmp.resolve("run"), (n, a, b) -> Fakes.nla(n, D, 0), () -> "fake");
     JsonNode results = RunDir.JSON.readTree(tmp.resolve("run").resolve("results.json").toFile());
     JsonNode al = results.get("studies").get("cross").get("alignment");
     assertEquals(6, al.get("pairs").asInt());
@@ -170,7 +170,7 @@ class StudyPlanTest {
             UserError.class,
             () ->
                 StudyPlan.load(tmp.resolve("p2.yaml"))
-                    .run(tmp.resolve("run2"), (n, a, b) -> Fakes.nla(n, D, 0), "fake"));
+                    .run(tmp.resolve("run2"), (n, a, b) -> Fakes.nla(n, D, 0), () -> "fake"));
     assertTrue(e.getMessage().contains("studies.cross.alignment"), e.getMessage());
   }
 
