@@ -204,7 +204,7 @@ class StudyPlanTest {
                 avs[k] = (Fakes.Av) nla.av();
                 return nla;
               },
-              "fake");
+              () -> "fake");
     }
     List<Double> temperatures = new ArrayList<>();
     for (var o : avs[0].calls) {
@@ -224,7 +224,7 @@ class StudyPlanTest {
             UserError.class,
             () ->
                 StudyPlan.load(tmp.resolve("stops.yaml"))
-                    .run(tmp.resolve("run0"), (n, a, b) -> Fakes.nla(n, D, 0), "fake"));
+                    .run(tmp.resolve("run0"), (n, a, b) -> Fakes.nla(n, D, 0), () -> "fake"));
     assertTrue(
         refused.getMessage().contains("parameters.ignore_eos was true, now false"),
         refused.getMessage());
