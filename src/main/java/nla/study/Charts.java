@@ -65,8 +65,50 @@ final class Charts {
     new Color(0x8c564b)
   };
 
-  /** Renders a chart as an {@code <svg>} element; {@code id} keeps each figure's defs distinct. */
+  /**
+   * Why charts cannot be drawn here, or null: Java2D lays text out with the system's fonts, and a
+   * machine with none (a bare GPU server, a slim container) fails on the first label. Asked once.
+   */
+  private static String noFonts;
+
+  private static boolean fontsProbed;
+
+  static synchronized String fontProblem() {
+    if (!fontsProbed) {
+      fontsProbed = true;
+      try {
+        new Font(Font.SANS_SERIF, Font.PLAIN, 12)
+            .getLineMetrics("0", new java.awt.font.FontRenderContext(null, true, true));
+      } catch (RuntimeException | Error e) { // the font manager's own failure, whatever its type
+        noFonts = String.valueOf(e.getMessage()).lines().findFirst().orElse("no fonts");
+        System.err.println(
+            "nla: the report's charts are left out: Java finds no fonts on this machine ("
+                + noFonts
+                + "); install fontconfig and a font (Debian/Ubuntu: fonts-dejavu-core) to get them");
+      }
+    }
+    return noFonts;
+  }
+
+  /** As if Java found no fonts (for the tests: the machines they run on have fonts). */
+  static synchronized void assumeNoFonts(String reason) {
+    fontsProbed = true;
+    noFonts = reason;
+  }
+
+  /**
+   * Renders a chart as an {@code <svg>} element; {@code id} keeps each figure's defs distinct.
+   * Without fonts, a line saying why stands in its place: the numbers are in the tables beside it,
+   * and the study's results are all kept.
+   */
   static String svg(JFreeChart chart, String id) {
+    String problem = fontProblem();
+    if (problem != null) {
+      return "<p class=\"no-chart\">Chart left out: Java found no fonts on the machine that wrote"
+          + " this report ("
+          + ReportPage.esc(problem)
+          + "); the numbers are in the table.</p>";
+    }
     chart.setBackgroundPaint(Color.WHITE);
     chart.setAntiAlias(true);
     SVGGraphics2D g = new SVGGraphics2D(W, H);

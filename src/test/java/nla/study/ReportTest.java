@@ -63,6 +63,21 @@ class ReportTest {
   }
 
   @Test
+  void onAMachineWithoutFontsTheReportSaysSoInPlaceOfEachChartAndKeepsTheTables() {
+    Charts.assumeNoFonts("Fontconfig head is null, check your fonts or fonts configuration");
+    try {
+      String h = Report.build(FIXTURE.resolve("run"), null).html();
+      assertEquals(5, count(h, "<figure class=\"fig\""));
+      assertEquals(0, count(h, "<svg"));
+      assertEquals(5, count(h, "Chart left out: Java found no fonts"));
+      assertTrue(h.contains("Fontconfig head is null"), "the reason, as Java gave it");
+      assertTrue(h.contains("0.775") && h.contains("95.8%") && h.contains("0.0579")); // §1
+    } finally {
+      Charts.assumeNoFonts(null); // this machine has fonts
+    }
+  }
+
+  @Test
   void htmlIsSelfContainedWithTheTablesAndFiveFigures() {
     Report.Built b = Report.build(FIXTURE.resolve("run"), FIXTURE.resolve("preregistration.yaml"));
     String h = b.html();
