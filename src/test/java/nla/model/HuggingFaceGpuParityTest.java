@@ -19,8 +19,9 @@ import org.junit.jupiter.params.provider.MethodSource;
  * Parity of the CUDA engine with transformers in bf16 on CUDA (references by {@code
  * tools/golden/make_engine_cuda.py}, which also runs transformers in fp32 on CUDA): every block's
  * output and the logits within {@value #BOUND}× the distance between transformers' own bf16 and
- * fp32 outputs, and greedy paths identical at every step whose reference top-2 gap exceeds that
- * bound in logits. The distances measured are printed, for the README's correctness table.
+ * fp32 outputs, and greedy choices on the reference's path fed back (teacher-forced) identical at
+ * every step whose reference top-2 gap exceeds that bound in logits. The distances measured are
+ * printed, for the README's correctness table.
  */
 @Tag("gpu")
 class HuggingFaceGpuParityTest {
@@ -95,8 +96,9 @@ class HuggingFaceGpuParityTest {
 
   @ParameterizedTest
   @MethodSource("goldenModels")
-  void greedyPathsMatchWhereTheMarginExceedsTheBound(String model) {
+  void greedyChoicesMatchWhereTheMarginExceedsTheBound(String model) {
     JsonNode ref = reference(model);
+    int compared = 0;
     try (LanguageModel lm = load(model)) {
       List<GenerationRequest> batch = new ArrayList<>();
       for (JsonNode t : ref.get("texts")) {
@@ -107,10 +109,21 @@ class HuggingFaceGpuParityTest {
       List<Generation> ours = lm.generate(batch);
       for (int i = 0; i < batch.size(); i++) {
         JsonNode t = ref.get("texts").get(i);
-        double margin = logitMargin(model, t);
-        assertSamePath(t.get("greedy"), ours.get(i), margin, model + " text " + i);
+        String where = model + " text " + i;
+        int[] prompt = GoldenFixtures.ints(t.get("ids"));
+        int[] path = GoldenFixtures.ints(t.get("greedy").get("output_ids"));
+        int[] forced = java.util.Arrays.copyOf(prompt, prompt.length + path.length - 1);
+        System.arraycopy(path, 0, forced, prompt.length, path.length - 1);
+        float[][] logits = lm.logits(SequenceInput.ofIds(forced));
+        compared +=
+            assertForcedChoices(
+                t.get("greedy"), logits, prompt.length, logitMargin(model, t), where);
+        reportFreeRunning(t.get("greedy"), ours.get(i), where);
       }
     }
+    // 4 (Gemma with soft-capping) to 24 (Llama) of each model's 64 reference steps have a gap above
+    // the margin; none compared would mean the margin swallowed the test.
+    assertTrue(compared >= 4, model + ": only " + compared + " steps above the margin");
   }
 
   @ParameterizedTest
@@ -140,7 +153,18 @@ class HuggingFaceGpuParityTest {
           SamplingParams.greedy().withMaxNewTokens(e.get("greedy").get("max_new_tokens").asInt());
       Generation g =
           lm.generate(List.of(new GenerationRequest(SequenceInput.ofEmbeddings(inputs), p))).get(0);
-      assertSamePath(e.get("greedy"), g, logitMargin(model, e), model + " embeds generation");
+      int[] path = GoldenFixtures.ints(e.get("greedy").get("output_ids"));
+      float[][] next = lm.embed(java.util.Arrays.copyOf(path, path.length - 1));
+      float[][] forced = java.util.Arrays.copyOf(inputs, inputs.length + next.length);
+      System.arraycopy(next, 0, forced, inputs.length, next.length);
+      String where = model + " embeds generation";
+      assertForcedChoices(
+          e.get("greedy"),
+          lm.logits(SequenceInput.ofEmbeddings(forced)),
+          inputs.length,
+          logitMargin(model, e),
+          where);
+      reportFreeRunning(e.get("greedy"), g, where);
     }
   }
 
@@ -159,32 +183,57 @@ class HuggingFaceGpuParityTest {
     return BOUND * max;
   }
 
-  /** Token-identical up to the first step where the reference's top-2 gap is within the margin. */
-  private static int assertSamePath(JsonNode greedy, Generation ours, double margin, String where) {
-    int[] expected = GoldenFixtures.ints(greedy.get("output_ids"));
+  /**
+   * Teacher-forced: with the reference's bf16 path fed back after the prompt (one forward, {@code
+   * logits} of every position), our choice at step s (the first maximum, as greedy decoding takes
+   * it) equals the reference's token wherever its top-2 gap exceeds the margin. Forcing compares
+   * every step on its own; a free-running path leaves the reference at its first near tie, which on
+   * these tiny random models comes within a few steps. Returns the steps compared.
+   */
+  private static int assertForcedChoices(
+      JsonNode greedy, float[][] logits, int promptLength, double margin, String where) {
+    int[] path = GoldenFixtures.ints(greedy.get("output_ids"));
     JsonNode gaps = greedy.get("top2_gaps");
-    int checked = 0;
-    for (int s = 0; s < expected.length; s++) {
-      if (gaps.get(s).asDouble() <= margin) break;
-      assertTrue(s < ours.outputIds().length, where + ": stopped early at step " + s);
-      assertEquals(
-          expected[s], ours.outputIds()[s], where + " step " + s + " (margin " + margin + ")");
-      checked++;
-    }
-    if (checked == expected.length) {
-      assertEquals(expected.length, ours.outputIds().length, where + " length");
+    int compared = 0, agreed = 0;
+    for (int s = 0; s < path.length; s++) {
+      int ours = nla.backend.Sampler.argmax(logits[promptLength - 1 + s]);
+      if (ours == path[s]) agreed++;
+      if (gaps.get(s).asDouble() > margin) {
+        assertEquals(path[s], ours, where + " step " + s + " (forced; margin " + margin + ")");
+        compared++;
+      }
     }
     synchronized (measured) {
       measured.add(
           String.format(
               Locale.ROOT,
-              "%-20s greedy: %d of %d steps above margin %.3f",
+              "%-20s forced: %2d of %d steps above margin %.3f, all equal; %d of %d equal overall",
               where,
-              checked,
-              expected.length,
-              margin));
+              compared,
+              path.length,
+              margin,
+              agreed,
+              path.length));
     }
-    return checked;
+    return compared;
+  }
+
+  /** How far our free-running greedy path follows the reference's (printed, not bounded). */
+  private static void reportFreeRunning(JsonNode greedy, Generation ours, String where) {
+    int[] expected = GoldenFixtures.ints(greedy.get("output_ids"));
+    int same = 0;
+    while (same < expected.length
+        && same < ours.outputIds().length
+        && expected[same] == ours.outputIds()[same]) same++;
+    synchronized (measured) {
+      measured.add(
+          String.format(
+              Locale.ROOT,
+              "%-20s free-running: first %d of %d tokens as transformers bf16",
+              where,
+              same,
+              expected.length));
+    }
   }
 
   /** ‖ours − bf16‖ ≤ BOUND · ‖bf16 − fp32‖ (Frobenius); returns the ratio of the two distances. */
