@@ -78,4 +78,20 @@ class LayeringTest {
             "nla.backend..")
         .check(CLASSES);
   }
+
+  /**
+   * The model and everything above it reach a device through {@code nla.backend}'s interfaces and
+   * its one factory ({@code Backends}); a concrete backend is named only inside {@code
+   * nla.backend}.
+   */
+  @Test
+  void onlyTheBackendLayerNamesAConcreteBackend() {
+    noClasses()
+        .that()
+        .resideOutsideOfPackage("nla.backend..")
+        .should()
+        .dependOnClassesThat()
+        .resideInAnyPackage("nla.backend.cuda..", "nla.backend.cpu..")
+        .check(CLASSES);
+  }
 }

@@ -101,6 +101,11 @@ public final class Backends {
     };
   }
 
+  /** How many GPUs this machine's driver shows (0 without a usable driver). */
+  public static int gpuCount() {
+    return GpuInfo.count();
+  }
+
   private static void announce(String line) {
     if (announced.compareAndSet(false, true)) System.err.println(line);
   }

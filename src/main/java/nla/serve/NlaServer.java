@@ -19,7 +19,7 @@ import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.Consumer;
 import java.util.regex.Pattern;
-import nla.backend.cuda.GpuInfo;
+import nla.backend.Backends;
 import nla.io.UserError;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.io.Content;
@@ -514,7 +514,7 @@ public final class NlaServer implements AutoCloseable {
     // The base is loaded whole (NP's default truncated load drops its head), so it can generate.
     out.put("completion_available", true);
     // NP's field: the GPUs the process sees (torch.cuda.device_count()), whichever the models use.
-    out.put("num_cuda_devices", GpuInfo.count());
+    out.put("num_cuda_devices", Backends.gpuCount());
     out.put("max_concurrent", options.maxConcurrent());
     out.put("max_concurrent_explains", options.maxConcurrent());
     out.put("source_max_concurrent", options.maxConcurrent());
