@@ -468,6 +468,14 @@ public final class Engine implements AutoCloseable {
   }
 
   /** The running batch's state, for /metrics. */
+  /**
+   * Memory in use on the source model's GPU (every process's, as the driver counts it; -1 on the
+   * CPU): the weights, the KV cache and the workspaces, which grow to their high-water mark.
+   */
+  public long deviceBytesInUse() {
+    return base.deviceBytesInUse();
+  }
+
   public GenerationScheduler decoder() {
     return decoder;
   }

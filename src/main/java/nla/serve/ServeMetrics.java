@@ -11,8 +11,8 @@ import nla.model.GenerationScheduler;
 /**
  * The counters behind {@code GET /metrics}, in Prometheus' text format (version 0.0.4): requests by
  * endpoint and status, a latency histogram by endpoint, and, read when scraped, the requests
- * running and queued per endpoint (the gates) and the running batch's decodes and tokens (the
- * engine).
+ * running and queued per endpoint (the gates), the running batch's decodes and tokens (the engine)
+ * and, on a GPU, its memory in use.
  */
 final class ServeMetrics {
   /** Latency buckets in seconds: a tokenize is milliseconds, a long /explain on a CPU minutes. */
@@ -96,6 +96,14 @@ final class ServeMetrics {
           "nla_requests_cancelled_total",
           "Streamed requests whose client left with decodes still to run (they were cancelled).",
           engine.abandonedRequests());
+      long gpuBytes = engine.deviceBytesInUse();
+      if (gpuBytes >= 0) {
+        gauge(
+            sb,
+            "nla_gpu_memory_used_bytes",
+            "Memory in use on the GPU the models run on (as its driver counts it).",
+            gpuBytes);
+      }
     }
     sb.append("# HELP nla_requests_total HTTP requests answered, by endpoint and status.\n");
     sb.append("# TYPE nla_requests_total counter\n");

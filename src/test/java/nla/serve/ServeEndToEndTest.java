@@ -165,6 +165,7 @@ class ServeEndToEndTest {
     assertEquals(200, m.status());
     assertTrue(m.raw().headers().firstValue("Content-Type").orElse("").startsWith("text/plain"));
     assertTrue(m.body().contains("nla_ready 1"), m.body());
+    assertTrue(!m.body().contains("nla_gpu_memory"), "no GPU memory gauge on the CPU");
     assertTrue(m.body().contains("nla_requests_total{endpoint=\"/tokenize\",status=\"200\"}"));
     assertTrue(m.body().contains("nla_queue_length{endpoint=\"/explain\"} 0"));
     assertTrue(
