@@ -1,10 +1,5 @@
 package nla.cli;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.time.LocalDate;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -14,6 +9,7 @@ import nla.model.LanguageModel;
 import nla.model.bench.BenchShape;
 import nla.model.bench.Benchmark;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 @Command(
@@ -77,14 +73,7 @@ public final class BenchCommand implements Callable<Integer> {
       description = "Size of the bandwidth probe's buffer (default: ${DEFAULT-VALUE}).")
   int bandwidthBufferMb = 1024;
 
-  @Option(
-      names = "--save",
-      paramLabel = "DIR",
-      description = "Also write the JSON result under DIR (e.g. bench/results).")
-  Path saveDir;
-
-  @Option(names = "--json", description = "Print the result as one JSON object.")
-  boolean json;
+  @Mixin BenchResultFlags results;
 
   static final class Shapes implements Iterable<String> {
     @Override
@@ -109,22 +98,13 @@ public final class BenchCommand implements Callable<Integer> {
             threads,
             LanguageModel.bf16ByDefault(),
             (long) bandwidthBufferMb << 20,
-            json ? s -> System.err.println(s) : s -> System.out.println(s));
+            results.json ? s -> System.err.println(s) : s -> System.out.println(s));
     Map<String, Object> result = Benchmark.run(plan);
-    ObjectMapper mapper = new ObjectMapper();
-    if (json) System.out.println(mapper.writeValueAsString(result));
-    if (saveDir != null) {
-      Files.createDirectories(saveDir);
-      Path file =
-          saveDir.resolve(
-              LocalDate.now()
-                  + "-"
-                  + result.get("model").toString().replaceAll("[^A-Za-z0-9._-]", "_")
-                  + (LanguageModel.bf16ByDefault() ? "-bf16" : "")
-                  + ".json");
-      mapper.enable(SerializationFeature.INDENT_OUTPUT).writeValue(file.toFile(), result);
-      (json ? System.err : System.out).println("saved " + file);
-    }
+    results.emit(
+        result,
+        "-" + result.get("model") + (LanguageModel.bf16ByDefault() ? "-bf16" : ""),
+        System.out::println,
+        (results.json ? System.err : System.out)::println);
     return 0;
   }
 }

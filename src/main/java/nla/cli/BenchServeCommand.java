@@ -1,19 +1,14 @@
 package nla.cli;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.lang.management.ManagementFactory;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.LocalDate;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
@@ -82,14 +77,7 @@ final class BenchServeCommand implements Callable<Integer> {
       description = "Generation budget of each decode. Default: ${DEFAULT-VALUE}.")
   int maxNewTokens;
 
-  @Option(
-      names = "--save",
-      paramLabel = "DIR",
-      description = "Also write the JSON result under DIR (e.g. bench/results).")
-  Path saveDir;
-
-  @Option(names = "--json", description = "Print the result as one JSON object.")
-  boolean json;
+  @Mixin BenchResultFlags results;
 
   @Spec CommandSpec spec;
 
@@ -103,7 +91,7 @@ final class BenchServeCommand implements Callable<Integer> {
     }
     PrintWriter out = spec.commandLine().getOut();
     PrintWriter err = spec.commandLine().getErr();
-    PrintWriter say = json ? err : out;
+    PrintWriter say = results.json ? err : out;
     // The server's own log (one line per request) would drown the result: kept, shown on failure.
     ByteArrayOutputStream serverLog = new ByteArrayOutputStream();
     // Limits as wide as the load, so that every request is admitted (a 429 would be retried).
@@ -174,23 +162,11 @@ final class BenchServeCommand implements Callable<Integer> {
       result.put("distinct_calls", distinct);
       result.put("max_new_tokens", maxNewTokens);
       result.putAll(r.toMap());
-      ObjectMapper mapper = new ObjectMapper();
-      if (json) out.println(mapper.writeValueAsString(result));
-      if (saveDir != null) {
-        Files.createDirectories(saveDir);
-        Path file =
-            saveDir.resolve(
-                LocalDate.now()
-                    + "_serve-load_"
-                    + Path.of(av.dir).getFileName().toString().replaceAll("[^A-Za-z0-9._-]", "_")
-                    + "_c"
-                    + clients
-                    + ".json");
-        Path tmp = Files.createTempFile(saveDir, ".serve-load", ".tmp");
-        mapper.enable(SerializationFeature.INDENT_OUTPUT).writeValue(tmp.toFile(), result);
-        Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-        say.println("saved " + file);
-      }
+      results.emit(
+          result,
+          "_serve-load_" + Path.of(av.dir).getFileName() + "_c" + clients,
+          out::println,
+          say::println);
       say.flush();
       if (!r.clean()) {
         for (String p : r.problems().subList(0, Math.min(10, r.problems().size()))) {

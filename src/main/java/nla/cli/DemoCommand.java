@@ -90,27 +90,7 @@ public final class DemoCommand implements Callable<Integer> {
     Path activations = out.resolve("activations.parquet");
     Path eval = out.resolve("eval.parquet");
     Path run = out.resolve("run");
-    stepUnlessDone(
-        activations,
-        "extract-corpus",
-        "--model",
-        kit.av().toString(),
-        "--corpus",
-        kit.corpus().toString(),
-        "--text-field",
-        "text",
-        "--corpus-name",
-        "demo",
-        "--split",
-        "train",
-        "--layer",
-        "1",
-        "--positions-per-doc",
-        "4",
-        "--seed",
-        "42",
-        "--out",
-        activations.toString());
+    stepUnlessDone(activations, extractCorpus(kit, 1, activations));
     stepUnlessDone(
         eval,
         "eval-set",
@@ -238,6 +218,34 @@ public final class DemoCommand implements Callable<Integer> {
   }
 
   /** Runs a step whose output a resumed demo may already hold whole; echoes it either way. */
+  /**
+   * The demo's extraction: {@code layer}'s activations at four positions per document of the
+   * bundled corpus, seed 42, into {@code out} (the end-to-end tests extract the same way).
+   */
+  static String[] extractCorpus(DemoKit.Paths kit, int layer, Path out) {
+    return new String[] {
+      "extract-corpus",
+      "--model",
+      kit.av().toString(),
+      "--corpus",
+      kit.corpus().toString(),
+      "--text-field",
+      "text",
+      "--corpus-name",
+      "demo",
+      "--split",
+      "train",
+      "--layer",
+      Integer.toString(layer),
+      "--positions-per-doc",
+      "4",
+      "--seed",
+      "42",
+      "--out",
+      out.toString()
+    };
+  }
+
   private void stepUnlessDone(Path output, String... args) {
     if (Files.exists(output)) {
       echo(args);

@@ -69,29 +69,9 @@ class CommandsGpuTest {
   }
 
   static String[] extractCorpus(String device, Path out) {
-    return new String[] {
-      "--device",
-      device,
-      "extract-corpus",
-      "--model",
-      kit.av().toString(),
-      "--corpus",
-      kit.corpus().toString(),
-      "--text-field",
-      "text",
-      "--corpus-name",
-      "demo",
-      "--split",
-      "train",
-      "--layer",
-      "1",
-      "--positions-per-doc",
-      "4",
-      "--seed",
-      "42",
-      "--out",
-      out.toString()
-    };
+    List<String> line = new ArrayList<>(List.of("--device", device));
+    line.addAll(List.of(DemoCommand.extractCorpus(kit, 1, out)));
+    return line.toArray(String[]::new);
   }
 
   static CliRun ok(String... args) {

@@ -108,28 +108,9 @@ class StudiesGpuTest {
     DemoKit.Paths kit = DemoKit.materialise(tmp.resolve("demo"));
     for (int layer : new int[] {0, 1}) {
       Path all = tmp.resolve("L" + layer + ".parquet");
-      ok(
-          "--device",
-          "cpu",
-          "extract-corpus",
-          "--model",
-          kit.av().toString(),
-          "--corpus",
-          kit.corpus().toString(),
-          "--text-field",
-          "text",
-          "--corpus-name",
-          "demo",
-          "--split",
-          "train",
-          "--layer",
-          Integer.toString(layer),
-          "--positions-per-doc",
-          "4",
-          "--seed",
-          "42",
-          "--out",
-          all.toString());
+      List<String> extract = new ArrayList<>(List.of("--device", "cpu"));
+      extract.addAll(List.of(DemoCommand.extractCorpus(kit, layer, all)));
+      ok(extract.toArray(String[]::new));
       // The same seed and row count draw the same rows from both layers: row-aligned sets.
       ok(
           "eval-set",

@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import nla.GoldenFixtures;
+import nla.GreedyAgreement;
 import nla.backend.DeviceSpec;
 import nla.model.LanguageModel;
 import nla.text.Tokenizer;
@@ -125,64 +126,44 @@ class NlaGpuParityTest {
   }
 
   /**
-   * Teacher-forced: the reference's bf16 path fed back after the prompt in one forward, and at each
-   * step s our choice (the first maximum of our logits, banned ids excluded) equals the reference's
-   * token wherever its top-2 gap exceeds BOUND × transformers' own |bf16 − fp32| logit difference
-   * at that step on that same prefix (a gap wider than that is a choice bf16 arithmetic does not
-   * overturn). Forcing compares every step on its own: a free-running path leaves the reference at
-   * its first near tie, and on these tiny random pairs (logits of ±hundreds, bf16 steps of 1–2,
-   * transformers' own bf16-vs-fp32 differences of 2–25 per step) that is within a few steps.
-   * Returns the steps compared.
+   * {@link GreedyAgreement#assertForced}, the margin at step s being BOUND × transformers' own
+   * |bf16 − fp32| logit difference at that step on that same prefix. Returns the steps compared.
    */
   static int assertForcedChoices(
       LanguageModel lm, float[][] prompt, JsonNode want, int[] banned, String where) {
-    int[] path = GoldenFixtures.ints(want.get("output_ids"));
-    JsonNode gaps = want.get("top2_gaps");
     JsonNode drift = want.get("logit_max_abs_diff");
-    float[][] forced = lm.embed(java.util.Arrays.copyOf(path, Math.max(0, path.length - 1)));
-    float[][] input = java.util.Arrays.copyOf(prompt, prompt.length + forced.length);
-    System.arraycopy(forced, 0, input, prompt.length, forced.length);
-    float[][] logits = lm.logits(nla.model.SequenceInput.ofEmbeddings(input));
-    int compared = 0, agreed = 0;
-    for (int step = 0; step < path.length; step++) {
-      float[] row = logits[prompt.length - 1 + step].clone();
-      for (int id : banned) row[id] = Float.NEGATIVE_INFINITY;
-      int ours = nla.backend.Sampler.argmax(row);
-      if (ours == path[step]) agreed++;
-      if (gaps.get(step).asDouble() > BOUND * drift.get(step).asDouble()) {
-        assertEquals(path[step], ours, where + " step " + step + " (forced)");
-        compared++;
-      }
-    }
+    GreedyAgreement.Forced f =
+        GreedyAgreement.assertForced(
+            want,
+            GreedyAgreement.forcedLogits(lm, prompt, GoldenFixtures.ints(want.get("output_ids"))),
+            prompt.length,
+            step -> BOUND * drift.get(step).asDouble(),
+            banned,
+            where);
     synchronized (measured) {
       measured.add(
           String.format(
               Locale.ROOT,
               "%-20s forced: %2d of %d steps above the margin, all equal; %d of %d equal overall",
               where,
-              compared,
-              path.length,
-              agreed,
-              path.length));
+              f.compared(),
+              f.steps(),
+              f.agreed(),
+              f.steps()));
     }
-    return compared;
+    return f.compared();
   }
 
   /** How far our free-running greedy path follows transformers' bf16 one (printed, not bounded). */
   static void reportFreeRunning(JsonNode want, Verbalization got, String where) {
-    int[] expected = GoldenFixtures.ints(want.get("output_ids"));
-    int same = 0;
-    while (same < expected.length
-        && same < got.outputIds().length
-        && expected[same] == got.outputIds()[same]) same++;
     synchronized (measured) {
       measured.add(
           String.format(
               Locale.ROOT,
               "%-20s free-running: first %d of %d tokens as transformers bf16",
               where,
-              same,
-              expected.length));
+              GreedyAgreement.sharedPrefix(want, got.outputIds()),
+              want.get("output_ids").size()));
     }
   }
 

@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Locale;
 import nla.GoldenFixtures;
 import nla.GoldenFixtures.NdArray;
+import nla.GreedyAgreement;
 import nla.backend.DeviceSpec;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Tag;
@@ -154,13 +155,10 @@ class HuggingFaceGpuParityTest {
       Generation g =
           lm.generate(List.of(new GenerationRequest(SequenceInput.ofEmbeddings(inputs), p))).get(0);
       int[] path = GoldenFixtures.ints(e.get("greedy").get("output_ids"));
-      float[][] next = lm.embed(java.util.Arrays.copyOf(path, path.length - 1));
-      float[][] forced = java.util.Arrays.copyOf(inputs, inputs.length + next.length);
-      System.arraycopy(next, 0, forced, inputs.length, next.length);
       String where = model + " embeds generation";
       assertForcedChoices(
           e.get("greedy"),
-          lm.logits(SequenceInput.ofEmbeddings(forced)),
+          GreedyAgreement.forcedLogits(lm, inputs, path),
           inputs.length,
           logitMargin(model, e),
           where);
@@ -184,55 +182,38 @@ class HuggingFaceGpuParityTest {
   }
 
   /**
-   * Teacher-forced: with the reference's bf16 path fed back after the prompt (one forward, {@code
-   * logits} of every position), our choice at step s (the first maximum, as greedy decoding takes
-   * it) equals the reference's token wherever its top-2 gap exceeds the margin. Forcing compares
-   * every step on its own; a free-running path leaves the reference at its first near tie, which on
-   * these tiny random models comes within a few steps. Returns the steps compared.
+   * {@link GreedyAgreement#assertForced} with one margin for every step; returns the steps
+   * compared.
    */
   private static int assertForcedChoices(
       JsonNode greedy, float[][] logits, int promptLength, double margin, String where) {
-    int[] path = GoldenFixtures.ints(greedy.get("output_ids"));
-    JsonNode gaps = greedy.get("top2_gaps");
-    int compared = 0, agreed = 0;
-    for (int s = 0; s < path.length; s++) {
-      int ours = nla.backend.Sampler.argmax(logits[promptLength - 1 + s]);
-      if (ours == path[s]) agreed++;
-      if (gaps.get(s).asDouble() > margin) {
-        assertEquals(path[s], ours, where + " step " + s + " (forced; margin " + margin + ")");
-        compared++;
-      }
-    }
+    GreedyAgreement.Forced f =
+        GreedyAgreement.assertForced(greedy, logits, promptLength, s -> margin, new int[0], where);
     synchronized (measured) {
       measured.add(
           String.format(
               Locale.ROOT,
               "%-20s forced: %2d of %d steps above margin %.3f, all equal; %d of %d equal overall",
               where,
-              compared,
-              path.length,
+              f.compared(),
+              f.steps(),
               margin,
-              agreed,
-              path.length));
+              f.agreed(),
+              f.steps()));
     }
-    return compared;
+    return f.compared();
   }
 
   /** How far our free-running greedy path follows the reference's (printed, not bounded). */
   private static void reportFreeRunning(JsonNode greedy, Generation ours, String where) {
-    int[] expected = GoldenFixtures.ints(greedy.get("output_ids"));
-    int same = 0;
-    while (same < expected.length
-        && same < ours.outputIds().length
-        && expected[same] == ours.outputIds()[same]) same++;
     synchronized (measured) {
       measured.add(
           String.format(
               Locale.ROOT,
               "%-20s free-running: first %d of %d tokens as transformers bf16",
               where,
-              same,
-              expected.length));
+              GreedyAgreement.sharedPrefix(greedy, ours.outputIds()),
+              greedy.get("output_ids").size()));
     }
   }
 

@@ -39,7 +39,11 @@ public final class Benchmark {
       Consumer<String> log) {}
 
   public record Decode(
-      int batch, double tokensPerS, double rooflineTokensPerS, double rooflineFraction) {}
+      int batch,
+      double tokensPerS,
+      double rooflineTokensPerS,
+      double rooflineFraction,
+      long gpuBytes) {}
 
   private static final int PREFILL_RUNS = 3;
 
@@ -117,15 +121,14 @@ public final class Benchmark {
       }
       double roofline = bandwidth * 1e9 / weightBytes;
       List<Decode> decodes = new ArrayList<>();
-      List<Long> deviceBytes = new ArrayList<>();
       for (int batch : plan.batches()) {
         double withPrefill = timeGenerate(model, prompt, batch, 1);
         double total = timeGenerate(model, prompt, batch, plan.newTokens() + 1);
         double tps = (double) batch * plan.newTokens() / Math.max(1e-9, total - withPrefill);
         double rooflineTps = roofline * batch; // one weight pass per step serves the whole batch
-        decodes.add(new Decode(batch, tps, rooflineTps, tps / rooflineTps));
+        // The GPU's pools only grow: memory in use after a batch is its peak so far (-1: CPU).
         long used = model.deviceBytesInUse();
-        deviceBytes.add(used);
+        decodes.add(new Decode(batch, tps, rooflineTps, tps / rooflineTps, used));
         String memory =
             used < 0 ? "" : String.format(", %.1f GiB of GPU memory", used / 1073741824.0);
         plan.log()
@@ -137,8 +140,7 @@ public final class Benchmark {
                         batch, tps, 100 * tps / rooflineTps, rooflineTps, memory));
       }
       List<Map<String, Object>> rows = new ArrayList<>();
-      for (int i = 0; i < decodes.size(); i++) {
-        Decode d = decodes.get(i);
+      for (Decode d : decodes) {
         Map<String, Object> r = new LinkedHashMap<>();
         r.put("batch", d.batch());
         r.put("tokens_per_s", d.tokensPerS());
@@ -146,8 +148,7 @@ public final class Benchmark {
           r.put("roofline_tokens_per_s", d.rooflineTokensPerS());
           r.put("roofline_fraction", d.rooflineFraction());
         }
-        // The GPU's pools only grow: memory in use after a batch is its peak so far.
-        if (deviceBytes.get(i) >= 0) r.put("peak_gpu_bytes", deviceBytes.get(i));
+        if (d.gpuBytes() >= 0) r.put("peak_gpu_bytes", d.gpuBytes());
         rows.add(r);
       }
       out.put("decode", rows);
