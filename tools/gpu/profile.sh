@@ -3,7 +3,7 @@
 # machine has no nsys, Nsight Compute's per-kernel summary of a few steps), the per-kernel table last.
 # Staged by tools/gpu/stage.sh; run on the GPU machine as  bash tools/gpu/profile.sh [SHAPE] [BATCHES] [NEW_TOKENS]
 set -uo pipefail
-shape=${1:-qwen2.5-7b}; batches=${2:-1}; new=${3:-40}
+shape=${1:-qwen2.5-7b}; batches=${2:-1}; new=${3:-60}
 stage=.device/gpu
 out=${OUT:-/tmp}
 [ -x /tmp/nla-jre/jre/bin/java ] || { mkdir -p /tmp/nla-jre && tar xJf $stage/jre.tar.xz -C /tmp/nla-jre; }
@@ -28,12 +28,13 @@ for path in sorted(glob.glob(sys.argv[1] + "/decode_*.csv")):
               f"{int(float(r.get('Instances', r.get('Num Calls', 0)))):8d} x {float(r.get('Avg (ns)', 0))/1e3:8.1f} us  {name}")
 PY
 else
-  # Nsight Compute serialises kernels: each one's own time, without launch gaps. The prefill runs of the
-  # benchmark come first; the decode steps' kernels are the last ones launched.
-  skip=${NCU_SKIP:-5200}
-  echo "no nsys; ncu over 400 kernels after the first $skip (graphs off, so each kernel is seen)"
-  ncu --launch-skip "$skip" --launch-count 400 --print-summary per-kernel --csv \
-    /tmp/nla-jre/jre/bin/java -Dnla.cuda.graphs=false "${nla[@]:1}" --new-tokens "$new" > "$out/ncu.csv" 2>&1
+  # Nsight Compute serialises kernels: each one's own time, without launch gaps. The profiler's range is one decode
+  # step (-Dnla.cuda.profileSteps: the warm-up and prefill runs come first), with graphs off so each kernel is seen.
+  step=${NCU_STEP:-50}
+  echo "no nsys; ncu over decode step $step (graphs off, so each kernel is seen)"
+  ncu --profile-from-start off --clock-control none --section SpeedOfLight --print-summary per-kernel --csv \
+    /tmp/nla-jre/jre/bin/java -Dnla.cuda.graphs=false -Dnla.cuda.profileSteps="$step:1" "${nla[@]:1}" \
+    --new-tokens "$new" > "$out/ncu.csv" 2>&1
   python3 - "$out/ncu.csv" <<'PY'
 import csv, sys
 lines = open(sys.argv[1]).read().splitlines()

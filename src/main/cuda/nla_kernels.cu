@@ -199,6 +199,62 @@ extern "C" __global__ void gated_activation_stacked(const float* __restrict__ gu
   }
 }
 
+// The gate/up product of a few decode rows and the gated activation in one pass: output column o of the stacked
+// [gate; up] weights pairs weight rows o and ff + o, so the warp that owns o reads both and writes act(gate) * up
+// (fp32, and bf16 for down_proj) where gemv_bf16 plus gated_activation_stacked write the 2 * ff products first and
+// read them back. Each sum is gemv_bf16's, in gemv_bf16's order: the same bits. Requires in % 8 == 0 and 16-byte
+// aligned rows.
+extern "C" __global__ void gemv_gated_bf16(const bf16* __restrict__ x, const bf16* __restrict__ w,
+                                           float* __restrict__ out, bf16* __restrict__ outb, int rows, int in, int ff,
+                                           int act) {
+  const long o = (blockIdx.x * (long)blockDim.x + threadIdx.x) >> 5;
+  const int lane = threadIdx.x & 31;
+  if (o >= ff) return;
+  const uint4* gr = reinterpret_cast<const uint4*>(w + o * in);
+  const uint4* ur = reinterpret_cast<const uint4*>(w + (ff + o) * in);
+  const uint4* xr = reinterpret_cast<const uint4*>(x);
+  const int chunks = in >> 3;
+  float g[GEMV_ROWS_MAX] = {0.f, 0.f, 0.f, 0.f}, u[GEMV_ROWS_MAX] = {0.f, 0.f, 0.f, 0.f};
+  int c = lane;
+  for (; c + 96 < chunks; c += 128) {
+    uint4 g0 = __ldg(gr + c), g1 = __ldg(gr + c + 32), g2 = __ldg(gr + c + 64), g3 = __ldg(gr + c + 96);
+    uint4 u0 = __ldg(ur + c), u1 = __ldg(ur + c + 32), u2 = __ldg(ur + c + 64), u3 = __ldg(ur + c + 96);
+#pragma unroll
+    for (int m = 0; m < GEMV_ROWS_MAX; m++) {
+      if (m < rows) {
+        const uint4* xm = xr + (long)m * chunks;
+        uint4 x0 = __ldg(xm + c), x1 = __ldg(xm + c + 32), x2 = __ldg(xm + c + 64), x3 = __ldg(xm + c + 96);
+        g[m] = dot8(g3, x3, dot8(g2, x2, dot8(g1, x1, dot8(g0, x0, g[m]))));
+        u[m] = dot8(u3, x3, dot8(u2, x2, dot8(u1, x1, dot8(u0, x0, u[m]))));
+      }
+    }
+  }
+  for (; c < chunks; c += 32) {
+    uint4 g0 = __ldg(gr + c), u0 = __ldg(ur + c);
+#pragma unroll
+    for (int m = 0; m < GEMV_ROWS_MAX; m++) {
+      if (m < rows) {
+        uint4 x0 = __ldg(xr + (long)m * chunks + c);
+        g[m] = dot8(g0, x0, g[m]);
+        u[m] = dot8(u0, x0, u[m]);
+      }
+    }
+  }
+#pragma unroll
+  for (int m = 0; m < GEMV_ROWS_MAX; m++) {
+    float a = g[m], b = u[m];
+    for (int s = 16; s > 0; s >>= 1) {
+      a += __shfl_xor_sync(0xffffffffu, a, s);
+      b += __shfl_xor_sync(0xffffffffu, b, s);
+    }
+    if (lane == 0 && m < rows) {
+      float v = gated(a, b, act);
+      out[(long)m * ff + o] = v;
+      outb[(long)m * ff + o] = __float2bfloat16_rn(v);
+    }
+  }
+}
+
 // Splits y[rows, c0 + c1 + c2], one product against stacked weights, into its parts, each plus its bias (a null bias
 // adds nothing; c2 = 0 for two parts).
 extern "C" __global__ void split_columns(const float* __restrict__ y, long rows, float* __restrict__ o0,
@@ -219,6 +275,65 @@ extern "C" __global__ void split_columns(const float* __restrict__ y, long rows,
       c -= c0 + c1;
       o2[r * c2 + c] = b2 ? v + b2[c] : v;
     }
+  }
+}
+
+#define QKV_WARPS 4
+#define QKV_HEAD_MAX 256
+
+// One product's output against the stacked q/k/v weights, y[row] = [q heads | k heads | v heads], made into the
+// attention's inputs in one pass: each head plus its bias, q and k heads RMS-normed when their weights are given
+// (Gemma 3's q_norm/k_norm, rms_norm's arithmetic: x * inv * w, or * (1 + w)), q and k rotated at the row's position
+// (rope's arithmetic), into q [rows, heads * headDim], k and v [rows, kvHeads * headDim]. In place of split_columns,
+// two rms_norm and two rope launches per layer. Grid: (rows, ceil((heads + 2 * kvHeads) / QKV_WARPS)); one warp per
+// head; headDim <= QKV_HEAD_MAX.
+extern "C" __global__ void qkv_heads(const float* __restrict__ y, const float* __restrict__ qBias,
+                                     const float* __restrict__ kBias, const float* __restrict__ vBias,
+                                     const float* __restrict__ qNorm, const float* __restrict__ kNorm, float eps,
+                                     int addOne, const int* __restrict__ positions, const float* __restrict__ invFreq,
+                                     int numHeads, int numKvHeads, int headDim, float* __restrict__ q,
+                                     float* __restrict__ k, float* __restrict__ v) {
+  __shared__ float heads[QKV_WARPS][QKV_HEAD_MAX];
+  const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
+  const int head = blockIdx.y * QKV_WARPS + warp;
+  if (head >= numHeads + 2 * numKvHeads) return;
+  const long row = blockIdx.x;
+  const float *bias, *norm;
+  float* out;
+  int h;
+  if (head < numHeads) {
+    h = head, bias = qBias, norm = qNorm, out = q + (row * numHeads + h) * headDim;
+  } else if (head < numHeads + numKvHeads) {
+    h = head - numHeads, bias = kBias, norm = kNorm, out = k + (row * numKvHeads + h) * headDim;
+  } else {
+    h = head - numHeads - numKvHeads, bias = vBias, norm = nullptr, out = v + (row * numKvHeads + h) * headDim;
+  }
+  const float* src = y + row * (long)(numHeads + 2 * numKvHeads) * headDim + (long)head * headDim;
+  float* x = heads[warp];
+  float ss = 0.f;
+  for (int d = lane; d < headDim; d += 32) {
+    float value = bias ? src[d] + bias[h * headDim + d] : src[d];
+    x[d] = value;
+    ss += value * value;
+  }
+  if (norm) {
+    for (int o = 16; o > 0; o >>= 1) ss += __shfl_xor_sync(0xffffffffu, ss, o);
+    float inv = rsqrtf(ss / headDim + eps);
+    for (int d = lane; d < headDim; d += 32) x[d] = x[d] * inv * (addOne ? 1.f + norm[d] : norm[d]);
+  }
+  __syncwarp();
+  if (head >= numHeads + numKvHeads) {  // a value head: not rotated
+    for (int d = lane; d < headDim; d += 32) out[d] = x[d];
+    return;
+  }
+  const int half = headDim / 2;
+  const float pos = (float)positions[row];
+  for (int i = lane; i < half; i += 32) {
+    float angle = pos * invFreq[i];
+    float c = cosf(angle), s = sinf(angle);
+    float x1 = x[i], x2 = x[i + half];
+    out[i] = x1 * c - x2 * s;
+    out[i + half] = x2 * c + x1 * s;
   }
 }
 

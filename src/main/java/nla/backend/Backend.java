@@ -160,6 +160,24 @@ public interface Backend extends AutoCloseable {
   void rope(Tensor x, int headDim, int[] positions, float[] invFreq);
 
   /**
+   * The attention's inputs {q, k, v} for the rows of x: each projection plus its bias, q and k
+   * normed per head where the block has such norms, then rotated at {@code positions}. A backend
+   * may do all of it as one product and one pass over its output.
+   */
+  default Tensor[] queryKeyValue(Tensor x, QkvProjection p, int[] positions, float[] invFreq) {
+    Tensor[] qkv = matmuls(x, p.weights(), p.biases());
+    Tensor q = qkv[0];
+    Tensor k = qkv[1];
+    if (p.qNorm() != null) {
+      q = rmsNorm(q, p.qNorm(), p.headDim(), p.normEps(), p.normAddsOne());
+      k = rmsNorm(k, p.kNorm(), p.headDim(), p.normEps(), p.normAddsOne());
+    }
+    rope(q, p.headDim(), positions, invFreq);
+    rope(k, p.headDim(), positions, invFreq);
+    return new Tensor[] {q, k, qkv[2]};
+  }
+
+  /**
    * Causal attention for a batch: appends each sequence's new keys/values to its cache at layer
    * {@code p.layer()}, then attends each new query over the cache. Returns [N, heads·headDim].
    */

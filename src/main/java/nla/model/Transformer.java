@@ -8,6 +8,7 @@ import nla.backend.AttentionParams;
 import nla.backend.AttentionSlice;
 import nla.backend.Backend;
 import nla.backend.KvCache;
+import nla.backend.QkvProjection;
 import nla.backend.Tensor;
 import nla.backend.TokenChoice;
 import nla.backend.Weight;
@@ -37,15 +38,8 @@ final class Transformer {
       Backend backend,
       int localLayer,
       Weight inputNorm,
-      Weight qProj,
-      Weight qBias,
-      Weight kProj,
-      Weight kBias,
-      Weight vProj,
-      Weight vBias,
+      QkvProjection qkv, // with Gemma 3's per-head RMSNorm of q and k before RoPE
       Weight oProj,
-      Weight qNorm, // Gemma 3: per-head RMSNorm of q and k before RoPE
-      Weight kNorm,
       Weight postAttentionNorm, // Gemma 3: norms the attention output before the residual add
       Weight preMlpNorm, // Llama/Qwen2 call it post_attention_layernorm; Gemma pre_feedforward
       Weight postMlpNorm, // Gemma 3: norms the MLP output before the residual add
@@ -138,23 +132,31 @@ final class Transformer {
     Weight q = backend.weight(shapes.matrix(n.apply("self_attn.q_proj.weight"), qDim, d));
     Weight k = backend.weight(shapes.matrix(n.apply("self_attn.k_proj.weight"), kvDim, d));
     Weight v = backend.weight(shapes.matrix(n.apply("self_attn.v_proj.weight"), kvDim, d));
+    QkvProjection qkv =
+        new QkvProjection(
+            q,
+            k,
+            v,
+            optional(backend, shapes, n.apply("self_attn.q_proj.bias"), qDim),
+            optional(backend, shapes, n.apply("self_attn.k_proj.bias"), kvDim),
+            optional(backend, shapes, n.apply("self_attn.v_proj.bias"), kvDim),
+            sandwich
+                ? backend.weight(
+                    shapes.vector(n.apply("self_attn.q_norm.weight"), config.headDim()))
+                : null,
+            sandwich
+                ? backend.weight(
+                    shapes.vector(n.apply("self_attn.k_norm.weight"), config.headDim()))
+                : null,
+            eps(),
+            addOne(),
+            config.headDim());
     return new Block(
         backend,
         localLayer,
         inputNorm,
-        q,
-        optional(backend, shapes, n.apply("self_attn.q_proj.bias"), qDim),
-        k,
-        optional(backend, shapes, n.apply("self_attn.k_proj.bias"), kvDim),
-        v,
-        optional(backend, shapes, n.apply("self_attn.v_proj.bias"), kvDim),
+        qkv,
         backend.weight(shapes.matrix(n.apply("self_attn.o_proj.weight"), d, qDim)),
-        sandwich
-            ? backend.weight(shapes.vector(n.apply("self_attn.q_norm.weight"), config.headDim()))
-            : null,
-        sandwich
-            ? backend.weight(shapes.vector(n.apply("self_attn.k_norm.weight"), config.headDim()))
-            : null,
         sandwich
             ? backend.weight(shapes.vector(n.apply("post_attention_layernorm.weight"), d))
             : null,
@@ -432,24 +434,14 @@ final class Transformer {
       int layer, Block w, Tensor x, int[] positions, List<AttentionSlice> slices) {
     Backend backend = w.backend();
     int headDim = config.headDim();
-    Tensor[] qkv =
-        backend.matmuls(
-            x,
-            new Weight[] {w.qProj(), w.kProj(), w.vProj()},
-            new Weight[] {w.qBias(), w.kBias(), w.vBias()});
-    Tensor q = qkv[0];
-    Tensor k = qkv[1];
-    Tensor v = qkv[2];
-    if (w.qNorm() != null) {
-      q = backend.rmsNorm(q, w.qNorm(), headDim, eps(), addOne());
-      k = backend.rmsNorm(k, w.kNorm(), headDim, eps(), addOne());
-    }
     float[] invFreq =
         config.layerTypes().get(layer) == ModelConfig.AttentionType.SLIDING
             ? slidingInvFreq
             : fullInvFreq;
-    backend.rope(q, headDim, positions, invFreq);
-    backend.rope(k, headDim, positions, invFreq);
+    Tensor[] qkv = backend.queryKeyValue(x, w.qkv(), positions, invFreq);
+    Tensor q = qkv[0];
+    Tensor k = qkv[1];
+    Tensor v = qkv[2];
     Double cap = config.attnLogitSoftcapping();
     AttentionParams params =
         new AttentionParams(

@@ -16,6 +16,7 @@ import nla.backend.AttentionParams;
 import nla.backend.AttentionSlice;
 import nla.backend.Backend;
 import nla.backend.KvCache;
+import nla.backend.QkvProjection;
 import nla.backend.Tensor;
 import nla.backend.TokenChoice;
 import nla.backend.Weight;
@@ -76,6 +77,22 @@ public final class CudaBackend implements Backend {
 
   private static final int GEMV_THREADS = 256;
 
+  /**
+   * {@code -Dnla.cuda.fusions=false} runs the operations our fused kernels combine as their own
+   * launches (qkv_heads; gemv_gated_bf16), for comparison.
+   */
+  public static final String FUSIONS_PROPERTY = "nla.cuda.fusions";
+
+  /**
+   * {@code -Dnla.cuda.profileSteps=FIRST:COUNT} opens the profiler's range at the FIRST repeatable
+   * step (counted from 0) and closes it COUNT steps later: a profiler started with {@code
+   * --profile-from-start off} then records those decode steps only (tools/gpu/profile.sh).
+   */
+  public static final String PROFILE_STEPS_PROPERTY = "nla.cuda.profileSteps";
+
+  private final long[] profiledSteps = profiledSteps(System.getProperty(PROFILE_STEPS_PROPERTY));
+  private long repeatableSteps;
+
   private final CudaDriver driver;
   private final GpuInfo info;
   private final int device;
@@ -87,6 +104,7 @@ public final class CudaBackend implements Backend {
   private final long cublasWorkspace;
   private final GraphCache graphs;
   private final boolean gemv = !"false".equals(System.getProperty(GEMV_PROPERTY));
+  private final boolean fusions = !"false".equals(System.getProperty(FUSIONS_PROPERTY));
   private int scopeDepth;
   private DeviceArena.Mark stepStart;
   private final WeightSlab weightMemory;
@@ -184,6 +202,7 @@ public final class CudaBackend implements Backend {
   @Override
   public synchronized void runRepeatable(Object shape, Runnable work) {
     bind();
+    if (profiledSteps != null) markProfiledSteps();
     if (!graphs.enabled() || stepRows > GRAPH_MAX_ROWS || scopeDepth == 0) {
       work.run();
       return;
@@ -202,6 +221,27 @@ public final class CudaBackend implements Backend {
             stepSlots,
             stepBlockTables);
     graphs.run(key, work);
+  }
+
+  private void markProfiledSteps() {
+    long step = repeatableSteps++;
+    if (step == profiledSteps[0]) driver.profilerStart();
+    if (step == profiledSteps[0] + profiledSteps[1]) driver.profilerStop();
+  }
+
+  /** {FIRST, COUNT} from the property's "FIRST:COUNT", or null when it is not set. */
+  static long[] profiledSteps(String value) {
+    if (value == null || value.isBlank()) return null;
+    String[] parts = value.split(":");
+    try {
+      long first = Long.parseLong(parts[0].strip());
+      long count = parts.length > 1 ? Long.parseLong(parts[1].strip()) : 1;
+      if (parts.length > 2 || first < 0 || count < 1) throw new NumberFormatException();
+      return new long[] {first, count};
+    } catch (NumberFormatException e) {
+      throw new UserError(
+          "-D" + PROFILE_STEPS_PROPERTY + "=" + value + ": expected FIRST:COUNT, e.g. 50:1");
+    }
   }
 
   /** How many steps replayed a recorded graph so far (for tests and --verbose). */
@@ -464,7 +504,7 @@ public final class CudaBackend implements Backend {
    * rows (decoding) on gemv_bf16, the rest on cuBLAS.
    */
   private void product(long x, long w, long y, int n, int in, int out) {
-    if (gemv && n <= GEMV_ROWS_MAX && in % 8 == 0 && x % 16 == 0 && w % 16 == 0) {
+    if (gemvApplies(x, w, n, in)) {
       int warpsPerBlock = GEMV_THREADS / 32;
       kernels.launch(
           "gemv_bf16",
@@ -480,6 +520,11 @@ public final class CudaBackend implements Backend {
     } else {
       cublas.matmulBf16(x, w, y, n, in, out);
     }
+  }
+
+  /** Whether a product of n rows runs on our gemv kernels (16-byte rows, a few of them). */
+  private boolean gemvApplies(long x, long w, int n, int in) {
+    return gemv && n <= GEMV_ROWS_MAX && in % 8 == 0 && x % 16 == 0 && w % 16 == 0;
   }
 
   /** A product's operand: the tensor's bf16 copy, or one made now. */
@@ -533,6 +578,70 @@ public final class CudaBackend implements Backend {
     return outs;
   }
 
+  /** The heads qkv_heads handles at most (its warps' shared rows). */
+  private static final int QKV_HEAD_MAX = 256;
+
+  private static final int QKV_WARPS = 4;
+
+  /**
+   * One product against the stacked q/k/v weights and one {@code qkv_heads} pass over its output
+   * (bias, per-head norms, rotation), where the default makes a launch of each.
+   */
+  @Override
+  public synchronized Tensor[] queryKeyValue(
+      Tensor x, QkvProjection p, int[] positions, float[] invFreq) {
+    bind();
+    CudaTensor in = (CudaTensor) x;
+    CudaWeight wq = (CudaWeight) p.q();
+    CudaWeight wk = (CudaWeight) p.k();
+    int headDim = p.headDim();
+    if (!fusions
+        || in.rows() == 0
+        || headDim > QKV_HEAD_MAX
+        || headDim % 2 != 0
+        || wq.rows() % headDim != 0
+        || wk.rows() % headDim != 0
+        || ((CudaWeight) p.v()).rows() != wk.rows()
+        || !stacked(new Weight[] {p.q(), p.k(), p.v()}, in.cols())) {
+      return Backend.super.queryKeyValue(x, p, positions, invFreq);
+    }
+    int rows = in.rows();
+    int heads = wq.rows() / headDim;
+    int kvHeads = wk.rows() / headDim;
+    long all = arena.allocate(4L * rows * (wq.rows() + 2L * wk.rows()));
+    product(bf16Operand(in), wq.pointer(), all, rows, in.cols(), wq.rows() + 2 * wk.rows());
+    CudaTensor q = new CudaTensor(arena.allocate(4L * rows * wq.rows()), rows, wq.rows());
+    CudaTensor k = new CudaTensor(arena.allocate(4L * rows * wk.rows()), rows, wk.rows());
+    CudaTensor v = new CudaTensor(arena.allocate(4L * rows * wk.rows()), rows, wk.rows());
+    kernels.launch(
+        "qkv_heads",
+        rows,
+        (heads + 2 * kvHeads + QKV_WARPS - 1) / QKV_WARPS,
+        32 * QKV_WARPS,
+        all,
+        pointerOrNull(p.qBias()),
+        pointerOrNull(p.kBias()),
+        pointerOrNull(p.vBias()),
+        pointerOrNull(p.qNorm()),
+        pointerOrNull(p.kNorm()),
+        p.normEps(),
+        p.normAddsOne() ? 1 : 0,
+        // The step's positions are on the device already (prepareStep) when they are these.
+        isStepPositions(positions) ? stepRowPos : positionsOnDevice(positions),
+        frequenciesOnDevice(invFreq),
+        heads,
+        kvHeads,
+        headDim,
+        q.pointer(),
+        k.pointer(),
+        v.pointer());
+    return new Tensor[] {q, k, v};
+  }
+
+  private static long pointerOrNull(Weight w) {
+    return w == null ? 0L : ((CudaWeight) w).pointer();
+  }
+
   @Override
   public synchronized Tensor gatedMatmul(Tensor x, Weight gate, Weight up, Activation act) {
     bind();
@@ -546,6 +655,25 @@ public final class CudaBackend implements Backend {
     }
     long xb = bf16Operand(in);
     int ff = g.rows();
+    if (fusions && gemvApplies(xb, g.pointer(), in.rows(), in.cols())) {
+      // A few rows: each warp reads a gate row and its up row and writes the activation directly.
+      CudaTensor out = withBf16(in.rows(), ff, true);
+      int warpsPerBlock = GEMV_THREADS / 32;
+      kernels.launch(
+          "gemv_gated_bf16",
+          (ff + warpsPerBlock - 1) / warpsPerBlock,
+          1,
+          GEMV_THREADS,
+          xb,
+          g.pointer(),
+          out.pointer(),
+          out.bf16(),
+          in.rows(),
+          in.cols(),
+          ff,
+          act == Activation.SILU ? 0 : 1);
+      return out;
+    }
     long both = arena.allocate(4L * in.rows() * 2 * ff);
     product(xb, g.pointer(), both, in.rows(), in.cols(), 2 * ff);
     // The output feeds down_proj: its bf16 copy is written too.

@@ -62,6 +62,8 @@ final class CudaDriver {
   private final MethodHandle cuGraphLaunch;
   private final MethodHandle cuGraphExecDestroy;
   private final MethodHandle cuGraphDestroy;
+  private final MethodHandle cuProfilerStart;
+  private final MethodHandle cuProfilerStop;
 
   private CudaDriver(SymbolLookup lib) {
     cuInit = bind(lib, "cuInit", JAVA_INT);
@@ -107,6 +109,8 @@ final class CudaDriver {
     cuGraphLaunch = bind(lib, "cuGraphLaunch", ADDRESS, ADDRESS);
     cuGraphExecDestroy = bind(lib, "cuGraphExecDestroy", ADDRESS);
     cuGraphDestroy = bind(lib, "cuGraphDestroy", ADDRESS);
+    cuProfilerStart = bind(lib, "cuProfilerStart");
+    cuProfilerStop = bind(lib, "cuProfilerStop");
   }
 
   /**
@@ -380,6 +384,18 @@ final class CudaDriver {
 
   void destroyGraph(MemorySegment exec) {
     check("cuGraphExecDestroy", call("cuGraphExecDestroy", cuGraphExecDestroy, exec));
+  }
+
+  /**
+   * Opens and closes the range a profiler started with {@code --profile-from-start off} records
+   * (Nsight Compute, Nsight Systems); without a profiler attached both do nothing.
+   */
+  void profilerStart() {
+    check("cuProfilerStart", call("cuProfilerStart", cuProfilerStart));
+  }
+
+  void profilerStop() {
+    check("cuProfilerStop", call("cuProfilerStop", cuProfilerStop));
   }
 
   String errorName(int rc) {

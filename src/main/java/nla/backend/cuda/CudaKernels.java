@@ -26,6 +26,7 @@ final class CudaKernels {
   static final String[] NAMES = {
     "to_bf16",
     "gemv_bf16",
+    "gemv_gated_bf16",
     "embed_rows",
     "gather_rows",
     "rms_norm",
@@ -34,6 +35,7 @@ final class CudaKernels {
     "gated_activation",
     "gated_activation_stacked",
     "split_columns",
+    "qkv_heads",
     "add_in_place",
     "add_bias",
     "softcap",

@@ -77,4 +77,20 @@ class CudaWithoutGpuTest {
     GpuInfo.requireDriver(13000);
     GpuInfo.requireDriver(13020);
   }
+
+  @Test
+  void theProfiledStepsAreFirstColonCountAndABadValueIsOneLine() {
+    assertEquals(null, CudaBackend.profiledSteps(null));
+    assertEquals(
+        java.util.List.of(50L, 1L),
+        java.util.Arrays.stream(CudaBackend.profiledSteps("50")).boxed().toList());
+    assertEquals(
+        java.util.List.of(7L, 3L),
+        java.util.Arrays.stream(CudaBackend.profiledSteps("7:3")).boxed().toList());
+    for (String bad : new String[] {"x", "5:0", "-1:2", "1:2:3"}) {
+      UserError e = assertThrows(UserError.class, () -> CudaBackend.profiledSteps(bad));
+      assertEquals(
+          "-Dnla.cuda.profileSteps=" + bad + ": expected FIRST:COUNT, e.g. 50:1", e.getMessage());
+    }
+  }
 }
