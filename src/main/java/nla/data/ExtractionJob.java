@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
 import java.util.stream.Stream;
+import nla.backend.DeviceMemoryError;
 import nla.io.OutputLock;
 import nla.io.UserError;
 
@@ -143,7 +144,20 @@ public final class ExtractionJob {
           }
           chunk.add(docs.next());
         }
-        ChunkResult result = extractor.apply(chunk);
+        ChunkResult result;
+        try {
+          result = extractor.apply(chunk);
+        } catch (DeviceMemoryError e) {
+          // The GPU is full (a larger chunk, or another process using it). The done chunks are
+          // whole; the job description leaves out --batch, so the rerun may take a smaller one.
+          throw new DeviceMemoryError(
+              e.getMessage()
+                  + "; the "
+                  + c
+                  + " chunks before it are kept: rerun the same command to resume (a smaller"
+                  + " --batch needs less memory)",
+              e);
+        }
         try {
           writeChunk(c, result);
         } catch (IOException | UncheckedIOException e) {

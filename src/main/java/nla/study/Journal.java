@@ -15,6 +15,7 @@ import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import nla.backend.DeviceMemoryError;
 import nla.io.UserError;
 
 /**
@@ -118,6 +119,21 @@ public final class Journal implements AutoCloseable {
           e);
     }
     done.put(key, record);
+  }
+
+  /**
+   * {@code e}, a model's out-of-memory while this journal's items ran, with what was kept and how
+   * to resume added.
+   */
+  DeviceMemoryError outOfMemory(DeviceMemoryError e) {
+    return new DeviceMemoryError(
+        e.getMessage()
+            + "; the "
+            + size()
+            + " items written before are kept in "
+            + file
+            + ": rerun the same command to resume",
+        e);
   }
 
   @Override

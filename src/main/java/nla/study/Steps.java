@@ -15,6 +15,7 @@ import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import nla.backend.DeviceMemoryError;
 import nla.core.Metrics;
 import nla.core.Reconstructor;
 import nla.core.Verbalization;
@@ -77,7 +78,12 @@ public final class Steps {
           vectors.add(acts.vectors().get(rows.get(i)));
           labels[i] = rows.get(i);
         }
-        List<Verbalization> out = nla.av().verbalize(vectors, options.withRowLabels(labels));
+        List<Verbalization> out;
+        try {
+          out = nla.av().verbalize(vectors, options.withRowLabels(labels));
+        } catch (DeviceMemoryError e) {
+          throw j.outOfMemory(e);
+        }
         for (Verbalization v : out) {
           String k = key(v.row(), v.sample());
           if (j.has(k)) continue; // a sample of a row that was cut off half-way
@@ -220,7 +226,12 @@ public final class Steps {
         List<Integer> idx = todo.subList(from, Math.min(todo.size(), from + batch));
         List<String> in = new ArrayList<>();
         for (int i : idx) in.add(texts.get(i));
-        float[][] preds = nla.ar().reconstruct(in);
+        float[][] preds;
+        try {
+          preds = nla.ar().reconstruct(in);
+        } catch (DeviceMemoryError e) {
+          throw j.outOfMemory(e);
+        }
         for (int b = 0; b < idx.size(); b++) {
           int i = idx.get(b);
           ObjectNode rec = j.newRecord(keys.get(i));

@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
+import nla.backend.DeviceMemoryError;
 import nla.io.LockHolder;
 import nla.io.UserError;
 import org.junit.jupiter.api.Test;
@@ -110,6 +111,57 @@ class ExtractionJobTest {
     assertFalse(Files.exists(Path.of(resumed + ".partial")));
     assertEquals(29, ActivationParquet.read(resumed).size());
     assertEquals(29, DatasetSidecar.readFor(resumed).rowCount());
+  }
+
+  @Test
+  void aDeviceOutOfMemorySaysWhatIsKeptAndARerunResumesToTheSameBytes() throws Exception {
+    Path demo = Path.of("src/main/resources/demo/corpus.jsonl");
+    Path clean = dir.resolve("clean.parquet");
+    try (Corpus c = Corpus.open(demo, "text")) {
+      job(clean, 0, 20).run(c, ExtractionJobTest::rowsOf, Progress.NONE);
+    }
+    Path out = dir.resolve("out.parquet");
+    String driver =
+        "GPU out of memory: the activation workspace needs 0.25 GiB, 0.10 of 80.00 GiB free";
+    Function<List<Document>, ChunkResult> full =
+        docs -> {
+          if (docs.get(0).index() == 8) throw new DeviceMemoryError(driver);
+          return rowsOf(docs);
+        };
+    try (Corpus c = Corpus.open(demo, "text")) {
+      DeviceMemoryError e =
+          assertThrows(DeviceMemoryError.class, () -> job(out, 0, 20).run(c, full, Progress.NONE));
+      assertEquals(
+          driver
+              + "; the 2 chunks before it are kept: rerun the same command to resume (a smaller"
+              + " --batch needs less memory)",
+          e.getMessage());
+      assertEquals(driver, e.getCause().getMessage());
+    }
+    Path work = Path.of(out + ".partial");
+    assertFalse(Files.exists(out));
+    assertTrue(Files.exists(work.resolve("chunk-000000.done")));
+    assertTrue(Files.exists(work.resolve("chunk-000001.done")));
+    assertFalse(Files.exists(work.resolve("chunk-000002.done")));
+    List<Long> seen = new ArrayList<>();
+    try (Corpus c = Corpus.open(demo, "text")) {
+      ExtractionStats stats =
+          job(out, 0, 20)
+              .run(
+                  c,
+                  docs -> {
+                    seen.add(docs.get(0).index());
+                    return rowsOf(docs);
+                  },
+                  Progress.NONE);
+      assertEquals(20, stats.documents());
+    }
+    assertEquals(List.of(8L, 12L, 16L), seen, "resumes at chunk 2");
+    assertArrayEquals(Files.readAllBytes(clean), Files.readAllBytes(out));
+    assertEquals(
+        Files.readString(Path.of(clean + ".report.jsonl")),
+        Files.readString(Path.of(out + ".report.jsonl")));
+    assertFalse(Files.exists(work));
   }
 
   @Test

@@ -1,6 +1,7 @@
 package nla.study;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -8,7 +9,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import nla.backend.DeviceMemoryError;
+import nla.core.Verbalization;
 import nla.core.VerbalizeOptions;
+import nla.core.Verbalizer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -108,6 +112,53 @@ class KillResumeTest {
     assertEquals(straight, resumed);
     assertEquals(
         2, RunDir.JSON.readTree(killed.resolve("manifest.json").toFile()).get("sessions").size());
+  }
+
+  @Test
+  void aDeviceOutOfMemoryNamesTheJournalAndARerunResumes() throws Exception {
+    ActivationSet acts = Fakes.vectors("a", ROWS, D, 11);
+    Fakes.Av av = new Fakes.Av(D, 0);
+    String driver =
+        "GPU out of memory: the KV cache (4096 tokens) needs 0.50 GiB, 0.01 of 80.00 GiB free";
+    Verbalizer failing =
+        new Verbalizer() {
+          @Override
+          public List<Verbalization> verbalize(List<float[]> vectors, VerbalizeOptions o) {
+            if (av.decodes.get() == 8) throw new DeviceMemoryError(driver);
+            return av.verbalize(vectors, o);
+          }
+
+          @Override
+          public int dModel() {
+            return D;
+          }
+        };
+    Path dir = tmp.resolve("oom");
+    Path decodes = dir.resolve("decodes").resolve(decodeFile());
+    try (RunDir run = StudiesTest.open(dir, EvalStudy.NAME)) {
+      Nla nla = new Nla("f", failing, new Fakes.Ar(D), "fake-f");
+      DeviceMemoryError e =
+          assertThrows(
+              DeviceMemoryError.class,
+              () -> EvalStudy.run(run, nla, acts, sampling(), Double.NaN, 3, 1));
+      assertEquals(
+          driver
+              + "; the 8 items written before are kept in "
+              + decodes
+              + ": rerun the same command to resume",
+          e.getMessage());
+    }
+    Nla counting = Fakes.nla("f", D, 0);
+    ObjectNode resumed;
+    try (RunDir run = StudiesTest.open(dir, EvalStudy.NAME)) {
+      resumed = EvalStudy.run(run, counting, acts, sampling(), Double.NaN, 3, 1);
+    }
+    assertEquals(ROWS - 8, ((Fakes.Av) counting.av()).decodes.get());
+    ObjectNode straight;
+    try (RunDir run = StudiesTest.open(tmp.resolve("straight"), EvalStudy.NAME)) {
+      straight = EvalStudy.run(run, Fakes.nla("f", D, 0), acts, sampling(), Double.NaN, 3, 7);
+    }
+    assertEquals(straight, resumed);
   }
 
   @Test

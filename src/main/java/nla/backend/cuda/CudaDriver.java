@@ -10,12 +10,14 @@ import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.SymbolLookup;
 import java.lang.invoke.MethodHandle;
+import nla.backend.DeviceMemoryError;
 import nla.io.UserError;
 
 /**
  * The part of the CUDA driver API ({@code libcuda.so.1}) the backend uses, bound through FFM. Every
  * call checks its result; a failure is a {@link CudaException} naming the call and the driver's
- * error name, or a {@link UserError} where the cause is the machine (no device, out of memory).
+ * error name, or a {@link UserError} where the cause is the machine (no device; out of memory, as
+ * its own {@link DeviceMemoryError}).
  */
 final class CudaDriver {
   static final int CUDA_SUCCESS = 0;
@@ -230,14 +232,17 @@ final class CudaDriver {
     }
   }
 
-  /** Device memory; a one-line {@link UserError} with the numbers when the GPU has too little. */
+  /**
+   * Device memory; a one-line {@link DeviceMemoryError} with the numbers when the GPU has too
+   * little.
+   */
   long malloc(long bytes, String what) {
     try (Arena a = Arena.ofConfined()) {
       MemorySegment v = a.allocate(JAVA_LONG);
       int rc = call("cuMemAlloc", cuMemAlloc, v, Math.max(1, bytes));
       if (rc == CUDA_ERROR_OUT_OF_MEMORY) {
         long[] info = memoryInfo();
-        throw new UserError(
+        throw new DeviceMemoryError(
             "GPU out of memory: "
                 + what
                 + " needs "
@@ -411,7 +416,7 @@ final class CudaDriver {
   void check(String call, int rc) {
     if (rc == CUDA_SUCCESS) return;
     if (rc == CUDA_ERROR_OUT_OF_MEMORY) {
-      throw new UserError("GPU out of memory in " + call);
+      throw new DeviceMemoryError("GPU out of memory in " + call);
     }
     throw new CudaException(call + " failed: " + errorName(rc));
   }
