@@ -18,7 +18,7 @@ if [ -f "$stage/jre.tar.xz" ]; then
   # The default stage (tools/gpu/stage.sh without --full) lacks what the commands of the end-to-end tests need
   # (DuckDB, Arrow, the charts, AWT); those are left out, saying so. tools/gpu/demo.sh assembles the full stage.
   if ! ls "$stage"/lib/duckdb_jdbc-*.jar >/dev/null 2>&1; then
-    left_out="the end-to-end tests (tag gpu-end-to-end: StudiesGpuTest, CommandsGpuTest) need the full stage:"
+    left_out="the end-to-end tests (tag gpu-end-to-end: StudiesGpuTest, CommandsGpuTest, DeviceMemoryGpuTest) need the full stage:"
     left_out="$left_out tools/gpu/stage.sh --full, then tools/gpu/demo.sh keep / run"
     filters=(--exclude-tag gpu-end-to-end)
   fi
