@@ -29,7 +29,7 @@ for x in d["decode"]:
 PY
   exit 0
 fi
-python3 tools/bench/hf_bench.py --model "$HOME/.cache/nla/bench/$shape" --device cuda --dtype bfloat16 \
+python3 tools/bench/hf_bench.py --model "${XDG_CACHE_HOME:-$HOME/.cache}/nla/bench/$shape" --device cuda --dtype bfloat16 \
   --batch "$batches" --prompt-len "$prompt" --new-tokens "$new" >"$hf_json"
 python3 - "$nla_json" "$hf_json" <<'PY'
 import json, sys
