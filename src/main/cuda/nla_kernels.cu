@@ -283,30 +283,31 @@ extern "C" __global__ void split_columns(const float* __restrict__ y, long rows,
 
 // One product's output against the stacked q/k/v weights, y[row] = [q heads | k heads | v heads], made into the
 // attention's inputs in one pass: each head plus its bias, q and k heads RMS-normed when their weights are given
-// (Gemma 3's q_norm/k_norm, rms_norm's arithmetic: x * inv * w, or * (1 + w)), q and k rotated at the row's position
-// (rope's arithmetic), into q [rows, heads * headDim], k and v [rows, kvHeads * headDim]. In place of split_columns,
-// two rms_norm and two rope launches per layer. Grid: (rows, ceil((heads + 2 * kvHeads) / QKV_WARPS)); one warp per
-// head; headDim <= QKV_HEAD_MAX.
+// (Gemma 3's q_norm/k_norm; rms_norm's arithmetic, x * inv * w or * (1 + w)), q and k rotated at the row's position
+// (rope's arithmetic). q goes to q [rows, heads * headDim] in fp32; k and v go straight into the row's cache slot as
+// bf16 (kv_store's rounding). In place of split_columns, two rms_norm, two rope and a kv_store launch per layer.
+// Grid: (rows, ceil((heads + 2 * kvHeads) / QKV_WARPS)); one warp per head; headDim <= QKV_HEAD_MAX.
 extern "C" __global__ void qkv_heads(const float* __restrict__ y, const float* __restrict__ qBias,
                                      const float* __restrict__ kBias, const float* __restrict__ vBias,
                                      const float* __restrict__ qNorm, const float* __restrict__ kNorm, float eps,
                                      int addOne, const int* __restrict__ positions, const float* __restrict__ invFreq,
                                      int numHeads, int numKvHeads, int headDim, float* __restrict__ q,
-                                     float* __restrict__ k, float* __restrict__ v) {
+                                     const int* __restrict__ slots, bf16* __restrict__ kPool,
+                                     bf16* __restrict__ vPool) {
   __shared__ float heads[QKV_WARPS][QKV_HEAD_MAX];
   const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
   const int head = blockIdx.y * QKV_WARPS + warp;
   if (head >= numHeads + 2 * numKvHeads) return;
   const long row = blockIdx.x;
+  const long cacheRow = (long)slots[row] * numKvHeads * headDim;
   const float *bias, *norm;
-  float* out;
   int h;
   if (head < numHeads) {
-    h = head, bias = qBias, norm = qNorm, out = q + (row * numHeads + h) * headDim;
+    h = head, bias = qBias, norm = qNorm;
   } else if (head < numHeads + numKvHeads) {
-    h = head - numHeads, bias = kBias, norm = kNorm, out = k + (row * numKvHeads + h) * headDim;
+    h = head - numHeads, bias = kBias, norm = kNorm;
   } else {
-    h = head - numHeads - numKvHeads, bias = vBias, norm = nullptr, out = v + (row * numKvHeads + h) * headDim;
+    h = head - numHeads - numKvHeads, bias = vBias, norm = nullptr;
   }
   const float* src = y + row * (long)(numHeads + 2 * numKvHeads) * headDim + (long)head * headDim;
   float* x = heads[warp];
@@ -323,7 +324,8 @@ extern "C" __global__ void qkv_heads(const float* __restrict__ y, const float* _
   }
   __syncwarp();
   if (head >= numHeads + numKvHeads) {  // a value head: not rotated
-    for (int d = lane; d < headDim; d += 32) out[d] = x[d];
+    bf16* out = vPool + cacheRow + (long)h * headDim;
+    for (int d = lane; d < headDim; d += 32) out[d] = __float2bfloat16_rn(x[d]);
     return;
   }
   const int half = headDim / 2;
@@ -332,8 +334,16 @@ extern "C" __global__ void qkv_heads(const float* __restrict__ y, const float* _
     float angle = pos * invFreq[i];
     float c = cosf(angle), s = sinf(angle);
     float x1 = x[i], x2 = x[i + half];
-    out[i] = x1 * c - x2 * s;
-    out[i + half] = x2 * c + x1 * s;
+    float r1 = x1 * c - x2 * s, r2 = x2 * c + x1 * s;
+    if (head < numHeads) {
+      float* out = q + (row * numHeads + h) * headDim;
+      out[i] = r1;
+      out[i + half] = r2;
+    } else {
+      bf16* out = kPool + cacheRow + (long)h * headDim;
+      out[i] = __float2bfloat16_rn(r1);
+      out[i + half] = __float2bfloat16_rn(r2);
+    }
   }
 }
 

@@ -160,11 +160,18 @@ public interface Backend extends AutoCloseable {
   void rope(Tensor x, int headDim, int[] positions, float[] invFreq);
 
   /**
-   * The attention's inputs {q, k, v} for the rows of x: each projection plus its bias, q and k
-   * normed per head where the block has such norms, then rotated at {@code positions}. A backend
-   * may do all of it as one product and one pass over its output.
+   * A block's self-attention from its normed input x, up to (not including) o_proj: q, k and v are
+   * each a projection plus its bias, q and k normed per head where the block has such norms and
+   * rotated at {@code positions}, then {@link #attention}. A backend may make q, k and v as one
+   * product and one pass over its output that writes the keys and values straight into the cache.
    */
-  default Tensor[] queryKeyValue(Tensor x, QkvProjection p, int[] positions, float[] invFreq) {
+  default Tensor selfAttention(
+      Tensor x,
+      QkvProjection p,
+      int[] positions,
+      float[] invFreq,
+      List<AttentionSlice> batch,
+      AttentionParams params) {
     Tensor[] qkv = matmuls(x, p.weights(), p.biases());
     Tensor q = qkv[0];
     Tensor k = qkv[1];
@@ -174,7 +181,7 @@ public interface Backend extends AutoCloseable {
     }
     rope(q, p.headDim(), positions, invFreq);
     rope(k, p.headDim(), positions, invFreq);
-    return new Tensor[] {q, k, qkv[2]};
+    return attention(q, k, qkv[2], batch, params);
   }
 
   /**

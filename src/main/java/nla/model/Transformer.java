@@ -438,10 +438,6 @@ final class Transformer {
         config.layerTypes().get(layer) == ModelConfig.AttentionType.SLIDING
             ? slidingInvFreq
             : fullInvFreq;
-    Tensor[] qkv = backend.queryKeyValue(x, w.qkv(), positions, invFreq);
-    Tensor q = qkv[0];
-    Tensor k = qkv[1];
-    Tensor v = qkv[2];
     Double cap = config.attnLogitSoftcapping();
     AttentionParams params =
         new AttentionParams(
@@ -452,7 +448,7 @@ final class Transformer {
             (float) config.attentionScale(),
             config.windowFor(layer),
             cap == null ? 0f : cap.floatValue());
-    Tensor attended = backend.attention(q, k, v, slices, params);
+    Tensor attended = backend.selfAttention(x, w.qkv(), positions, invFreq, slices, params);
     return backend.matmul(attended, w.oProj(), null);
   }
 

@@ -585,11 +585,17 @@ public final class CudaBackend implements Backend {
 
   /**
    * One product against the stacked q/k/v weights and one {@code qkv_heads} pass over its output
-   * (bias, per-head norms, rotation), where the default makes a launch of each.
+   * (bias, per-head norms, rotation, the keys and values into the cache), then the attention
+   * kernels, where the default makes a launch of each.
    */
   @Override
-  public synchronized Tensor[] queryKeyValue(
-      Tensor x, QkvProjection p, int[] positions, float[] invFreq) {
+  public synchronized Tensor selfAttention(
+      Tensor x,
+      QkvProjection p,
+      int[] positions,
+      float[] invFreq,
+      List<AttentionSlice> batch,
+      AttentionParams params) {
     bind();
     CudaTensor in = (CudaTensor) x;
     CudaWeight wq = (CudaWeight) p.q();
@@ -597,22 +603,23 @@ public final class CudaBackend implements Backend {
     int headDim = p.headDim();
     if (!fusions
         || in.rows() == 0
+        || headDim != params.headDim()
         || headDim > QKV_HEAD_MAX
         || headDim % 2 != 0
-        || wq.rows() % headDim != 0
-        || wk.rows() % headDim != 0
+        || wq.rows() != params.numHeads() * headDim
+        || wk.rows() != params.numKvHeads() * headDim
         || ((CudaWeight) p.v()).rows() != wk.rows()
         || !stacked(new Weight[] {p.q(), p.k(), p.v()}, in.cols())) {
-      return Backend.super.queryKeyValue(x, p, positions, invFreq);
+      return Backend.super.selfAttention(x, p, positions, invFreq, batch, params);
     }
+    checkAttention(in.rows(), params);
     int rows = in.rows();
-    int heads = wq.rows() / headDim;
-    int kvHeads = wk.rows() / headDim;
+    int heads = params.numHeads();
+    int kvHeads = params.numKvHeads();
     long all = arena.allocate(4L * rows * (wq.rows() + 2L * wk.rows()));
     product(bf16Operand(in), wq.pointer(), all, rows, in.cols(), wq.rows() + 2 * wk.rows());
     CudaTensor q = new CudaTensor(arena.allocate(4L * rows * wq.rows()), rows, wq.rows());
-    CudaTensor k = new CudaTensor(arena.allocate(4L * rows * wk.rows()), rows, wk.rows());
-    CudaTensor v = new CudaTensor(arena.allocate(4L * rows * wk.rows()), rows, wk.rows());
+    KvBlockPool kv = ((CudaKvCache) batch.getFirst().cache()).pool();
     kernels.launch(
         "qkv_heads",
         rows,
@@ -633,9 +640,10 @@ public final class CudaBackend implements Backend {
         kvHeads,
         headDim,
         q.pointer(),
-        k.pointer(),
-        v.pointer());
-    return new Tensor[] {q, k, v};
+        stepSlots,
+        kv.keys[params.layer()],
+        kv.values[params.layer()]);
+    return attend(q, kv, params);
   }
 
   private static long pointerOrNull(Weight w) {
@@ -871,29 +879,39 @@ public final class CudaBackend implements Backend {
     CudaTensor qt = (CudaTensor) q;
     CudaTensor kt = (CudaTensor) k;
     CudaTensor vt = (CudaTensor) v;
-    if (qt.rows() != stepRows) {
+    checkAttention(qt.rows(), p);
+    KvBlockPool kv = ((CudaKvCache) batch.getFirst().cache()).pool();
+    if (qt.rows() > 0) {
+      kernels.launch(
+          "kv_store",
+          kt.rows(),
+          1,
+          THREADS,
+          kt.pointer(),
+          vt.pointer(),
+          stepSlots,
+          kv.keys[p.layer()],
+          kv.values[p.layer()],
+          p.numKvHeads() * p.headDim());
+    }
+    return attend(qt, kv, p);
+  }
+
+  private void checkAttention(int rows, AttentionParams p) {
+    if (rows != stepRows) {
       throw new IllegalStateException("attention before prepareStep for this batch");
     }
     if (p.headDim() > 256) {
       throw new UserError(
           "--device cuda: head dimension " + p.headDim() + " > 256 is not supported");
     }
-    int kvDim = p.numKvHeads() * p.headDim();
-    KvBlockPool kv = ((CudaKvCache) batch.getFirst().cache()).pool();
+  }
+
+  /** Each query row of q over its sequence's cache, which holds the step's keys and values. */
+  private CudaTensor attend(CudaTensor qt, KvBlockPool kv, AttentionParams p) {
     // The output feeds o_proj: its bf16 copy is written too.
     CudaTensor out = withBf16(qt.rows(), qt.cols(), true);
     if (qt.rows() == 0) return out;
-    kernels.launch(
-        "kv_store",
-        kt.rows(),
-        1,
-        THREADS,
-        kt.pointer(),
-        vt.pointer(),
-        stepSlots,
-        kv.keys[p.layer()],
-        kv.values[p.layer()],
-        kvDim);
     int splits = attentionSplits(qt.rows(), p.numHeads());
     // The arguments both attention kernels start with: the queries, this layer's cache, the step's
     // layout and the attention's parameters.
