@@ -53,9 +53,10 @@ __device__ __forceinline__ float dot8(uint4 w, uint4 x, float acc) {
 // bound by how fast the weights stream from HBM; a general GEMM tiles for reuse that is not there. One warp per
 // output column o: each lane reads 16 bytes of the weight row at a time, four loads in flight before their sums, and
 // the warp adds its lanes' sums at the end (a fixed order: the same inputs give the same bits). The input rows are
-// tiny and shared by every warp, so they come from cache. Requires in % 8 == 0 and 16-byte aligned rows.
+// tiny and shared by every warp, so they come from cache. With accumulate, y += the product (the residual add of a
+// block's last product, add_in_place's one fp32 sum). Requires in % 8 == 0 and 16-byte aligned rows.
 extern "C" __global__ void gemv_bf16(const bf16* __restrict__ x, const bf16* __restrict__ w, float* __restrict__ y,
-                                     int rows, int in, int out) {
+                                     int rows, int in, int out, int accumulate) {
   const long o = (blockIdx.x * (long)blockDim.x + threadIdx.x) >> 5;
   const int lane = threadIdx.x & 31;
   if (o >= out) return;
@@ -87,7 +88,12 @@ extern "C" __global__ void gemv_bf16(const bf16* __restrict__ x, const bf16* __r
   for (int m = 0; m < GEMV_ROWS_MAX; m++) {
     float v = acc[m];
     for (int s = 16; s > 0; s >>= 1) v += __shfl_xor_sync(0xffffffffu, v, s);
-    if (lane == 0 && m < rows) y[(long)m * out + o] = v;
+    if (lane == 0 && m < rows) {
+      if (accumulate)
+        y[(long)m * out + o] += v;
+      else
+        y[(long)m * out + o] = v;
+    }
   }
 }
 

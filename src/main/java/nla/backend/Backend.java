@@ -197,6 +197,14 @@ public interface Backend extends AutoCloseable {
   void addInPlace(Tensor acc, Tensor x);
 
   /**
+   * {@code acc += x · wᵀ}: a block's last product added to the residual stream, which a backend may
+   * add as it writes the product.
+   */
+  default void addMatmul(Tensor acc, Tensor x, Weight w) {
+    addInPlace(acc, matmul(x, w, null));
+  }
+
+  /**
    * {@code acc += x}, then the RMSNorm of each row of {@code acc} (the residual add and the norm
    * that follows it), which a backend may do in one pass.
    */

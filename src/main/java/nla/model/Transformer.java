@@ -424,9 +424,13 @@ final class Transformer {
       if (w.postAttentionNorm() != null) attnOut = norm(backend, attnOut, w.postAttentionNorm());
       Tensor mlpIn = backend.addAndNorm(hidden, attnOut, w.preMlpNorm(), eps(), addOne());
 
-      Tensor mlpOut = mlp(w, mlpIn);
-      if (w.postMlpNorm() != null) mlpOut = norm(backend, mlpOut, w.postMlpNorm());
-      backend.addInPlace(hidden, mlpOut);
+      Tensor gated = backend.gatedMatmul(mlpIn, w.gateProj(), w.upProj(), activation);
+      if (w.postMlpNorm() == null) {
+        backend.addMatmul(hidden, gated, w.downProj());
+      } else {
+        Tensor mlpOut = backend.matmul(gated, w.downProj(), null);
+        backend.addInPlace(hidden, norm(backend, mlpOut, w.postMlpNorm()));
+      }
     }
   }
 
@@ -450,12 +454,6 @@ final class Transformer {
             cap == null ? 0f : cap.floatValue());
     Tensor attended = backend.selfAttention(x, w.qkv(), positions, invFreq, slices, params);
     return backend.matmul(attended, w.oProj(), null);
-  }
-
-  private Tensor mlp(Block w, Tensor x) {
-    Backend backend = w.backend();
-    Tensor gated = backend.gatedMatmul(x, w.gateProj(), w.upProj(), activation);
-    return backend.matmul(gated, w.downProj(), null);
   }
 
   /**

@@ -79,7 +79,7 @@ public final class CudaBackend implements Backend {
 
   /**
    * {@code -Dnla.cuda.fusions=false} runs the operations our fused kernels combine as their own
-   * launches (qkv_heads; gemv_gated_bf16), for comparison.
+   * launches (qkv_heads; gemv_gated_bf16; gemv_bf16 adding to the residual stream), for comparison.
    */
   public static final String FUSIONS_PROPERTY = "nla.cuda.fusions";
 
@@ -505,21 +505,50 @@ public final class CudaBackend implements Backend {
    */
   private void product(long x, long w, long y, int n, int in, int out) {
     if (gemvApplies(x, w, n, in)) {
-      int warpsPerBlock = GEMV_THREADS / 32;
-      kernels.launch(
-          "gemv_bf16",
-          (out + warpsPerBlock - 1) / warpsPerBlock,
-          1,
-          GEMV_THREADS,
-          x,
-          w,
-          y,
-          n,
-          in,
-          out);
+      gemv(x, w, y, n, in, out, false);
     } else {
       cublas.matmulBf16(x, w, y, n, in, out);
     }
+  }
+
+  /** gemv_bf16: y = x·wᵀ, or y += x·wᵀ with {@code accumulate}. */
+  private void gemv(long x, long w, long y, int n, int in, int out, boolean accumulate) {
+    int warpsPerBlock = GEMV_THREADS / 32;
+    kernels.launch(
+        "gemv_bf16",
+        (out + warpsPerBlock - 1) / warpsPerBlock,
+        1,
+        GEMV_THREADS,
+        x,
+        w,
+        y,
+        n,
+        in,
+        out,
+        accumulate ? 1 : 0);
+  }
+
+  /** A few rows: the product is added to acc as gemv_bf16 writes it (no add_in_place launch). */
+  @Override
+  public synchronized void addMatmul(Tensor acc, Tensor x, Weight w) {
+    bind();
+    CudaTensor a = ((CudaTensor) acc).mutable();
+    CudaTensor in = (CudaTensor) x;
+    CudaWeight cw = (CudaWeight) w;
+    if (!fusions
+        || !cw.matrix()
+        || cw.cols() != in.cols()
+        || a.rows() != in.rows()
+        || a.cols() != cw.rows()) {
+      Backend.super.addMatmul(acc, x, w);
+      return;
+    }
+    long xb = bf16Operand(in);
+    if (!gemvApplies(xb, cw.pointer(), in.rows(), in.cols())) {
+      Backend.super.addMatmul(acc, x, w);
+      return;
+    }
+    if (in.rows() > 0) gemv(xb, cw.pointer(), a.pointer(), in.rows(), in.cols(), cw.rows(), true);
   }
 
   /** Whether a product of n rows runs on our gemv kernels (16-byte rows, a few of them). */
