@@ -891,10 +891,17 @@ public final class CudaBackend implements Backend {
       }
       for (int b = 0; b < c.blockCount(); b++) tables[s * maxBlocks + b] = c.block(b);
     }
-    stepRowSeq = uploadToArena(rowSeq);
-    stepRowPos = uploadToArena(rowPos);
-    stepSlots = uploadToArena(slots);
-    stepBlockTables = uploadToArena(tables);
+    // One copy for the four (each copy from the host is a round trip to the GPU).
+    int[] layout = new int[3 * rows + tables.length];
+    System.arraycopy(rowSeq, 0, layout, 0, rows);
+    System.arraycopy(rowPos, 0, layout, rows, rows);
+    System.arraycopy(slots, 0, layout, 2 * rows, rows);
+    System.arraycopy(tables, 0, layout, 3 * rows, tables.length);
+    long uploaded = uploadToArena(layout);
+    stepRowSeq = uploaded;
+    stepRowPos = uploaded + 4L * rows;
+    stepSlots = uploaded + 8L * rows;
+    stepBlockTables = uploaded + 12L * rows;
     stepRowPosHost = rowPos;
     stepPositionsSeen = null;
     stepMaxBlocks = maxBlocks;
