@@ -152,10 +152,9 @@ public final class ExtractionJob {
           // whole; the job description leaves out --batch, so the rerun may take a smaller one.
           throw new DeviceMemoryError(
               e.getMessage()
-                  + "; the "
-                  + c
-                  + " chunks before it are kept: rerun the same command to resume (a smaller"
-                  + " --batch needs less memory)",
+                  + "; "
+                  + kept(c)
+                  + ": rerun the same command to resume (a smaller --batch needs less memory)",
               e);
         }
         try {
@@ -169,9 +168,9 @@ public final class ExtractionJob {
                   + c
                   + " ("
                   + (e instanceof UncheckedIOException u ? u.getCause() : e).getMessage()
-                  + "); the "
-                  + c
-                  + " chunks before it are kept: free space and rerun the same command to resume",
+                  + "); "
+                  + kept(c)
+                  + ": free space and rerun the same command to resume",
               e);
         }
         total = total.plus(result.stats());
@@ -181,6 +180,12 @@ public final class ExtractionJob {
     progress.finish();
     finish(chunks, createdAt, total);
     return total;
+  }
+
+  /** What a stop at chunk {@code c} keeps, in words: the chunks before it. */
+  static String kept(long c) {
+    if (c == 0) return "no chunk was done before it";
+    return c == 1 ? "the chunk before it is kept" : "the " + c + " chunks before it are kept";
   }
 
   /** Creates the work folder, or checks that the one there belongs to this same job. */

@@ -113,9 +113,9 @@ public final class Journal implements AutoCloseable {
           file
               + ": cannot append ("
               + e.getMessage()
-              + "); the "
-              + done.size()
-              + " items written before are kept: free space and rerun the same command to resume",
+              + "); "
+              + kept()
+              + ": free space and rerun the same command to resume",
           e);
     }
     done.put(key, record);
@@ -127,13 +127,16 @@ public final class Journal implements AutoCloseable {
    */
   DeviceMemoryError outOfMemory(DeviceMemoryError e) {
     return new DeviceMemoryError(
-        e.getMessage()
-            + "; the "
-            + size()
-            + " items written before are kept in "
-            + file
-            + ": rerun the same command to resume",
-        e);
+        e.getMessage() + "; " + kept() + " in " + file + ": rerun the same command to resume", e);
+  }
+
+  /** The items written so far, in words, as a stop's message names them. */
+  private String kept() {
+    int n = done.size();
+    if (n == 0) return "no item was written before";
+    return n == 1
+        ? "the item written before is kept"
+        : "the " + n + " items written before are kept";
   }
 
   @Override

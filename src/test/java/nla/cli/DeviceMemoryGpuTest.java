@@ -118,7 +118,7 @@ class DeviceMemoryGpuTest {
     assertTrue(line.startsWith("nla: GPU out of memory"), line);
     assertTrue(
         line.endsWith(
-            "; the 1 chunks before it are kept: rerun the same command to resume (a smaller"
+            "; the chunk before it is kept: rerun the same command to resume (a smaller"
                 + " --batch needs less memory)"),
         line);
 

@@ -220,4 +220,11 @@ class ExtractionJobTest {
       assertTrue(e.getMessage().contains("already exists"), e.getMessage());
     }
   }
+
+  @Test
+  void aStopSaysWhatItKeptInWords() {
+    assertEquals("no chunk was done before it", ExtractionJob.kept(0));
+    assertEquals("the chunk before it is kept", ExtractionJob.kept(1));
+    assertEquals("the 7 chunks before it are kept", ExtractionJob.kept(7));
+  }
 }
