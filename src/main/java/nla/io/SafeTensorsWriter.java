@@ -11,19 +11,26 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.stream.IntStream;
 
 /**
  * Writes a {@code .safetensors} file from fp32 values, stored as BF16 (round to nearest even), F16
  * or F32. For test models and random-initialised benchmark models.
  */
 public final class SafeTensorsWriter {
-  /** Element values by flat index, for tensors too large to hold as a float[]. */
+  /**
+   * Element values by flat index, for tensors too large to hold as a float[]: a pure function of
+   * the index, since the writer computes a tensor's slabs on several threads.
+   */
   @FunctionalInterface
   public interface Values {
     float at(long index);
   }
 
   private record Pending(String name, DType dtype, long[] shape, long count, Values values) {}
+
+  private static final int SLAB_ELEMENTS = 1 << 24;
+  private static final int PART_ELEMENTS = 1 << 16;
 
   private final List<Pending> tensors = new ArrayList<>();
 
@@ -68,22 +75,38 @@ public final class SafeTensorsWriter {
       out.write(len.array());
       out.write(json);
       out.write(" ".repeat(pad).getBytes(StandardCharsets.US_ASCII));
-      ByteBuffer buf = ByteBuffer.allocate(1 << 16).order(ByteOrder.LITTLE_ENDIAN);
+      // A benchmark model is tens of GB: each slab's values are computed on every core, then
+      // written in order (the same bytes as one thread would write).
+      long largest = 0;
+      for (Pending t : tensors) largest = Math.max(largest, t.count());
+      byte[] slab = new byte[(int) Math.min(SLAB_ELEMENTS, largest) * 4];
       for (Pending t : tensors) {
-        for (long i = 0; i < t.count(); i++) {
-          if (buf.remaining() < 4) {
-            out.write(buf.array(), 0, buf.position());
-            buf.clear();
-          }
-          float v = t.values().at(i);
-          switch (t.dtype()) {
-            case F32 -> buf.putFloat(v);
-            case F16 -> buf.putShort(Float.floatToFloat16(v));
-            case BF16 -> buf.putShort(toBf16(v));
-          }
+        int width = t.dtype().bytes();
+        for (long first = 0; first < t.count(); first += SLAB_ELEMENTS) {
+          long start = first;
+          int n = (int) Math.min(SLAB_ELEMENTS, t.count() - first);
+          int parts = (n + PART_ELEMENTS - 1) / PART_ELEMENTS;
+          IntStream.range(0, parts)
+              .parallel()
+              .forEach(
+                  part -> {
+                    int from = part * PART_ELEMENTS;
+                    int to = Math.min(n, from + PART_ELEMENTS);
+                    ByteBuffer buf =
+                        ByteBuffer.wrap(slab, from * width, (to - from) * width)
+                            .order(ByteOrder.LITTLE_ENDIAN);
+                    for (int i = from; i < to; i++) {
+                      float v = t.values().at(start + i);
+                      switch (t.dtype()) {
+                        case F32 -> buf.putFloat(v);
+                        case F16 -> buf.putShort(Float.floatToFloat16(v));
+                        case BF16 -> buf.putShort(toBf16(v));
+                      }
+                    }
+                  });
+          out.write(slab, 0, n * width);
         }
       }
-      out.write(buf.array(), 0, buf.position());
     } catch (IOException e) {
       throw new UserError(file + ": cannot write: " + e.getMessage(), e);
     }

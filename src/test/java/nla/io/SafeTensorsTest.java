@@ -36,6 +36,24 @@ class SafeTensorsTest {
   }
 
   @Test
+  void aTensorOfManySlabsIsWrittenInOrderAroundAShortOne() {
+    // Over two of the writer's 2^24-element slabs, each filled by many threads: every value lands
+    // at
+    // its index, and the tensor after it starts where the header says.
+    long n = (1L << 25) + 12345;
+    new SafeTensorsWriter()
+        .add("big", DType.BF16, new long[] {n}, i -> (float) (i % 251) - 125f)
+        .add("after", DType.F32, new long[] {3}, new float[] {4f, 5f, 6f})
+        .write(dir.resolve(ModelWeights.SINGLE));
+    try (ModelWeights w = ModelWeights.open(dir)) {
+      StoredTensor big = w.get("big");
+      for (long i = 0; i < n; i += 997) assertEquals((float) (i % 251) - 125f, big.get(i), 0f);
+      assertEquals((float) ((n - 1) % 251) - 125f, big.get(n - 1), 0f);
+      assertEquals(6f, w.get("after").get(2), 0f);
+    }
+  }
+
+  @Test
   void bf16RoundsToNearestEven() {
     // 1 + 2^-8 lies halfway between bf16 1.0 and 1 + 2^-7: ties go to the even mantissa (1.0).
     assertEquals(0x3f80, SafeTensorsWriter.toBf16(1f + 0x1p-8f) & 0xffff);
