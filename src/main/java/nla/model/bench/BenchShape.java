@@ -34,9 +34,14 @@ public record BenchShape(
           new BenchShape("gemma3-27b", "gemma3_text", 5376, 21504, 62, 32, 16, 128, 262208, true),
           new BenchShape("llama3.3-70b", "llama", 8192, 28672, 80, 64, 8, 128, 128256, false));
 
+  /**
+   * The shape of that name; also spelt as the model cards spell the family, with a hyphen before
+   * its version ("gemma-3-27b", "llama-3.3-70b").
+   */
   public static BenchShape named(String name) {
+    String canonical = name.replaceFirst("^([a-z]+)-(\\d)", "$1$2");
     return ALL.stream()
-        .filter(s -> s.name.equals(name))
+        .filter(s -> s.name.equals(canonical))
         .findFirst()
         .orElseThrow(
             () ->
