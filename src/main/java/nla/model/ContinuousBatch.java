@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.SplittableRandom;
 import java.util.function.Consumer;
 import java.util.function.IntConsumer;
+import nla.backend.DeviceMemoryError;
 import nla.backend.KvCache;
 import nla.backend.TokenChoice;
 import nla.model.LanguageModel.SharedPrefix;
@@ -168,13 +169,14 @@ final class ContinuousBatch implements AutoCloseable {
       if (promptTokens > 0 && promptTokens + rest.length() > LanguageModel.PREFILL_TOKEN_BUDGET) {
         break;
       }
+      KvCache cache = admit(shared, prompt.length() + e.request.params().maxNewTokens());
+      if (cache == null) break; // the device's memory is full: it waits for running ones to end
       waiting.poll();
       if (shared) {
         if (prefixUsed) model.addPrefillTokensSaved(prefix.length());
         prefixUsed = true;
       }
-      e.cache = shared ? prefix.cache().copy() : model.newCache();
-      e.cache.reserve(prompt.length() + e.request.params().maxNewTokens());
+      e.cache = cache;
       steps.add(model.stepInput(e.cache, rest));
       stepEntries.add(e);
       active.add(e);
@@ -186,6 +188,25 @@ final class ContinuousBatch implements AutoCloseable {
     for (Entry e : stepEntries) choices.add(LanguageModel.choice(e.request.params(), e.rng));
     int[] chosen = model.chooseNext(steps, choices);
     for (int s = 0; s < chosen.length; s++) stepEntries.get(s).next = chosen[s];
+  }
+
+  /**
+   * A cache with room for {@code positions}, or null when the device has no memory left for it
+   * while other requests decode: like a serving engine's scheduler, the batch then runs with the
+   * requests it holds and admits more as they finish and give their blocks back. Not even one
+   * request's room is the device's out-of-memory error.
+   */
+  private KvCache admit(boolean shared, int positions) {
+    KvCache cache = null;
+    try {
+      cache = shared ? prefix.cache().copy() : model.newCache();
+      cache.reserve(positions);
+      return cache;
+    } catch (DeviceMemoryError full) {
+      if (cache != null) cache.close();
+      if (active.isEmpty()) throw full;
+      return null;
+    }
   }
 
   /**
