@@ -19,11 +19,13 @@ public record QkvProjection(
     boolean normAddsOne,
     int headDim) {
 
-  Weight[] weights() {
+  /** {q, k, v}, as {@link Backend#matmuls} takes them. */
+  public Weight[] weights() {
     return new Weight[] {q, k, v};
   }
 
-  Weight[] biases() {
+  /** {qBias, kBias, vBias}, each possibly null. */
+  public Weight[] biases() {
     return new Weight[] {qBias, kBias, vBias};
   }
 }

@@ -513,19 +513,14 @@ public final class CudaBackend implements Backend {
 
   /** gemv_bf16: y = x·wᵀ, or y += x·wᵀ with {@code accumulate}. */
   private void gemv(long x, long w, long y, int n, int in, int out, boolean accumulate) {
-    int warpsPerBlock = GEMV_THREADS / 32;
     kernels.launch(
-        "gemv_bf16",
-        (out + warpsPerBlock - 1) / warpsPerBlock,
-        1,
-        GEMV_THREADS,
-        x,
-        w,
-        y,
-        n,
-        in,
-        out,
-        accumulate ? 1 : 0);
+        "gemv_bf16", gemvBlocks(out), 1, GEMV_THREADS, x, w, y, n, in, out, accumulate ? 1 : 0);
+  }
+
+  /** The gemv kernels' grid: one warp per output column, GEMV_THREADS / 32 warps a block. */
+  private static int gemvBlocks(int outputs) {
+    int warpsPerBlock = GEMV_THREADS / 32;
+    return (outputs + warpsPerBlock - 1) / warpsPerBlock;
   }
 
   /** A few rows: the product is added to acc as gemv_bf16 writes it (no add_in_place launch). */
@@ -638,7 +633,7 @@ public final class CudaBackend implements Backend {
         || wq.rows() != params.numHeads() * headDim
         || wk.rows() != params.numKvHeads() * headDim
         || ((CudaWeight) p.v()).rows() != wk.rows()
-        || !stacked(new Weight[] {p.q(), p.k(), p.v()}, in.cols())) {
+        || !stacked(p.weights(), in.cols())) {
       return Backend.super.selfAttention(x, p, positions, invFreq, batch, params);
     }
     checkAttention(in.rows(), params);
@@ -662,8 +657,7 @@ public final class CudaBackend implements Backend {
         pointerOrNull(p.kNorm()),
         p.normEps(),
         p.normAddsOne() ? 1 : 0,
-        // The step's positions are on the device already (prepareStep) when they are these.
-        isStepPositions(positions) ? stepRowPos : positionsOnDevice(positions),
+        positionsPointer(positions),
         frequenciesOnDevice(invFreq),
         heads,
         kvHeads,
@@ -695,10 +689,9 @@ public final class CudaBackend implements Backend {
     if (fusions && gemvApplies(xb, g.pointer(), in.rows(), in.cols())) {
       // A few rows: each warp reads a gate row and its up row and writes the activation directly.
       CudaTensor out = withBf16(in.rows(), ff, true);
-      int warpsPerBlock = GEMV_THREADS / 32;
       kernels.launch(
           "gemv_gated_bf16",
-          (ff + warpsPerBlock - 1) / warpsPerBlock,
+          gemvBlocks(ff),
           1,
           GEMV_THREADS,
           xb,
@@ -811,11 +804,18 @@ public final class CudaBackend implements Backend {
         1,
         THREADS,
         t.pointer(),
-        // The step's positions are on the device already (prepareStep) when they are these.
-        isStepPositions(positions) ? stepRowPos : positionsOnDevice(positions),
+        positionsPointer(positions),
         frequenciesOnDevice(invFreq),
         t.cols() / headDim,
         headDim);
+  }
+
+  /**
+   * {@code positions} on the device: the step's, uploaded by prepareStep, when they are these; else
+   * uploaded now.
+   */
+  private long positionsPointer(int[] positions) {
+    return isStepPositions(positions) ? stepRowPos : positionsOnDevice(positions);
   }
 
   /**
