@@ -107,7 +107,7 @@ final class LensCommand implements Callable<Integer> {
         new Lens.Options(
             sampling.options(null),
             sampling.chatTemplateVariables(),
-            sampling.batchSize,
+            sampling.batchSize(),
             denominator());
     Lens.Result r = Lens.run(baseDir, avDir, arDir, src, positions, options);
 

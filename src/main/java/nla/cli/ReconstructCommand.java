@@ -58,9 +58,8 @@ final class ReconstructCommand implements Callable<Integer> {
   @Option(
       names = "--batch-size",
       paramLabel = "N",
-      defaultValue = "16",
-      description = "Texts run together. Default: ${DEFAULT-VALUE}.")
-  int batchSize;
+      description = "Texts run together. Default: 16 on the CPU, 256 on a GPU.")
+  Integer batchSize;
 
   @Option(
       names = "--json",
@@ -90,7 +89,7 @@ final class ReconstructCommand implements Callable<Integer> {
     PrintWriter out = spec.commandLine().getOut();
     try (ActivationReconstructor reconstructor =
         ActivationReconstructor.open(ModelPaths.resolve(ar.dir))) {
-      reconstructor.withBatchSize(batchSize);
+      if (batchSize != null) reconstructor.withBatchSize(batchSize);
       if (goldRows != null && goldRows.length > 0 && goldRows[0].length != reconstructor.dModel()) {
         throw new UserError(
             "--gold: "

@@ -72,8 +72,8 @@ final class RoundtripCommand implements Callable<Integer> {
         ActivationReconstructor reconstructor =
             ActivationReconstructor.open(ModelPaths.resolve(ar.dir))) {
       VectorInput.requireWidth(sel, verbalizer.dModel(), "AV");
-      verbalizer.withBatchSize(sampling.batchSize);
-      reconstructor.withBatchSize(sampling.batchSize);
+      verbalizer.withBatchSize(sampling.batchSize());
+      reconstructor.withBatchSize(sampling.batchSize());
       Metrics.Denominator denominator =
           baselineDenominator(baseline, reconstructor.mseNorm(), reconstructor.dModel());
       var options =

@@ -2,6 +2,7 @@ package nla.cli;
 
 import nla.core.VerbalizeOptions;
 import nla.io.UserError;
+import nla.model.LanguageModel;
 import nla.model.SamplingParams;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -34,9 +35,13 @@ final class SamplingFlags {
   @Option(
       names = "--batch-size",
       paramLabel = "N",
-      defaultValue = "16",
-      description = "Decodes generated together. Default: ${DEFAULT-VALUE}.")
-  int batchSize;
+      description = "Decodes generated together. Default: 16 on the CPU, 256 on a GPU.")
+  Integer batchSize;
+
+  /** {@code --batch-size}, else the default for the device the models go to. */
+  int batchSize() {
+    return batchSize != null ? batchSize : LanguageModel.defaultBatch();
+  }
 
   @Option(
       names = "--date-string",

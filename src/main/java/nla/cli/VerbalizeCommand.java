@@ -51,7 +51,7 @@ final class VerbalizeCommand implements Callable<Integer> {
     try (ActivationVerbalizer verbalizer =
         ActivationVerbalizer.open(ModelPaths.resolve(av.dir), sampling.chatTemplateVariables())) {
       VectorInput.requireWidth(sel, verbalizer.dModel(), "AV");
-      verbalizer.withBatchSize(sampling.batchSize);
+      verbalizer.withBatchSize(sampling.batchSize());
       var options =
           sampling
               .options(sel.rows())
@@ -63,7 +63,7 @@ final class VerbalizeCommand implements Callable<Integer> {
                   });
       // Rows go through in chunks and each chunk is printed as soon as it is done, so a long run
       // shows progress and an interruption keeps what was finished.
-      int chunk = Math.max(1, sampling.batchSize / Math.max(1, sampling.samples));
+      int chunk = Math.max(1, verbalizer.batchSize() / Math.max(1, sampling.samples));
       for (int from = 0; from < sel.vectors().size(); from += chunk) {
         int to = Math.min(sel.vectors().size(), from + chunk);
         var part = options.withRowLabels(java.util.Arrays.copyOfRange(sel.rows(), from, to));

@@ -16,8 +16,6 @@ import nla.text.Tokenizer;
  * LastTokenHead}): only the predictions come back to the host.
  */
 public final class ActivationReconstructor implements Reconstructor, AutoCloseable {
-  public static final int DEFAULT_BATCH_SIZE = 16;
-
   private final Sidecar sidecar;
   private final Tokenizer tokenizer;
   private final LanguageModel model;
@@ -25,7 +23,8 @@ public final class ActivationReconstructor implements Reconstructor, AutoCloseab
   private final LastTokenHead head; // the value head's weight on the model's backend
   private final Double mseNorm;
   private final boolean ownsModel;
-  private int batchSize = DEFAULT_BATCH_SIZE;
+  // Until withBatchSize: the default for the device the models go to (LanguageModel.defaultBatch).
+  private int batchSize = LanguageModel.defaultBatch();
 
   /** Wraps loaded parts after every load-time check of the sidecar against them. */
   public ActivationReconstructor(
@@ -95,6 +94,12 @@ public final class ActivationReconstructor implements Reconstructor, AutoCloseab
     return mseNorm;
   }
 
+  /** Texts run together through the AR. */
+  public int batchSize() {
+    return batchSize;
+  }
+
+  /** Texts run together through the AR (each a row of one pass). */
   public ActivationReconstructor withBatchSize(int batchSize) {
     if (batchSize < 1) throw new UserError("--batch-size: must be >= 1, got " + batchSize);
     this.batchSize = batchSize;

@@ -21,8 +21,6 @@ import nla.text.Tokenizer;
  * seed; a server submits the same {@link Decode}s to a {@link GenerationScheduler} instead.
  */
 public final class ActivationVerbalizer implements Verbalizer, AutoCloseable {
-  public static final int DEFAULT_BATCH_SIZE = 16;
-
   /**
    * Requests handed to the model at once, in batches: enough that finished requests are replaced
    * from a queue, few enough that their prompts' rows stay small on the host.
@@ -36,7 +34,8 @@ public final class ActivationVerbalizer implements Verbalizer, AutoCloseable {
   private final float[][] canonicalEmbeddings; // read-only: a server builds prompts beside a step
   private final BannedTokens banned;
   private final boolean ownsModel;
-  private int batchSize = DEFAULT_BATCH_SIZE;
+  // Until withBatchSize: the default for the device the models go to (LanguageModel.defaultBatch).
+  private int batchSize = LanguageModel.defaultBatch();
 
   /** Wraps loaded parts after every load-time check of the sidecar against them. */
   public ActivationVerbalizer(Sidecar sidecar, Tokenizer tokenizer, LanguageModel model) {

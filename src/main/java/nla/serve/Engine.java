@@ -46,9 +46,6 @@ import nla.text.Tokenizer;
  * time).
  */
 public final class Engine implements AutoCloseable {
-  /** Continuations of the base that decode together (the AV's batch in the CLI is as many). */
-  static final int COMPLETION_BATCH = 16;
-
   private final Path baseDir;
   private final Path avDir;
   private final Path arDir;
@@ -90,7 +87,8 @@ public final class Engine implements AutoCloseable {
     this.av = av;
     this.ar = ar;
     this.decoder = av.scheduler("nla-serve-decode");
-    this.completer = base.scheduler(COMPLETION_BATCH, "nla-serve-complete");
+    // Continuations of the base decode together as many as the AV's decodes: the device's default.
+    this.completer = base.scheduler(av.batchSize(), "nla-serve-complete");
   }
 
   /**

@@ -9,7 +9,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.function.Supplier;
 import nla.backend.DeviceSpec;
-import nla.core.ActivationVerbalizer;
 import nla.core.VerbalizeOptions;
 import nla.io.UserError;
 import nla.model.LanguageModel;
@@ -24,7 +23,7 @@ import org.yaml.snakeyaml.constructor.SafeConstructor;
  *
  * <pre>
  * seed: 42
- * batch: 8                       # rows per AV/AR batch, decoded together (default 16)
+ * batch: 8                       # rows per AV/AR batch, decoded together (default 16 on the CPU, 256 on a GPU)
  * limit: 200                     # first N rows of every activation set (optional)
  * max_new_tokens: 200            # AV generation budget (default 200)
  * ignore_eos: false              # true: every decode runs to max_new_tokens past EOS (timing runs)
@@ -55,12 +54,6 @@ public final class StudyPlan {
   public interface NlaOpener {
     Nla open(String name, String av, String ar);
   }
-
-  /**
-   * Rows per AV/AR batch when the plan gives none: the AV's own number of decodes run together, so
-   * a study decodes as {@code nla verbalize} does by default.
-   */
-  public static final int DEFAULT_BATCH = ActivationVerbalizer.DEFAULT_BATCH_SIZE;
 
   /** The top-level fields of a plan; anything else is a typo that would be ignored. */
   private static final List<String> TOP_LEVEL_FIELDS =
@@ -179,8 +172,14 @@ public final class StudyPlan {
     return fields.integer(root, "seed", "plan", 42, Long.MIN_VALUE, Long.MAX_VALUE);
   }
 
+  /**
+   * Rows per AV/AR batch: the plan's {@code batch}, else the default for the device the models go
+   * to ({@link LanguageModel#defaultBatch()}, as {@code nla verbalize} decodes by default).
+   * Resolved when asked, so {@link #run} asks once the plan's {@code device:} is in force.
+   */
   public int batch() {
-    return (int) fields.integer(root, "batch", "plan", DEFAULT_BATCH, 1, Integer.MAX_VALUE);
+    if (root.get("batch") == null) return LanguageModel.defaultBatch();
+    return (int) fields.integer(root, "batch", "plan", 1, 1, Integer.MAX_VALUE);
   }
 
   /** The plan's {@code ignore_eos}: decodes run to max_new_tokens past the AV's EOS. */

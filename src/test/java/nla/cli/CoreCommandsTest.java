@@ -14,6 +14,7 @@ import nla.io.Npy;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
 
 /** verbalize, reconstruct and roundtrip on a tiny random pair: flags, JSON shape, files, errors. */
 class CoreCommandsTest {
@@ -228,5 +229,50 @@ class CoreCommandsTest {
     List<String> out = new java.util.ArrayList<>();
     it.forEachRemaining(out::add);
     return out;
+  }
+
+  /**
+   * {@code --batch-size} of verbalize (and roundtrip, lens) and reconstruct: without it the
+   * device's default (16 on the CPU the suite runs on), with it the value given, which must be >=
+   * 1.
+   */
+  @Test
+  void theBatchSizeDefaultsByDeviceAndAGivenOneWins() throws Exception {
+    SamplingFlags none = new SamplingFlags();
+    new CommandLine(none).parseArgs();
+    assertEquals(16, none.batchSize());
+    SamplingFlags given = new SamplingFlags();
+    new CommandLine(given).parseArgs("--batch-size", "300");
+    assertEquals(300, given.batchSize());
+    for (String command : List.of("verbalize", "reconstruct")) {
+      String help = BaselineCommandTest.run(command, "--help")[1].replaceAll("\\s+", " ");
+      assertTrue(help.contains("Default: 16 on the CPU, 256 on a GPU."), help);
+    }
+    String[] r =
+        BaselineCommandTest.run(
+            "verbalize",
+            "--av",
+            av.toString(),
+            "--vectors",
+            vectors.toString(),
+            "--batch-size",
+            "0");
+    assertEquals("2", r[0], r[2]);
+    assertTrue(r[2].contains("--batch-size: must be >= 1, got 0"), r[2]);
+    Path texts = tmp.resolve("b.jsonl");
+    Files.writeString(texts, "{\"text\": \"a cat\"}\n");
+    r =
+        BaselineCommandTest.run(
+            "reconstruct",
+            "--ar",
+            ar.toString(),
+            "--texts",
+            texts.toString(),
+            "--out",
+            tmp.resolve("b.npy").toString(),
+            "--batch-size",
+            "0");
+    assertEquals("2", r[0], r[2]);
+    assertTrue(r[2].contains("--batch-size: must be >= 1, got 0"), r[2]);
   }
 }

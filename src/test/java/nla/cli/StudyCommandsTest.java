@@ -2,20 +2,27 @@ package nla.cli;
 
 import static nla.cli.CliRun.run;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 import nla.io.Npy;
+import nla.io.UserError;
 import nla.study.Studies;
 import nla.study.Study;
 import nla.study.StudyFlag;
+import nla.study.StudyPlan;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
 
 class StudyCommandsTest {
   static final ObjectMapper JSON = new ObjectMapper();
@@ -155,5 +162,35 @@ class StudyCommandsTest {
       for (StudyFlag f : study.flags())
         assertTrue(o.out().contains(f.name() + "="), study.name() + " lacks " + f.name());
     }
+  }
+
+  /**
+   * Without {@code --batch} a study's plan has no batch and takes the device's default (16 on the
+   * CPU the suite runs on); {@code --batch N} wins, and must be >= 1.
+   */
+  @Test
+  void aStudysBatchDefaultsByDeviceAndAGivenOneWins() {
+    StudyCommand.Common none = new StudyCommand.Common();
+    new CommandLine(none).parseArgs("--out", "r");
+    Map<String, Object> root = new LinkedHashMap<>(none.root());
+    assertFalse(root.containsKey("batch"), root.toString());
+    root.put("studies", Map.of("confab", Map.of("activations", "a")));
+    root.put("activations", Map.of("a", "a.npy"));
+    assertEquals(16, StudyPlan.of("nla study confab", root).batch());
+
+    StudyCommand.Common given = new StudyCommand.Common();
+    new CommandLine(given).parseArgs("--out", "r", "--batch", "300");
+    Map<String, Object> root2 = new LinkedHashMap<>(given.root());
+    assertEquals(300, root2.get("batch"));
+    root2.putAll(Map.of("studies", root.get("studies"), "activations", root.get("activations")));
+    assertEquals(300, StudyPlan.of("nla study confab", root2).batch());
+
+    StudyCommand.Common zero = new StudyCommand.Common();
+    new CommandLine(zero).parseArgs("--out", "r", "--batch", "0");
+    UserError e = assertThrows(UserError.class, zero::root);
+    assertEquals("--batch: must be >= 1, got 0", e.getMessage());
+
+    String help = run("study", "eval", "--help").out().replaceAll("\\s+", " ");
+    assertTrue(help.contains("Default: 16 on the CPU, 256 on a GPU."), help);
   }
 }

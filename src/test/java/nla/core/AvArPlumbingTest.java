@@ -259,4 +259,20 @@ class AvArPlumbingTest {
             .getMessage()
             .contains("role"));
   }
+
+  /** Without withBatchSize the AV and AR take the device's default (16 here); a given one wins. */
+  @Test
+  void theBatchSizeDefaultsByDeviceAndAGivenOneWins() {
+    try (ActivationVerbalizer av = ActivationVerbalizer.open(avDir);
+        ActivationReconstructor ar = ActivationReconstructor.open(arDir)) {
+      assertEquals(LanguageModel.defaultBatch(), av.batchSize());
+      assertEquals(16, av.batchSize()); // the suite runs on the CPU
+      assertEquals(16, ar.batchSize());
+      assertEquals(300, av.withBatchSize(300).batchSize());
+      assertEquals(3, ar.withBatchSize(3).batchSize());
+      UserError e = assertThrows(UserError.class, () -> av.withBatchSize(0));
+      assertEquals("--batch-size: must be >= 1, got 0", e.getMessage());
+      assertThrows(UserError.class, () -> ar.withBatchSize(0));
+    }
+  }
 }

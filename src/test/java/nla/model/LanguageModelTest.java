@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import nla.Fp32Dot;
+import nla.backend.DeviceSpec;
 import nla.backend.Sampler;
 import nla.io.DType;
 import nla.io.SafeTensors;
@@ -357,5 +358,25 @@ class LanguageModelTest {
       assertArrayEquals(told.get(1).outputIds(), whole.get(0).outputIds());
       assertArrayEquals(told.get(1).outputIds(), whole.get(1).outputIds());
     }
+  }
+
+  /**
+   * The one rule for how many decodes run together by default: 16 on the CPU, 256 on a GPU (whose
+   * branch this machine reaches only through the rule itself), asked of the default device.
+   */
+  @Test
+  void theDefaultBatchIs16OnTheCpuAnd256OnAGpu() {
+    assertEquals(16, LanguageModel.defaultBatch(false));
+    assertEquals(256, LanguageModel.defaultBatch(true));
+    assertEquals(16, LanguageModel.defaultBatch(DeviceSpec.CPU));
+    DeviceSpec before = LanguageModel.chosenDevice();
+    try {
+      LanguageModel.setDefaultDevice(DeviceSpec.CPU);
+      assertEquals(16, LanguageModel.defaultBatch());
+    } finally {
+      LanguageModel.setDefaultDevice(before);
+    }
+    // The suite runs on the CPU (nla.device=cpu).
+    assertEquals(16, LanguageModel.defaultBatch());
   }
 }

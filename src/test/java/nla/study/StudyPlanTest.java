@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.Random;
 import nla.io.Npy;
 import nla.io.UserError;
+import nla.model.LanguageModel;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -322,5 +323,25 @@ class StudyPlanTest {
             "best-of-n: {nla: gdoo}",
             "ridge: {a: good, b: good, train: {good: a.npy}, ns: [10], folds: 1}"),
         "studies.ridge.folds: 1 is out of range (expected 2..2147483647)");
+  }
+
+  /**
+   * A plan without {@code batch} takes the default of the device its models go to, asked when the
+   * batch is (16 on the CPU the suite runs on); a plan's own batch wins, and must be >= 1.
+   */
+  @Test
+  void aPlanWithoutBatchTakesTheDevicesDefaultAndItsOwnWins() throws Exception {
+    String studies = "studies: {confab: {activations: a}}\nactivations: {a: a.npy}\n";
+    Path plan = tmp.resolve("p.yaml");
+    Files.writeString(plan, studies);
+    assertEquals(LanguageModel.defaultBatch(), StudyPlan.load(plan).batch());
+    assertEquals(16, StudyPlan.load(plan).batch());
+    Files.writeString(plan, "device: cpu\n" + studies);
+    assertEquals(16, StudyPlan.load(plan).batch());
+    Files.writeString(plan, "batch: 300\n" + studies);
+    assertEquals(300, StudyPlan.load(plan).batch());
+    Files.writeString(plan, "batch: 1\n" + studies);
+    assertEquals(1, StudyPlan.load(plan).batch());
+    assertPlanError("batch: 0\n" + studies, "plan.batch: 0 is out of range");
   }
 }
