@@ -784,8 +784,8 @@ public final class CudaBackend implements Backend {
   }
 
   /**
-   * A norm's block: one thread per load (four values where the group allows, see rms_norm), up to 1024, so that at
-   * batch 1 each thread makes one or two trips rather than a dozen dependent ones.
+   * A norm's block: one thread per load (four values where the group allows, see rms_norm), up to
+   * 1024, so that at batch 1 each thread makes one or two trips rather than a dozen dependent ones.
    */
   private static int normThreads(int groupSize) {
     int loads = groupSize % 4 == 0 ? groupSize / 4 : groupSize;
