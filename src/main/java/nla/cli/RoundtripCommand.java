@@ -72,8 +72,10 @@ final class RoundtripCommand implements Callable<Integer> {
         ActivationReconstructor reconstructor =
             ActivationReconstructor.open(ModelPaths.resolve(ar.dir))) {
       VectorInput.requireWidth(sel, verbalizer.dModel(), "AV");
-      verbalizer.withBatchSize(sampling.batchSize());
-      reconstructor.withBatchSize(sampling.batchSize());
+      if (sampling.batchSize != null) {
+        verbalizer.withBatchSize(sampling.batchSize);
+        reconstructor.withBatchSize(sampling.batchSize);
+      }
       Metrics.Denominator denominator =
           baselineDenominator(baseline, reconstructor.mseNorm(), reconstructor.dModel());
       var options =

@@ -38,7 +38,11 @@ final class SamplingFlags {
       description = "Decodes generated together. Default: 16 on the CPU, 256 on a GPU.")
   Integer batchSize;
 
-  /** {@code --batch-size}, else the default for the device the models go to. */
+  /**
+   * {@code --batch-size}, else the default for the device the models go to (where no loaded model
+   * says it: a command that has one leaves it at the model's own default when the option is
+   * absent).
+   */
   int batchSize() {
     return batchSize != null ? batchSize : LanguageModel.defaultBatch();
   }

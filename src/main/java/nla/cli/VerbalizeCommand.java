@@ -51,7 +51,7 @@ final class VerbalizeCommand implements Callable<Integer> {
     try (ActivationVerbalizer verbalizer =
         ActivationVerbalizer.open(ModelPaths.resolve(av.dir), sampling.chatTemplateVariables())) {
       VectorInput.requireWidth(sel, verbalizer.dModel(), "AV");
-      verbalizer.withBatchSize(sampling.batchSize());
+      if (sampling.batchSize != null) verbalizer.withBatchSize(sampling.batchSize);
       var options =
           sampling
               .options(sel.rows())

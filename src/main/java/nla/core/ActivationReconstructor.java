@@ -23,8 +23,8 @@ public final class ActivationReconstructor implements Reconstructor, AutoCloseab
   private final LastTokenHead head; // the value head's weight on the model's backend
   private final Double mseNorm;
   private final boolean ownsModel;
-  // Until withBatchSize: the default for the device the models go to (LanguageModel.defaultBatch).
-  private int batchSize = LanguageModel.defaultBatch();
+  // Until withBatchSize: the default for the device the model is on (LanguageModel.defaultBatch).
+  private int batchSize;
 
   /** Wraps loaded parts after every load-time check of the sidecar against them. */
   public ActivationReconstructor(
@@ -53,6 +53,7 @@ public final class ActivationReconstructor implements Reconstructor, AutoCloseab
     this.sidecar = sidecar;
     this.tokenizer = tokenizer;
     this.model = model;
+    this.batchSize = LanguageModel.defaultBatch(model.onGpu());
     this.valueHead = valueHead;
     this.head = model.lastTokenHead(sidecar.layerK(), valueHead.weight());
     this.mseNorm = sidecar.mseNorm();

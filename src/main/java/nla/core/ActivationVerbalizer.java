@@ -34,8 +34,8 @@ public final class ActivationVerbalizer implements Verbalizer, AutoCloseable {
   private final float[][] canonicalEmbeddings; // read-only: a server builds prompts beside a step
   private final BannedTokens banned;
   private final boolean ownsModel;
-  // Until withBatchSize: the default for the device the models go to (LanguageModel.defaultBatch).
-  private int batchSize = LanguageModel.defaultBatch();
+  // Until withBatchSize: the default for the device the model is on (LanguageModel.defaultBatch).
+  private int batchSize;
 
   /** Wraps loaded parts after every load-time check of the sidecar against them. */
   public ActivationVerbalizer(Sidecar sidecar, Tokenizer tokenizer, LanguageModel model) {
@@ -54,6 +54,7 @@ public final class ActivationVerbalizer implements Verbalizer, AutoCloseable {
     this.sidecar = sidecar;
     this.tokenizer = tokenizer;
     this.model = model;
+    this.batchSize = LanguageModel.defaultBatch(model.onGpu());
     this.canonical = LiveChecks.checkAv(sidecar, tokenizer, model.config());
     this.canonicalEmbeddings = model.embed(canonical.ids());
     int scanned = Math.min(tokenizer.vocabSize(), model.config().vocabSize());

@@ -218,6 +218,11 @@ public final class LanguageModel implements AutoCloseable {
     return String.join(" + ", backends.stream().map(Backend::describe).toList());
   }
 
+  /** Whether the model runs on GPUs (a model is on the CPU or on GPUs only). */
+  public boolean onGpu() {
+    return !device().startsWith("cpu");
+  }
+
   /** Device memory the model's backends have in use (-1 on the CPU). */
   public long deviceBytesInUse() {
     long sum = 0;
