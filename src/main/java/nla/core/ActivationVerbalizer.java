@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Consumer;
 import nla.io.UserError;
 import nla.model.Generation;
 import nla.model.GenerationRequest;
@@ -218,12 +219,29 @@ public final class ActivationVerbalizer implements Verbalizer, AutoCloseable {
   @Override
   public List<Verbalization> verbalize(List<float[]> vectors, VerbalizeOptions options) {
     List<Decode> decodes = decodes(vectors, options);
-    List<GenerationRequest> requests = new ArrayList<>(decodes.size());
-    for (Decode d : decodes) requests.add(d.request());
-    List<Generation> gens = model.generate(requests, batchSize);
+    List<Generation> gens = model.generate(requests(decodes), batchSize);
     List<Verbalization> out = new ArrayList<>(decodes.size());
     for (int k = 0; k < decodes.size(); k++) out.add(verbalization(decodes.get(k), gens.get(k)));
     return out;
+  }
+
+  /**
+   * {@link #verbalize} through the same continuous batching, each verbalization handed over as its
+   * decode finishes: every decode is submitted at once, so a finished one's place is taken at the
+   * next step until none is left waiting.
+   */
+  @Override
+  public void verbalizeEach(
+      List<float[]> vectors, VerbalizeOptions options, Consumer<Verbalization> onEach) {
+    List<Decode> decodes = decodes(vectors, options);
+    model.generate(
+        requests(decodes), batchSize, (g, k) -> onEach.accept(verbalization(decodes.get(k), g)));
+  }
+
+  private static List<GenerationRequest> requests(List<Decode> decodes) {
+    List<GenerationRequest> requests = new ArrayList<>(decodes.size());
+    for (Decode d : decodes) requests.add(d.request());
+    return requests;
   }
 
   /**

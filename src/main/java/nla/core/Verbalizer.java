@@ -1,6 +1,7 @@
 package nla.core;
 
 import java.util.List;
+import java.util.function.Consumer;
 
 /** Vector → text: the AV half of an NLA (contract §4). */
 public interface Verbalizer {
@@ -11,6 +12,17 @@ public interface Verbalizer {
    * handler, the first bad row is a {@link nla.io.UserError} before anything runs).
    */
   List<Verbalization> verbalize(List<float[]> vectors, VerbalizeOptions options);
+
+  /**
+   * {@link #verbalize}, handing each result to {@code onEach} as it is done, on the calling thread:
+   * an engine with continuous batching reports each decode when it finishes, in no set order, so a
+   * caller that keeps results as they come loses only the unfinished ones when it stops. By default
+   * every result at the end, in {@link #verbalize}'s order.
+   */
+  default void verbalizeEach(
+      List<float[]> vectors, VerbalizeOptions options, Consumer<Verbalization> onEach) {
+    verbalize(vectors, options).forEach(onEach);
+  }
 
   int dModel();
 }

@@ -6,6 +6,8 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
+import java.util.function.Consumer;
+import java.util.function.ObjIntConsumer;
 import nla.backend.Backend;
 import nla.backend.Backends;
 import nla.backend.DeviceSpec;
@@ -382,7 +384,18 @@ public final class LanguageModel implements AutoCloseable {
    * of the step on the CPU).
    */
   public List<Generation> generate(List<GenerationRequest> batch, int maxActive) {
-    return generate(batch, maxActive, PREFIX_UNKNOWN);
+    return generate(batch, maxActive, PREFIX_UNKNOWN, null);
+  }
+
+  /**
+   * {@link #generate(List, int)} that tells {@code onEach} of every request as it finishes (its
+   * generation and its index in {@code batch}), on the calling thread, in the order they finish: a
+   * caller that keeps results as they come (a study's journal) loses only the requests still
+   * decoding when it stops. An exception from {@code onEach} ends the whole call.
+   */
+  public List<Generation> generate(
+      List<GenerationRequest> batch, int maxActive, ObjIntConsumer<Generation> onEach) {
+    return generate(batch, maxActive, PREFIX_UNKNOWN, onEach);
   }
 
   /**
@@ -405,11 +418,14 @@ public final class LanguageModel implements AutoCloseable {
   public List<Generation> generateWithSharedPrefix(
       List<GenerationRequest> batch, int maxActive, int sharedPrefix) {
     if (sharedPrefix < 0) throw new IllegalArgumentException("sharedPrefix " + sharedPrefix);
-    return generate(batch, maxActive, sharedPrefix);
+    return generate(batch, maxActive, sharedPrefix, null);
   }
 
   private List<Generation> generate(
-      List<GenerationRequest> batch, int maxActive, int knownSharedPrefix) {
+      List<GenerationRequest> batch,
+      int maxActive,
+      int knownSharedPrefix,
+      ObjIntConsumer<Generation> onEach) {
     if (maxActive < 1) throw new IllegalArgumentException("maxActive " + maxActive);
     for (GenerationRequest req : batch) check(req);
     // Prompts that start alike (every AV prompt is identical up to the injection slot) share the
@@ -422,7 +438,10 @@ public final class LanguageModel implements AutoCloseable {
     List<ContinuousBatch.Entry> entries = new ArrayList<>(batch.size());
     try (ContinuousBatch running = ContinuousBatch.withPrefix(this, maxActive, shared)) {
       for (GenerationRequest req : batch) {
-        ContinuousBatch.Entry e = new ContinuousBatch.Entry(req, null, null);
+        int index = entries.size();
+        Consumer<ContinuousBatch.Entry> finished =
+            onEach == null ? null : done -> reportFinished(done, index, onEach);
+        ContinuousBatch.Entry e = new ContinuousBatch.Entry(req, null, finished);
         entries.add(e);
         running.add(e);
       }
@@ -431,6 +450,13 @@ public final class LanguageModel implements AutoCloseable {
     List<Generation> result = new ArrayList<>(batch.size());
     for (ContinuousBatch.Entry e : entries) result.add(e.generation());
     return result;
+  }
+
+  /** A finished request to its listener; one cancelled (the call is ending on a failure) is not. */
+  private static void reportFinished(
+      ContinuousBatch.Entry e, int index, ObjIntConsumer<Generation> onEach) {
+    Generation g = e.generation();
+    if (!ContinuousBatch.CANCELLED.equals(g.finishReason())) onEach.accept(g, index);
   }
 
   /** A request's prompt and logit bias, checked before it joins a batch. */

@@ -91,7 +91,7 @@ public final class BestOfNStudy implements Study<BestOfNStudy.Params> {
   /** §5 as a Java call, in an open run directory; returns the summary it wrote. */
   public static ObjectNode run(
       RunDir run, Nla nla, ActivationSet acts, VerbalizeOptions sampling, int batch) {
-    Decode[][] d = Steps.decodes(run, NAME, "samples", nla, acts, sampling, batch);
+    Decode[][] d = Steps.decodes(run, NAME, "samples", nla, acts, sampling);
     int n = acts.size();
     int k = sampling.samples();
     Metrics.Denominator den = Steps.denominator(acts, nla.ar());

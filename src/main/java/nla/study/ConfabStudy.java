@@ -115,10 +115,10 @@ public final class ConfabStudy implements Study<ConfabStudy.Params> {
     for (var e : sets.entrySet()) {
       List<String> expl = new ArrayList<>();
       List<String> ctx = new ArrayList<>();
-      for (var rec : e.getValue().items()) {
-        if (rec.get("sample").asInt() != 0) continue;
-        int r = rec.get("row").asInt();
-        if (r >= acts.size()) continue;
+      // In row order: decodes are journaled as they finish, and the null draws depend on the order.
+      for (int r = 0; r < acts.size(); r++) {
+        var rec = e.getValue().get(Steps.key(r, 0));
+        if (rec == null) continue;
         var ex = rec.get("explanation");
         expl.add(ex == null || ex.isNull() ? rec.get("text").asText() : ex.asText());
         ctx.add(acts.contexts().get(r));

@@ -158,8 +158,7 @@ public final class CrossStudy implements Study<CrossStudy.Params> {
     for (Nla x : families) names.add(x.name());
     for (int a = 0; a < f; a++) {
       Nla av = families.get(a);
-      Decode[][] d =
-          Steps.decodes(run, NAME, "decodes-" + av.name(), av, vectors.get(a), greedy, batch);
+      Decode[][] d = Steps.decodes(run, NAME, "decodes-" + av.name(), av, vectors.get(a), greedy);
       for (int r = 0; r < f; r++) {
         Nla ar = families.get(r);
         ActivationSet gold = vectors.get(r);

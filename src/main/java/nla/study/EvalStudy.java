@@ -88,7 +88,7 @@ public final class EvalStudy implements Study<EvalStudy.Params> {
       double trainingVarNrm,
       long seed,
       int batch) {
-    Decode[][] d = Steps.decodes(run, NAME, "greedy", nla, acts, greedy, batch);
+    Decode[][] d = Steps.decodes(run, NAME, "greedy", nla, acts, greedy);
     Metrics.Denominator den = Steps.denominator(acts, nla.ar());
     List<Scored> s =
         Steps.scores(

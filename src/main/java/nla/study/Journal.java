@@ -98,12 +98,29 @@ public final class Journal implements AutoCloseable {
   }
 
   /** Appends one finished item and forces it to disk before returning. */
-  public synchronized void append(ObjectNode record) {
-    String key = record.get("key").asText();
-    if (done.containsKey(key)) throw new IllegalStateException("item " + key + " already written");
+  public void append(ObjectNode record) {
+    appendAll(List.of(record));
+  }
+
+  /**
+   * Appends finished items with one force to disk for all of them: where items finish many times a
+   * second (a GPU's decodes), a force for each would stall the work that makes them.
+   */
+  public synchronized void appendAll(List<ObjectNode> records) {
+    if (records.isEmpty()) return;
+    StringBuilder lines = new StringBuilder();
+    for (ObjectNode record : records) {
+      String key = record.get("key").asText();
+      if (done.containsKey(key))
+        throw new IllegalStateException("item " + key + " already written");
+      try {
+        lines.append(JSON.writeValueAsString(record)).append('\n');
+      } catch (IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
+    }
     try {
-      byte[] line = (JSON.writeValueAsString(record) + "\n").getBytes(StandardCharsets.UTF_8);
-      ByteBuffer buf = ByteBuffer.wrap(line);
+      ByteBuffer buf = ByteBuffer.wrap(lines.toString().getBytes(StandardCharsets.UTF_8));
       while (buf.hasRemaining()) channel.write(buf);
       channel.force(false);
     } catch (IOException e) {
@@ -118,7 +135,7 @@ public final class Journal implements AutoCloseable {
               + ": free space and rerun the same command to resume",
           e);
     }
-    done.put(key, record);
+    for (ObjectNode record : records) done.put(record.get("key").asText(), record);
   }
 
   /**

@@ -130,7 +130,7 @@ public final class LayersStudy implements Study<LayersStudy.Params> {
                 + trainedLabel
                 + " has "
                 + trained.size());
-      Decode[][] d = Steps.decodes(run, NAME, "decodes-" + e.getKey(), nla, a, greedy, batch);
+      Decode[][] d = Steps.decodes(run, NAME, "decodes-" + e.getKey(), nla, a, greedy);
       Metrics.Denominator den = Steps.denominator(a, nla.ar());
       List<Scored> s =
           Steps.scores(

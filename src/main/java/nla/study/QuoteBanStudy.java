@@ -113,7 +113,7 @@ public final class QuoteBanStudy implements Study<QuoteBanStudy.Params> {
       String banned = QuoteBan.bannedCharacters(c, families);
       VerbalizeOptions o = greedy.withBanChars(banned.isEmpty() ? null : banned);
       String set = "ban " + c.name();
-      Decode[][] d = Steps.decodes(run, NAME, set, nla, acts, o, batch);
+      Decode[][] d = Steps.decodes(run, NAME, set, nla, acts, o);
       List<Scored> s =
           Steps.scores(
               run,

@@ -88,7 +88,7 @@ public final class RedactStudy implements Study<RedactStudy.Params> {
       String filler,
       long seed,
       int batch) {
-    Decode[][] d = Steps.decodes(run, NAME, "greedy", nla, acts, greedy, batch);
+    Decode[][] d = Steps.decodes(run, NAME, "greedy", nla, acts, greedy);
     Metrics.Denominator den = Steps.denominator(acts, nla.ar());
     double[] count = new double[d.length];
     double[] frac = new double[d.length];

@@ -53,50 +53,43 @@ public final class Steps {
 
   /**
    * Decodes every row of {@code acts} {@code options.samples()} times with {@code nla}'s AV into
-   * journal {@code <study>/<set>.jsonl}; returns [row][sample].
+   * journal {@code <study>/<set>.jsonl}; returns [row][sample]. Every row still to do goes to the
+   * AV at once, which keeps its batch full (as many decodes as its batch size run together, a
+   * finished one replaced at the next step), and each decode is journaled as it finishes.
    */
   public static Decode[][] decodes(
-      RunDir run,
-      String study,
-      String set,
-      Nla nla,
-      ActivationSet acts,
-      VerbalizeOptions options,
-      int batchRows) {
+      RunDir run, String study, String set, Nla nla, ActivationSet acts, VerbalizeOptions options) {
     Journal j = decodeJournal(run, study + " " + set, nla, acts, options);
     int n = acts.size();
     int samples = options.samples();
     List<Integer> todo = new ArrayList<>();
     for (int r = 0; r < n; r++) if (!allSamples(j, r, samples)) todo.add(r);
+    List<float[]> vectors = new ArrayList<>(todo.size());
+    int[] labels = new int[todo.size()];
+    for (int i = 0; i < todo.size(); i++) {
+      vectors.add(acts.vectors().get(todo.get(i)));
+      labels[i] = todo.get(i);
+    }
     try (ProgressBar p =
-        ProgressBar.onTerminal(study + " " + set + " (AV)", "it").start(n, n - todo.size())) {
-      for (int from = 0; from < todo.size(); from += batchRows) {
-        List<Integer> rows = todo.subList(from, Math.min(todo.size(), from + batchRows));
-        List<float[]> vectors = new ArrayList<>();
-        int[] labels = new int[rows.size()];
-        for (int i = 0; i < rows.size(); i++) {
-          vectors.add(acts.vectors().get(rows.get(i)));
-          labels[i] = rows.get(i);
+            ProgressBar.onTerminal(study + " " + set + " (AV)", "it").start(n, n - todo.size());
+        GroupedAppends pending = new GroupedAppends(j)) {
+      int[] reported = new int[n]; // samples of each row handed over so far
+      try {
+        if (!todo.isEmpty()) {
+          nla.av()
+              .verbalizeEach(
+                  vectors,
+                  options.withRowLabels(labels),
+                  v -> {
+                    String k = key(v.row(), v.sample());
+                    if (!j.has(k))
+                      pending.add(decodeRecord(j, k, v)); // else: kept from a cut-off run
+                    if (++reported[v.row()] == samples) p.advance(1);
+                  });
         }
-        List<Verbalization> out;
-        try {
-          out = nla.av().verbalize(vectors, options.withRowLabels(labels));
-        } catch (DeviceMemoryError e) {
-          throw j.outOfMemory(e);
-        }
-        for (Verbalization v : out) {
-          String k = key(v.row(), v.sample());
-          if (j.has(k)) continue; // a sample of a row that was cut off half-way
-          ObjectNode rec = j.newRecord(k);
-          rec.put("row", v.row());
-          rec.put("sample", v.sample());
-          rec.put("text", v.text());
-          if (v.explanation() == null) rec.putNull("explanation");
-          else rec.put("explanation", v.explanation());
-          rec.put("missing_tag", v.missingTag());
-          j.append(rec);
-        }
-        p.advance(rows.size());
+      } catch (DeviceMemoryError e) {
+        pending.close(); // what finished before it is kept
+        throw j.outOfMemory(e);
       }
     }
     Decode[][] result = new Decode[n][samples];
@@ -110,6 +103,55 @@ public final class Steps {
             new Decode(r, s, rec.get("text").asText(), e == null || e.isNull() ? null : e.asText());
       }
     return result;
+  }
+
+  private static ObjectNode decodeRecord(Journal j, String key, Verbalization v) {
+    ObjectNode rec = j.newRecord(key);
+    rec.put("row", v.row());
+    rec.put("sample", v.sample());
+    rec.put("text", v.text());
+    if (v.explanation() == null) rec.putNull("explanation");
+    else rec.put("explanation", v.explanation());
+    rec.put("missing_tag", v.missingTag());
+    return rec;
+  }
+
+  /**
+   * Finished items on their way to a journal, written together: when {@link #FLUSH_ITEMS} wait or
+   * {@link #FLUSH_NANOS} have passed since the last write, and at close. A GPU finishes decodes
+   * many times a second, on the thread that runs its steps; one force to disk for each would stall
+   * the steps. A stop that is not an exception (a kill) loses at most that second's decodes, where
+   * the decodes still running are lost in any case.
+   */
+  static final class GroupedAppends implements AutoCloseable {
+    static final int FLUSH_ITEMS = 64;
+    static final long FLUSH_NANOS = 1_000_000_000L;
+
+    private final Journal journal;
+    private final List<ObjectNode> waiting = new ArrayList<>();
+    private long lastWrite = System.nanoTime();
+
+    GroupedAppends(Journal journal) {
+      this.journal = journal;
+    }
+
+    void add(ObjectNode record) {
+      waiting.add(record);
+      if (waiting.size() >= FLUSH_ITEMS || System.nanoTime() - lastWrite >= FLUSH_NANOS) write();
+    }
+
+    private void write() {
+      List<ObjectNode> batch = List.copyOf(waiting);
+      waiting.clear();
+      lastWrite = System.nanoTime();
+      journal.appendAll(batch);
+    }
+
+    /** Writes what is waiting. */
+    @Override
+    public void close() {
+      if (!waiting.isEmpty()) write();
+    }
   }
 
   /** Where a run keeps its decodes: one journal per (AV, activation set, decoding options). */

@@ -85,6 +85,27 @@ class AvArPlumbingTest {
   }
 
   @Test
+  void eachVerbalizationHandedOverAsItFinishesIsTheOneVerbalizeReturns() {
+    try (ActivationVerbalizer av = ActivationVerbalizer.open(avDir)) {
+      List<float[]> vs = List.of(vector(1), vector(2), vector(3), vector(4));
+      VerbalizeOptions o =
+          VerbalizeOptions.greedy()
+              .withSampling(0.9, 1, 0, 7)
+              .withSamples(2)
+              .withMaxNewTokens(5, false);
+      List<Verbalization> listed = av.withBatchSize(3).verbalize(vs, o);
+      java.util.Map<String, Verbalization> handed = new java.util.HashMap<>();
+      av.verbalizeEach(vs, o, v -> handed.put(v.row() + "/" + v.sample(), v));
+      assertEquals(listed.size(), handed.size());
+      for (Verbalization v : listed) {
+        Verbalization h = handed.get(v.row() + "/" + v.sample());
+        assertArrayEquals(v.outputIds(), h.outputIds(), v.row() + "/" + v.sample());
+        assertEquals(v.text(), h.text());
+      }
+    }
+  }
+
+  @Test
   void aBatchSharesThePromptUpToTheInjectedRowOrWhollyForSamplesOfOneRow() {
     try (ActivationVerbalizer av = ActivationVerbalizer.open(avDir)) {
       int p = av.canonicalPrompt().injectionPosition();

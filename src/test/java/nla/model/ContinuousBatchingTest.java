@@ -2,12 +2,14 @@ package nla.model;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
 import java.lang.reflect.Proxy;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -41,6 +43,54 @@ class ContinuousBatchingTest {
           assertEquals(all.get(i).finishReason(), some.get(i).finishReason(), where);
         }
       }
+    }
+  }
+
+  @Test
+  void eachRequestIsReportedOnceAsItFinishesWithItsOwnResult() {
+    try (LanguageModel m = LanguageModel.load(GoldenFixtures.modelDir("qwen2"))) {
+      List<GenerationRequest> requests = GenerationSchedulerTest.requests(10);
+      List<Generation> all = m.generate(requests);
+      List<Integer> order = new ArrayList<>();
+      Map<Integer, Generation> reported = new ConcurrentHashMap<>();
+      Thread caller = Thread.currentThread();
+      List<Generation> returned =
+          m.generate(
+              requests,
+              3,
+              (g, i) -> {
+                assertEquals(caller, Thread.currentThread(), "reported on the calling thread");
+                assertEquals(null, reported.put(i, g), "request " + i + " reported twice");
+                order.add(i);
+              });
+      assertEquals(requests.size(), reported.size());
+      for (int i = 0; i < requests.size(); i++) {
+        assertArrayEquals(all.get(i).outputIds(), reported.get(i).outputIds(), "request " + i);
+        assertEquals(all.get(i).finishReason(), reported.get(i).finishReason(), "request " + i);
+        assertArrayEquals(all.get(i).outputIds(), returned.get(i).outputIds(), "request " + i);
+      }
+      // Three at once, of different lengths: they finish out of submission order.
+      assertNotEquals(order.stream().sorted().toList(), order, "finish order " + order);
+    }
+  }
+
+  @Test
+  void aFailingListenerEndsTheCall() {
+    try (LanguageModel m = LanguageModel.load(GoldenFixtures.modelDir("qwen2"))) {
+      List<GenerationRequest> requests = GenerationSchedulerTest.requests(6);
+      AtomicInteger told = new AtomicInteger();
+      IllegalStateException e =
+          assertThrows(
+              IllegalStateException.class,
+              () ->
+                  m.generate(
+                      requests,
+                      2,
+                      (g, i) -> {
+                        if (told.incrementAndGet() == 2) throw new IllegalStateException("disk");
+                      }));
+      assertEquals("disk", e.getMessage());
+      assertEquals(2, told.get(), "no request is reported after the failure");
     }
   }
 

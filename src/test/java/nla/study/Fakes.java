@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Random;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import nla.core.Reconstructor;
@@ -38,8 +39,18 @@ final class Fakes {
 
     @Override
     public List<Verbalization> verbalize(List<float[]> vectors, VerbalizeOptions o) {
-      calls.add(o);
       List<Verbalization> out = new ArrayList<>();
+      verbalizeEach(vectors, o, out::add);
+      return out;
+    }
+
+    /**
+     * Each row's decodes handed over as the row is done, as an engine hands each as it finishes.
+     */
+    @Override
+    public void verbalizeEach(
+        List<float[]> vectors, VerbalizeOptions o, Consumer<Verbalization> onEach) {
+      calls.add(o);
       String ban = o.banChars() == null ? "" : o.banChars();
       String open = ban.contains("\"") ? (ban.contains("'") ? "(" : "'") : "\"";
       String close = open.equals("(") ? ")" : open;
@@ -65,11 +76,10 @@ final class Fakes {
           String expl = "The values " + open + nums + close + " appear here.";
           boolean missing = v[0] == 9f;
           String text = missing ? expl : "<explanation>" + expl + "</explanation>";
-          out.add(
+          onEach.accept(
               new Verbalization(row, s, new int[0], 0, new int[0], text, missing ? null : expl));
         }
       }
-      return out;
     }
 
     @Override

@@ -7,8 +7,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import nla.backend.DeviceMemoryError;
 import nla.core.Verbalization;
 import nla.core.VerbalizeOptions;
@@ -120,12 +122,26 @@ class KillResumeTest {
     Fakes.Av av = new Fakes.Av(D, 0);
     String driver =
         "GPU out of memory: the KV cache (4096 tokens) needs 0.50 GiB, 0.01 of 80.00 GiB free";
+    // Out of memory in the middle of one call, after 8 decodes have finished and been handed over.
     Verbalizer failing =
         new Verbalizer() {
           @Override
           public List<Verbalization> verbalize(List<float[]> vectors, VerbalizeOptions o) {
-            if (av.decodes.get() == 8) throw new DeviceMemoryError(driver);
-            return av.verbalize(vectors, o);
+            List<Verbalization> out = new ArrayList<>();
+            verbalizeEach(vectors, o, out::add);
+            return out;
+          }
+
+          @Override
+          public void verbalizeEach(
+              List<float[]> vectors, VerbalizeOptions o, Consumer<Verbalization> onEach) {
+            av.verbalizeEach(
+                vectors,
+                o,
+                v -> {
+                  if (av.decodes.get() > 8) throw new DeviceMemoryError(driver);
+                  onEach.accept(v);
+                });
           }
 
           @Override
@@ -159,6 +175,24 @@ class KillResumeTest {
       straight = EvalStudy.run(run, Fakes.nla("f", D, 0), acts, sampling(), Double.NaN, 3, 7);
     }
     assertEquals(straight, resumed);
+  }
+
+  @Test
+  void manyItemsAppendTogetherAndAKeyWrittenBeforeIsRefusedWithNothingWritten() throws Exception {
+    Path f = tmp.resolve("grouped.jsonl");
+    try (Journal j = Journal.open(f)) {
+      j.appendAll(List.of(j.newRecord("b").put("x", 2), j.newRecord("a").put("x", 1)));
+      assertThrows(
+          IllegalStateException.class,
+          () -> j.appendAll(List.of(j.newRecord("c").put("x", 3), j.newRecord("a").put("x", 4))));
+      assertEquals(2, j.size());
+    }
+    assertEquals(
+        List.of("{\"key\":\"b\",\"x\":2}", "{\"key\":\"a\",\"x\":1}"), Files.readAllLines(f));
+    try (Journal j = Journal.open(f)) {
+      assertEquals(1, j.get("a").get("x").asInt());
+      assertEquals(2, j.get("b").get("x").asInt());
+    }
   }
 
   @Test
