@@ -513,6 +513,112 @@ extern "C" __global__ void attention(const float* __restrict__ q, const bf16* __
   }
 }
 
+// Causal attention as `attention` computes it, one block per (row, KV head) for all G query heads that share the KV
+// head (grouped-query attention: Qwen2.5-7B has 7 per KV head, Gemma 3 2, Llama 3.3 70B 8). `attention` has each
+// query head walk its KV head's keys and values again; here each key and value is read once and used G times, which
+// is what a step of many sequences is bound by. Per head, the arithmetic and its order are `attention`'s (each warp
+// every ATTN_WARPS-th key, the same online softmax, the warps merged in order).
+// Grid: (rows, numKvHeads); block: ATTN_WARPS warps; numHeads / numKvHeads <= G.
+template <int G>
+__device__ void attend_grouped(const float* __restrict__ q, const bf16* __restrict__ kPool,
+                               const bf16* __restrict__ vPool, const int* __restrict__ rowSeq,
+                               const int* __restrict__ rowPos, const int* __restrict__ blockTables, int maxBlocks,
+                               int blockSize, int numHeads, int numKvHeads, int headDim, float scale, int window,
+                               float softcapValue, float* __restrict__ out, bf16* __restrict__ outb) {
+  const int row = blockIdx.x, kvHead = blockIdx.y, group = numHeads / numKvHeads;
+  const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
+  const int pos = rowPos[row];
+  const int first = window > 0 ? max(0, pos - window + 1) : 0;
+  const int* table = blockTables + (long)rowSeq[row] * maxBlocks;
+  const long kvDim = (long)numKvHeads * headDim;
+  const long firstHead = (long)row * numHeads + (long)kvHead * group;  // the group's first query head
+  float qv[G][ATTN_MAX_PER_LANE], acc[G][ATTN_MAX_PER_LANE], m[G], l[G];
+#pragma unroll
+  for (int h = 0; h < G; h++) {
+#pragma unroll
+    for (int i = 0; i < ATTN_MAX_PER_LANE; i++) {
+      int d = lane + 32 * i;
+      qv[h][i] = h < group && d < headDim ? q[(firstHead + h) * headDim + d] : 0.f;
+      acc[h][i] = 0.f;
+    }
+    m[h] = NEG_INF;
+    l[h] = 0.f;
+  }
+  for (int j = first + warp; j <= pos; j += ATTN_WARPS) {
+    long slot = (long)table[j / blockSize] * blockSize + j % blockSize;
+    const bf16* kRow = kPool + slot * kvDim + (long)kvHead * headDim;
+    const bf16* vRow = vPool + slot * kvDim + (long)kvHead * headDim;
+    float kd[ATTN_MAX_PER_LANE], vd[ATTN_MAX_PER_LANE];
+#pragma unroll
+    for (int i = 0; i < ATTN_MAX_PER_LANE; i++) {
+      int d = lane + 32 * i;
+      kd[i] = d < headDim ? __bfloat162float(kRow[d]) : 0.f;
+      vd[i] = d < headDim ? __bfloat162float(vRow[d]) : 0.f;
+    }
+#pragma unroll
+    for (int h = 0; h < G; h++) {
+      if (h >= group) break;
+      float s = 0.f;
+#pragma unroll
+      for (int i = 0; i < ATTN_MAX_PER_LANE; i++)
+        if (lane + 32 * i < headDim) s += qv[h][i] * kd[i];
+      for (int o = 16; o > 0; o >>= 1) s += __shfl_xor_sync(0xffffffffu, s, o);
+      s *= scale;
+      if (softcapValue > 0.f) s = softcapValue * tanhf(s / softcapValue);
+      float mNew = fmaxf(m[h], s);
+      float correction = expf(m[h] - mNew);
+      float p = expf(s - mNew);
+      l[h] = l[h] * correction + p;
+#pragma unroll
+      for (int i = 0; i < ATTN_MAX_PER_LANE; i++) acc[h][i] = acc[h][i] * correction + p * vd[i];
+      m[h] = mNew;
+    }
+  }
+
+  __shared__ float warpMax[ATTN_WARPS][G], warpSum[ATTN_WARPS][G];
+  __shared__ float warpAcc[ATTN_WARPS][G][32 * ATTN_MAX_PER_LANE];
+#pragma unroll
+  for (int h = 0; h < G; h++) {
+    if (lane == 0) {
+      warpMax[warp][h] = m[h];
+      warpSum[warp][h] = l[h];
+    }
+#pragma unroll
+    for (int i = 0; i < ATTN_MAX_PER_LANE; i++) warpAcc[warp][h][lane + 32 * i] = acc[h][i];
+  }
+  __syncthreads();
+  for (int t = threadIdx.x; t < group * headDim; t += blockDim.x) {
+    int h = t / headDim, d = t % headDim;
+    float total = NEG_INF;
+    for (int w = 0; w < ATTN_WARPS; w++) total = fmaxf(total, warpMax[w][h]);
+    float denom = 0.f, sum = 0.f;
+    for (int w = 0; w < ATTN_WARPS; w++) {
+      if (warpMax[w][h] == NEG_INF) continue;
+      float c = expf(warpMax[w][h] - total);
+      denom += warpSum[w][h] * c;
+      sum += warpAcc[w][h][d] * c;
+    }
+    float v = sum / denom;
+    long o = (firstHead + h) * headDim + d;
+    out[o] = v;
+    if (outb) outb[o] = __float2bfloat16_rn(v);
+  }
+}
+
+#define ATTENTION_GROUPED(G)                                                                                       \
+  extern "C" __global__ void attention_grouped##G(                                                                 \
+      const float* __restrict__ q, const bf16* __restrict__ kPool, const bf16* __restrict__ vPool,                 \
+      const int* __restrict__ rowSeq, const int* __restrict__ rowPos, const int* __restrict__ blockTables,         \
+      int maxBlocks, int blockSize, int numHeads, int numKvHeads, int headDim, float scale, int window,            \
+      float softcapValue, float* __restrict__ out, bf16* __restrict__ outb) {                                      \
+    attend_grouped<G>(q, kPool, vPool, rowSeq, rowPos, blockTables, maxBlocks, blockSize, numHeads, numKvHeads,   \
+                      headDim, scale, window, softcapValue, out, outb);                                            \
+  }
+// One kernel per group size bound: registers are held for G heads, so a group of 2 does not pay for 8.
+ATTENTION_GROUPED(2)
+ATTENTION_GROUPED(4)
+ATTENTION_GROUPED(8)
+
 // The same attention with each (row, head)'s keys cut into `splits` equal ranges, one block each, for steps with too
 // few rows to fill the GPU (decoding): each block writes its range's partial softmax (max, sum, unnormalised output)
 // to partMax/partSum[(row * numHeads + head) * splits + split] and partAcc[that * headDim + d]; attention_merge

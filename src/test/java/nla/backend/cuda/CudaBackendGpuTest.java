@@ -9,6 +9,7 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
 import nla.backend.Activation;
@@ -305,19 +306,37 @@ class CudaBackendGpuTest {
 
   record AttnCase(int heads, int kvHeads, int headDim, int window, float softcap) {}
 
+  private static final List<AttnCase> ATTENTION_CASES =
+      List.of(
+          new AttnCase(8, 2, 64, 0, 0f),
+          new AttnCase(4, 4, 256, 0, 0f),
+          new AttnCase(8, 4, 128, 6, 0f),
+          new AttnCase(4, 2, 8, 0, 1.0f),
+          new AttnCase(16, 8, 128, 20, 50f),
+          new AttnCase(28, 4, 128, 0, 0f));
+
   @Test
   void pagedAttentionMatchesTheCpuThroughPrefillDecodeAndSharedPrefixes() {
-    List<AttnCase> cases =
-        List.of(
-            new AttnCase(8, 2, 64, 0, 0f),
-            new AttnCase(4, 4, 256, 0, 0f),
-            new AttnCase(8, 4, 128, 6, 0f),
-            new AttnCase(4, 2, 8, 0, 1.0f),
-            new AttnCase(16, 8, 128, 20, 50f));
-    for (AttnCase ac : cases) attentionCase(ac);
+    for (AttnCase ac : ATTENTION_CASES) attentionCase(gpu, ac, new int[] {5, 37});
   }
 
-  private void attentionCase(AttnCase ac) {
+  /**
+   * The grouped kernels (one block per KV head for all its query heads) run where a step's rows
+   * fill the GPU without splitting the keys: 80 sequences, in prefill and in every decode step.
+   */
+  @Test
+  void groupedAttentionMatchesTheCpuWhereManySequencesFillTheGpu() {
+    int[] lengths = new int[80];
+    for (int i = 0; i < lengths.length; i++) lengths[i] = 1 + (i * 7) % 40;
+    System.setProperty(CudaBackend.GROUPED_ATTENTION_PROPERTY, "true");
+    try (CudaBackend grouped = new CudaBackend(0)) {
+      for (AttnCase ac : ATTENTION_CASES) attentionCase(grouped, ac, lengths);
+    } finally {
+      System.clearProperty(CudaBackend.GROUPED_ATTENTION_PROPERTY);
+    }
+  }
+
+  private void attentionCase(CudaBackend gpu, AttnCase ac, int[] lengths) {
     int layers = 2;
     int qDim = ac.heads() * ac.headDim();
     int kvDim = ac.kvHeads() * ac.headDim();
@@ -327,22 +346,24 @@ class CudaBackendGpuTest {
     List<KvCache> c = new ArrayList<>();
     // Prefill two sequences (one spans several cache blocks), then a shared-prefix copy of the
     // second, then decode all three for a few steps; every layer, every step compared.
-    int[] lengths = {5, 37};
-    for (int s = 0; s < 2; s++) {
+    for (int s = 0; s < lengths.length; s++) {
       g.add(gpu.newCache(layers, ac.kvHeads(), ac.headDim()));
       c.add(cpu.newCache(layers, ac.kvHeads(), ac.headDim()));
     }
-    step(g, c, lengths, layers, qDim, kvDim, scale, ac, what + " prefill");
+    step(gpu, g, c, lengths, layers, qDim, kvDim, scale, ac, what + " prefill");
     g.add(g.get(1).copy());
     c.add(c.get(1).copy());
+    int[] ones = new int[g.size()];
+    Arrays.fill(ones, 1);
     for (int t = 0; t < 20; t++) {
-      step(g, c, new int[] {1, 1, 1}, layers, qDim, kvDim, scale, ac, what + " decode " + t);
+      step(gpu, g, c, ones, layers, qDim, kvDim, scale, ac, what + " decode " + t);
     }
-    assertEquals(c.get(2).length(), g.get(2).length());
+    assertEquals(c.getLast().length(), g.getLast().length());
     for (KvCache k : g) k.close();
   }
 
   private void step(
+      CudaBackend gpu,
       List<KvCache> g,
       List<KvCache> c,
       int[] counts,
