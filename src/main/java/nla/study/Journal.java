@@ -116,7 +116,7 @@ public final class Journal implements AutoCloseable {
       try {
         lines.append(JSON.writeValueAsString(record)).append('\n');
       } catch (IOException e) {
-        throw new java.io.UncheckedIOException(e);
+        throw new UncheckedIOException(e);
       }
     }
     try {

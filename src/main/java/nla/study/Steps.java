@@ -120,8 +120,8 @@ public final class Steps {
    * Finished items on their way to a journal, written together: when {@link #FLUSH_ITEMS} wait or
    * {@link #FLUSH_NANOS} have passed since the last write, and at close. A GPU finishes decodes
    * many times a second, on the thread that runs its steps; one force to disk for each would stall
-   * the steps. A stop that is not an exception (a kill) loses at most that second's decodes, where
-   * the decodes still running are lost in any case.
+   * the steps. A kill loses, besides the decodes still running, those that finished within a second
+   * of the last write (fewer than {@link #FLUSH_ITEMS}); an exception loses none of them.
    */
   static final class GroupedAppends implements AutoCloseable {
     static final int FLUSH_ITEMS = 64;
