@@ -22,12 +22,6 @@ import nla.text.Tokenizer;
  * seed; a server submits the same {@link Decode}s to a {@link GenerationScheduler} instead.
  */
 public final class ActivationVerbalizer implements Verbalizer, AutoCloseable {
-  /**
-   * Requests handed to the model at once, in batches: enough that finished requests are replaced
-   * from a queue, few enough that their prompts' rows stay small on the host.
-   */
-  private static final int QUEUED_BATCHES = 16;
-
   private final Sidecar sidecar;
   private final Tokenizer tokenizer;
   private final LanguageModel model;
