@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
@@ -127,9 +126,7 @@ class KillResumeTest {
         new Verbalizer() {
           @Override
           public List<Verbalization> verbalize(List<float[]> vectors, VerbalizeOptions o) {
-            List<Verbalization> out = new ArrayList<>();
-            verbalizeEach(vectors, o, out::add);
-            return out;
+            throw new UnsupportedOperationException("a study decodes through verbalizeEach");
           }
 
           @Override
