@@ -101,6 +101,14 @@ public final class Backends {
     };
   }
 
+  /**
+   * Whether a description, {@link #describe}'s or a backend's own, is of the CPU: the one place
+   * that reads where a model runs from how it is described.
+   */
+  public static boolean isCpu(String description) {
+    return description.startsWith("cpu");
+  }
+
   /** How many GPUs this machine's driver shows (0 without a usable driver). */
   public static int gpuCount() {
     return GpuInfo.count();

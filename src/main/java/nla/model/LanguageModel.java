@@ -95,7 +95,7 @@ public final class LanguageModel implements AutoCloseable {
   /** The default device as this machine resolves it, with its precision (for manifests). */
   public static String describeDefaultDevice() {
     String where = Backends.describe(defaultDevice());
-    if (!where.startsWith("cpu")) return where + ", " + GPU_ARITHMETIC;
+    if (!Backends.isCpu(where)) return where + ", " + GPU_ARITHMETIC;
     return where + ", " + cpuArithmetic();
   }
 
@@ -107,7 +107,7 @@ public final class LanguageModel implements AutoCloseable {
    */
   public static String describeDefaultArithmetic() {
     String where = Backends.describe(defaultDevice());
-    return where.startsWith("cpu") ? "cpu, " + cpuArithmetic() : "cuda, " + GPU_ARITHMETIC;
+    return Backends.isCpu(where) ? "cpu, " + cpuArithmetic() : "cuda, " + GPU_ARITHMETIC;
   }
 
   private static final String GPU_ARITHMETIC = "bf16 weights and products";
@@ -131,7 +131,7 @@ public final class LanguageModel implements AutoCloseable {
 
   /** {@link #defaultBatch(boolean)} for where {@code device} resolves on this machine. */
   public static int defaultBatch(DeviceSpec device) {
-    return defaultBatch(!Backends.describe(device).startsWith("cpu"));
+    return defaultBatch(!Backends.isCpu(Backends.describe(device)));
   }
 
   /**
@@ -222,7 +222,7 @@ public final class LanguageModel implements AutoCloseable {
 
   /** Whether the model runs on GPUs (a model is on the CPU or on GPUs only). */
   public boolean onGpu() {
-    return !device().startsWith("cpu");
+    return !Backends.isCpu(device());
   }
 
   /** Device memory the model's backends have in use (-1 on the CPU). */

@@ -10,6 +10,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
+import nla.backend.Backends;
 import nla.backend.MachineProbe;
 import nla.io.DType;
 import nla.io.SafeTensorsWriter;
@@ -60,7 +61,7 @@ public final class Benchmark {
     out.put("device", device);
     // On the CPU both roofs are measured here; on a GPU the bandwidth is the card's specification
     // (read once the model is on it) and prefill is reported as throughput only.
-    boolean cpu = device.startsWith("cpu");
+    boolean cpu = Backends.isCpu(device);
     double bandwidth = Double.NaN;
     double peak = Double.NaN;
     if (cpu) {
