@@ -32,7 +32,10 @@ else
   # step (-Dnla.cuda.profileSteps: the warm-up and prefill runs come first), with graphs off so each kernel is seen.
   step=${NCU_STEP:-50}
   echo "no nsys; ncu over decode step $step (graphs off, so each kernel is seen)"
-  ncu --profile-from-start off --clock-control none --section SpeedOfLight --print-summary per-kernel --csv \
+  # Two metrics that one pass collects: a section of several passes replays each kernel, saving and restoring the
+  # memory it may write between passes; on the 27B shape (60 GiB on the GPU) one step did not end in 8 minutes.
+  ncu --profile-from-start off --clock-control none --cache-control none --print-summary per-kernel --csv \
+    --metrics gpu__time_duration.sum,dram__throughput.avg.pct_of_peak_sustained_elapsed \
     /tmp/nla-jre/jre/bin/java -Dnla.cuda.graphs=false -Dnla.cuda.profileSteps="$step:1" "${nla[@]:1}" \
     --new-tokens "$new" > "$out/ncu.csv" 2>&1
   python3 - "$out/ncu.csv" <<'PY'
@@ -44,8 +47,10 @@ kern = {}
 for r in rows:
     k = (r["Kernel Name"][:58], r["Grid Size"])
     e = kern.setdefault(k, {"n": int(r["Invocations"])})
-    if r["Metric Name"] in ("Duration", "DRAM Throughput", "Memory Throughput"):
-        e[r["Metric Name"]] = (float(r["Average"].replace(",", "")), r["Metric Unit"])
+    name = {"gpu__time_duration.sum": "Duration",
+            "dram__throughput.avg.pct_of_peak_sustained_elapsed": "DRAM Throughput"}.get(r["Metric Name"], r["Metric Name"])
+    if name in ("Duration", "DRAM Throughput"):
+        e[name] = (float(r["Average"].replace(",", "")), r["Metric Unit"])
 scale = {"ns": 1e-3, "us": 1, "usecond": 1, "nsecond": 1e-3, "ms": 1e3, "msecond": 1e3}
 total = 0
 out = []

@@ -9,6 +9,3 @@ shape=${1:-qwen2.5-7b}; batches=${2:-1,32,128}
 timeout 240 bash tools/gpu/parity.sh 2>&1 | tee "$OUT/parity.log" | tail -45
 echo "== bench $shape"
 timeout 250 bash tools/bench/gpu_bench.sh "$shape" "$batches" 125 150 2>&1 | tee "$OUT/bench.log" | tail -14
-echo "== nla with grouped attention (-Dnla.cuda.groupedAttention=true), batch 128 and 256"
-NLA_JAVA_OPTS=-Dnla.cuda.groupedAttention=true NLA_TAG=grouped timeout 150 bash tools/bench/gpu_bench.sh "$shape" 128,256 125 150 \
-  --nla-only 2>&1 | tee "$OUT/bench-grouped.log" | grep -E '^decode|^prefill'

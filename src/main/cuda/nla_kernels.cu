@@ -419,15 +419,16 @@ extern "C" __global__ void kv_store(const float* __restrict__ k, const float* __
 #define ATTN_WARPS 4
 #define ATTN_MAX_PER_LANE 8  // head dimension up to 256
 
-// One query head over keys [first, last] of its sequence's paged cache. Every thread of the block calls it; on return
-// *mOut is the largest score, *lOut the sum of exp(score - max), and accOut[d] (shared) the sum of
-// exp(score - max) * v[d]: an unnormalised partial softmax, so ranges attended apart can be merged exactly.
-// The block's ATTN_WARPS warps each take every ATTN_WARPS-th key with an online softmax (fp32), merged at the end.
-// table[b] is the physical block holding positions [b * blockSize, (b + 1) * blockSize).
-__device__ void attend_range(const float* __restrict__ qRow, const bf16* __restrict__ kPool,
-                             const bf16* __restrict__ vPool, const int* __restrict__ table, int blockSize, int kvDim,
-                             int kvHead, int headDim, float scale, float softcapValue, int first, int last,
-                             float* mOut, float* lOut, float* accOut) {
+// The keys a warp scores at once in attend_range's wide scan, ATTN_LANES_PER_KEY lanes each.
+#define ATTN_LANES_PER_KEY 4
+#define ATTN_KEYS_PER_WARP (32 / ATTN_LANES_PER_KEY)
+
+// One warp's online softmax over every ATTN_WARPS-th key of [first, last], one key at a time: each lane holds dims
+// lane, lane + 32, ... of q and of the accumulated output. For head dimensions that are not a multiple of 32.
+__device__ void attend_keys_one_by_one(const float* __restrict__ qRow, const bf16* __restrict__ kPool,
+                                       const bf16* __restrict__ vPool, const int* __restrict__ table, int blockSize,
+                                       int kvDim, int kvHead, int headDim, float scale, float softcapValue, int first,
+                                       int last, float* m, float* l, float* warpAcc) {
   int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
   float qv[ATTN_MAX_PER_LANE], acc[ATTN_MAX_PER_LANE];
 #pragma unroll
@@ -436,7 +437,7 @@ __device__ void attend_range(const float* __restrict__ qRow, const bf16* __restr
     qv[i] = d < headDim ? qRow[d] : 0.f;
     acc[i] = 0.f;
   }
-  float m = NEG_INF, l = 0.f;
+  float mRun = NEG_INF, lRun = 0.f;
   for (int j = first + warp; j <= last; j += ATTN_WARPS) {
     long slot = (long)table[j / blockSize] * blockSize + j % blockSize;
     const bf16* kRow = kPool + slot * kvDim + (long)kvHead * headDim;
@@ -450,27 +451,159 @@ __device__ void attend_range(const float* __restrict__ qRow, const bf16* __restr
     for (int o = 16; o > 0; o >>= 1) s += __shfl_xor_sync(0xffffffffu, s, o);
     s *= scale;
     if (softcapValue > 0.f) s = softcapValue * tanhf(s / softcapValue);
-    float mNew = fmaxf(m, s);
-    float correction = expf(m - mNew);
+    float mNew = fmaxf(mRun, s);
+    float correction = expf(mRun - mNew);
     float p = expf(s - mNew);
-    l = l * correction + p;
+    lRun = lRun * correction + p;
 #pragma unroll
     for (int i = 0; i < ATTN_MAX_PER_LANE; i++) {
       int d = lane + 32 * i;
       float vd = d < headDim ? __bfloat162float(vRow[d]) : 0.f;
       acc[i] = acc[i] * correction + p * vd;
     }
-    m = mNew;
+    mRun = mNew;
   }
+  *m = mRun;
+  *l = lRun;
+#pragma unroll
+  for (int i = 0; i < ATTN_MAX_PER_LANE; i++) {
+    int d = lane + 32 * i;
+    if (d < headDim) warpAcc[d] = acc[i];
+  }
+}
 
+// A word of 2N bytes holding N bf16, as floats.
+template <typename Word, int N>
+__device__ void unpack_bf16(Word raw, float* out) {
+  const __nv_bfloat162* pairs = reinterpret_cast<const __nv_bfloat162*>(&raw);
+#pragma unroll
+  for (int i = 0; i < N / 2; i++) {
+    float2 f = __bfloat1622float2(pairs[i]);
+    out[2 * i] = f.x;
+    out[2 * i + 1] = f.y;
+  }
+}
+
+// N consecutive bf16 (N = 1, 2, 4 or 8; 2N-byte aligned) as floats, in one load.
+template <int N>
+__device__ void load_bf16(const bf16* __restrict__ p, float* out) {
+  if constexpr (N == 1) {
+    out[0] = __bfloat162float(*p);
+  } else if constexpr (N == 2) {
+    unpack_bf16<unsigned, 2>(*reinterpret_cast<const unsigned*>(p), out);
+  } else if constexpr (N == 4) {
+    unpack_bf16<uint2, 4>(*reinterpret_cast<const uint2*>(p), out);
+  } else {
+    unpack_bf16<uint4, 8>(*reinterpret_cast<const uint4*>(p), out);
+  }
+}
+
+// The warp's online softmax as attend_keys_one_by_one computes it, for a head dimension of 32 * CH, scoring
+// ATTN_KEYS_PER_WARP keys at once: each key's ATTN_LANES_PER_KEY lanes read it in 16-byte pieces, and every lane
+// then reads CH values of each of those keys. Why: one key at a time, a warp waits on each key's loads in turn, and a
+// step of many sequences (thousands of blocks, a few hundred keys each) was bound by that latency, not by the
+// memory's bandwidth; here a warp has eight keys' loads in flight.
+// Lane L scores key (L / 4) of each group of eight with dims [8c, 8c + 8) for c = L % 4, L % 4 + 4, ...; it
+// accumulates output dims [CH * L, CH * L + CH). q is in shared memory (16-byte aligned): read from there, it costs
+// no registers, which the block's occupancy needs.
+template <int CH>
+__device__ void attend_keys_eight_at_a_time(const float* __restrict__ qShared, const bf16* __restrict__ kPool,
+                                            const bf16* __restrict__ vPool, const int* __restrict__ table,
+                                            int blockSize, int kvDim, int kvHead, float scale, float softcapValue,
+                                            int first, int last, float* m, float* l, float* warpAcc) {
+  constexpr int headDim = 32 * CH;
+  const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
+  const int key = lane / ATTN_LANES_PER_KEY, part = lane % ATTN_LANES_PER_KEY;
+  float acc[CH];
+#pragma unroll
+  for (int c = 0; c < CH; c++) acc[c] = 0.f;
+  const long headOffset = (long)kvHead * headDim;
+  float mRun = NEG_INF, lRun = 0.f;
+  for (int base = first + warp * ATTN_KEYS_PER_WARP; base <= last; base += ATTN_WARPS * ATTN_KEYS_PER_WARP) {
+    // Past the range's end a lane reads its last key (real memory) and scores -inf.
+    const bool valid = base + key <= last;
+    const int j = min(base + key, last);
+    const long slot = (long)table[j / blockSize] * blockSize + j % blockSize;
+    const uint4* kRow = reinterpret_cast<const uint4*>(kPool + slot * kvDim + headOffset);
+    float s = 0.f;
+#pragma unroll
+    for (int c = 0; c < CH; c++) {
+      float k[8];
+      load_bf16<8>(reinterpret_cast<const bf16*>(kRow + part + ATTN_LANES_PER_KEY * c), k);
+      const float4* q = reinterpret_cast<const float4*>(qShared + 8 * (part + ATTN_LANES_PER_KEY * c));
+      const float4 q0 = q[0], q1 = q[1];
+      s += q0.x * k[0] + q0.y * k[1] + q0.z * k[2] + q0.w * k[3] + q1.x * k[4] + q1.y * k[5] + q1.z * k[6] +
+           q1.w * k[7];
+    }
+    s += __shfl_xor_sync(0xffffffffu, s, 1);
+    s += __shfl_xor_sync(0xffffffffu, s, 2);
+    s *= scale;
+    if (softcapValue > 0.f) s = softcapValue * tanhf(s / softcapValue);
+    if (!valid) s = NEG_INF;
+    // The eight keys' largest score and their sum of exp(score - max), over the keys (lanes 4 apart).
+    float chunkMax = s;
+    for (int o = ATTN_LANES_PER_KEY; o < 32; o <<= 1)
+      chunkMax = fmaxf(chunkMax, __shfl_xor_sync(0xffffffffu, chunkMax, o));
+    const float mNew = fmaxf(mRun, chunkMax);  // finite: the first key of the eight is in the range
+    const float correction = expf(mRun - mNew);
+    const float p = valid ? expf(s - mNew) : 0.f;
+    float pSum = p;
+    for (int o = ATTN_LANES_PER_KEY; o < 32; o <<= 1) pSum += __shfl_xor_sync(0xffffffffu, pSum, o);
+    lRun = lRun * correction + pSum;
+#pragma unroll
+    for (int c = 0; c < CH; c++) acc[c] *= correction;
+#pragma unroll
+    for (int g = 0; g < ATTN_KEYS_PER_WARP; g++) {
+      const float pg = __shfl_sync(0xffffffffu, p, g * ATTN_LANES_PER_KEY);
+      const long slotG = __shfl_sync(0xffffffffu, slot, g * ATTN_LANES_PER_KEY);
+      float v[CH];
+      load_bf16<CH>(vPool + slotG * kvDim + headOffset + CH * lane, v);
+#pragma unroll
+      for (int c = 0; c < CH; c++) acc[c] += pg * v[c];
+    }
+    mRun = mNew;
+  }
+  *m = mRun;
+  *l = lRun;
+#pragma unroll
+  for (int c = 0; c < CH; c++) warpAcc[CH * lane + c] = acc[c];
+}
+
+// One query head over keys [first, last] of its sequence's paged cache. Every thread of the block calls it; on return
+// *mOut is the largest score, *lOut the sum of exp(score - max), and accOut[d] (shared) the sum of
+// exp(score - max) * v[d]: an unnormalised partial softmax, so ranges attended apart can be merged exactly.
+// The block's ATTN_WARPS warps each take their share of the keys with an online softmax (fp32), merged at the end.
+// table[b] is the physical block holding positions [b * blockSize, (b + 1) * blockSize).
+__device__ void attend_range(const float* __restrict__ qRow, const bf16* __restrict__ kPool,
+                             const bf16* __restrict__ vPool, const int* __restrict__ table, int blockSize, int kvDim,
+                             int kvHead, int headDim, float scale, float softcapValue, int first, int last,
+                             float* mOut, float* lOut, float* accOut) {
+  int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
   __shared__ float warpMax[ATTN_WARPS], warpSum[ATTN_WARPS];
   __shared__ float warpAcc[ATTN_WARPS][32 * ATTN_MAX_PER_LANE];
+  __shared__ __align__(16) float qShared[32 * ATTN_MAX_PER_LANE];
+  for (int d = threadIdx.x; d < headDim; d += blockDim.x) qShared[d] = qRow[d];
+  __syncthreads();
+  float m, l;
+  switch (headDim) {
+#define ATTEND_WIDE(CH)                                                                                               \
+  case 32 * CH:                                                                                                     \
+    attend_keys_eight_at_a_time<CH>(qShared, kPool, vPool, table, blockSize, kvDim, kvHead, scale, softcapValue,    \
+                                    first, last, &m, &l, warpAcc[warp]);                                            \
+    break;
+    ATTEND_WIDE(1)
+    ATTEND_WIDE(2)
+    ATTEND_WIDE(4)
+    ATTEND_WIDE(8)
+#undef ATTEND_WIDE
+    default:
+      attend_keys_one_by_one(qRow, kPool, vPool, table, blockSize, kvDim, kvHead, headDim, scale, softcapValue, first,
+                             last, &m, &l, warpAcc[warp]);
+  }
   if (lane == 0) {
     warpMax[warp] = m;
     warpSum[warp] = l;
   }
-#pragma unroll
-  for (int i = 0; i < ATTN_MAX_PER_LANE; i++) warpAcc[warp][lane + 32 * i] = acc[i];
   __syncthreads();
   float total = NEG_INF;
   for (int w = 0; w < ATTN_WARPS; w++) total = fmaxf(total, warpMax[w]);
@@ -512,112 +645,6 @@ extern "C" __global__ void attention(const float* __restrict__ q, const bf16* __
     if (outb) outb[o + d] = __float2bfloat16_rn(v);
   }
 }
-
-// Causal attention as `attention` computes it, one block per (row, KV head) for all G query heads that share the KV
-// head (grouped-query attention: Qwen2.5-7B has 7 per KV head, Gemma 3 2, Llama 3.3 70B 8). `attention` has each
-// query head walk its KV head's keys and values again; here each key and value is read once and used G times, which
-// is what a step of many sequences is bound by. Per head, the arithmetic and its order are `attention`'s (each warp
-// every ATTN_WARPS-th key, the same online softmax, the warps merged in order).
-// Grid: (rows, numKvHeads); block: ATTN_WARPS warps; numHeads / numKvHeads <= G.
-template <int G>
-__device__ void attend_grouped(const float* __restrict__ q, const bf16* __restrict__ kPool,
-                               const bf16* __restrict__ vPool, const int* __restrict__ rowSeq,
-                               const int* __restrict__ rowPos, const int* __restrict__ blockTables, int maxBlocks,
-                               int blockSize, int numHeads, int numKvHeads, int headDim, float scale, int window,
-                               float softcapValue, float* __restrict__ out, bf16* __restrict__ outb) {
-  const int row = blockIdx.x, kvHead = blockIdx.y, group = numHeads / numKvHeads;
-  const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
-  const int pos = rowPos[row];
-  const int first = window > 0 ? max(0, pos - window + 1) : 0;
-  const int* table = blockTables + (long)rowSeq[row] * maxBlocks;
-  const long kvDim = (long)numKvHeads * headDim;
-  const long firstHead = (long)row * numHeads + (long)kvHead * group;  // the group's first query head
-  float qv[G][ATTN_MAX_PER_LANE], acc[G][ATTN_MAX_PER_LANE], m[G], l[G];
-#pragma unroll
-  for (int h = 0; h < G; h++) {
-#pragma unroll
-    for (int i = 0; i < ATTN_MAX_PER_LANE; i++) {
-      int d = lane + 32 * i;
-      qv[h][i] = h < group && d < headDim ? q[(firstHead + h) * headDim + d] : 0.f;
-      acc[h][i] = 0.f;
-    }
-    m[h] = NEG_INF;
-    l[h] = 0.f;
-  }
-  for (int j = first + warp; j <= pos; j += ATTN_WARPS) {
-    long slot = (long)table[j / blockSize] * blockSize + j % blockSize;
-    const bf16* kRow = kPool + slot * kvDim + (long)kvHead * headDim;
-    const bf16* vRow = vPool + slot * kvDim + (long)kvHead * headDim;
-    float kd[ATTN_MAX_PER_LANE], vd[ATTN_MAX_PER_LANE];
-#pragma unroll
-    for (int i = 0; i < ATTN_MAX_PER_LANE; i++) {
-      int d = lane + 32 * i;
-      kd[i] = d < headDim ? __bfloat162float(kRow[d]) : 0.f;
-      vd[i] = d < headDim ? __bfloat162float(vRow[d]) : 0.f;
-    }
-#pragma unroll
-    for (int h = 0; h < G; h++) {
-      if (h >= group) break;
-      float s = 0.f;
-#pragma unroll
-      for (int i = 0; i < ATTN_MAX_PER_LANE; i++)
-        if (lane + 32 * i < headDim) s += qv[h][i] * kd[i];
-      for (int o = 16; o > 0; o >>= 1) s += __shfl_xor_sync(0xffffffffu, s, o);
-      s *= scale;
-      if (softcapValue > 0.f) s = softcapValue * tanhf(s / softcapValue);
-      float mNew = fmaxf(m[h], s);
-      float correction = expf(m[h] - mNew);
-      float p = expf(s - mNew);
-      l[h] = l[h] * correction + p;
-#pragma unroll
-      for (int i = 0; i < ATTN_MAX_PER_LANE; i++) acc[h][i] = acc[h][i] * correction + p * vd[i];
-      m[h] = mNew;
-    }
-  }
-
-  __shared__ float warpMax[ATTN_WARPS][G], warpSum[ATTN_WARPS][G];
-  __shared__ float warpAcc[ATTN_WARPS][G][32 * ATTN_MAX_PER_LANE];
-#pragma unroll
-  for (int h = 0; h < G; h++) {
-    if (lane == 0) {
-      warpMax[warp][h] = m[h];
-      warpSum[warp][h] = l[h];
-    }
-#pragma unroll
-    for (int i = 0; i < ATTN_MAX_PER_LANE; i++) warpAcc[warp][h][lane + 32 * i] = acc[h][i];
-  }
-  __syncthreads();
-  for (int t = threadIdx.x; t < group * headDim; t += blockDim.x) {
-    int h = t / headDim, d = t % headDim;
-    float total = NEG_INF;
-    for (int w = 0; w < ATTN_WARPS; w++) total = fmaxf(total, warpMax[w][h]);
-    float denom = 0.f, sum = 0.f;
-    for (int w = 0; w < ATTN_WARPS; w++) {
-      if (warpMax[w][h] == NEG_INF) continue;
-      float c = expf(warpMax[w][h] - total);
-      denom += warpSum[w][h] * c;
-      sum += warpAcc[w][h][d] * c;
-    }
-    float v = sum / denom;
-    long o = (firstHead + h) * headDim + d;
-    out[o] = v;
-    if (outb) outb[o] = __float2bfloat16_rn(v);
-  }
-}
-
-#define ATTENTION_GROUPED(G)                                                                                       \
-  extern "C" __global__ void attention_grouped##G(                                                                 \
-      const float* __restrict__ q, const bf16* __restrict__ kPool, const bf16* __restrict__ vPool,                 \
-      const int* __restrict__ rowSeq, const int* __restrict__ rowPos, const int* __restrict__ blockTables,         \
-      int maxBlocks, int blockSize, int numHeads, int numKvHeads, int headDim, float scale, int window,            \
-      float softcapValue, float* __restrict__ out, bf16* __restrict__ outb) {                                      \
-    attend_grouped<G>(q, kPool, vPool, rowSeq, rowPos, blockTables, maxBlocks, blockSize, numHeads, numKvHeads,   \
-                      headDim, scale, window, softcapValue, out, outb);                                            \
-  }
-// One kernel per group size bound: registers are held for G heads, so a group of 2 does not pay for 8.
-ATTENTION_GROUPED(2)
-ATTENTION_GROUPED(4)
-ATTENTION_GROUPED(8)
 
 // The same attention with each (row, head)'s keys cut into `splits` equal ranges, one block each, for steps with too
 // few rows to fill the GPU (decoding): each block writes its range's partial softmax (max, sum, unnormalised output)

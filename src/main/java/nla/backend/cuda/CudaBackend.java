@@ -85,17 +85,6 @@ public final class CudaBackend implements Backend {
   public static final String FUSIONS_PROPERTY = "nla.cuda.fusions";
 
   /**
-   * {@code -Dnla.cuda.groupedAttention=true} attends the query heads that share a KV head in one
-   * block, reading each key and value once for all of them (attention_grouped*), where a step's
-   * rows fill the GPU without splitting the keys. Opt-in until its parity and speed are measured on
-   * a GPU (CudaBackendGpuTest runs the attention cases with it on and off).
-   */
-  public static final String GROUPED_ATTENTION_PROPERTY = "nla.cuda.groupedAttention";
-
-  /** The most query heads per KV head the grouped attention kernels take (Llama 3.3 70B's 8). */
-  private static final int GROUPED_ATTENTION_MAX = 8;
-
-  /**
    * {@code -Dnla.cuda.profileSteps=FIRST:COUNT} opens the profiler's range at the FIRST repeatable
    * step (counted from 0) and closes it COUNT steps later: a profiler started with {@code
    * --profile-from-start off} then records those decode steps only (tools/gpu/profile.sh).
@@ -117,8 +106,6 @@ public final class CudaBackend implements Backend {
   private final GraphCache graphs;
   private final boolean gemv = !"false".equals(System.getProperty(GEMV_PROPERTY));
   private final boolean fusions = !"false".equals(System.getProperty(FUSIONS_PROPERTY));
-  private final boolean groupedAttention =
-      "true".equals(System.getProperty(GROUPED_ATTENTION_PROPERTY));
   private int scopeDepth;
   private DeviceArena.Mark stepStart;
   private final WeightSlab weightMemory;
@@ -989,19 +976,6 @@ public final class CudaBackend implements Backend {
                 p.softcap()));
     if (splits == 1) {
       args.addAll(List.of(out.pointer(), out.bf16()));
-      int group = p.numHeads() / p.numKvHeads();
-      if (groupedAttention && group > 1 && group <= GROUPED_ATTENTION_MAX) {
-        // The kernel that holds registers for the fewest heads that still covers the group.
-        int bound =
-            Integer.highestOneBit(group) == group ? group : Integer.highestOneBit(group) * 2;
-        kernels.launch(
-            "attention_grouped" + bound,
-            qt.rows(),
-            p.numKvHeads(),
-            ATTENTION_THREADS,
-            args.toArray());
-        return out;
-      }
       kernels.launch("attention", qt.rows(), p.numHeads(), ATTENTION_THREADS, args.toArray());
       return out;
     }

@@ -321,19 +321,14 @@ class CudaBackendGpuTest {
   }
 
   /**
-   * The grouped kernels (one block per KV head for all its query heads) run where a step's rows
-   * fill the GPU without splitting the keys: 80 sequences, in prefill and in every decode step.
+   * Where a step's rows fill the GPU, each (row, head) is one block over all its keys, without the
+   * split: 80 sequences of up to 40 keys, in prefill and in every decode step.
    */
   @Test
-  void groupedAttentionMatchesTheCpuWhereManySequencesFillTheGpu() {
+  void attentionMatchesTheCpuWhereManySequencesFillTheGpu() {
     int[] lengths = new int[80];
     for (int i = 0; i < lengths.length; i++) lengths[i] = 1 + (i * 7) % 40;
-    System.setProperty(CudaBackend.GROUPED_ATTENTION_PROPERTY, "true");
-    try (CudaBackend grouped = new CudaBackend(0)) {
-      for (AttnCase ac : ATTENTION_CASES) attentionCase(grouped, ac, lengths);
-    } finally {
-      System.clearProperty(CudaBackend.GROUPED_ATTENTION_PROPERTY);
-    }
+    for (AttnCase ac : ATTENTION_CASES) attentionCase(gpu, ac, lengths);
   }
 
   private void attentionCase(CudaBackend gpu, AttnCase ac, int[] lengths) {
