@@ -419,7 +419,7 @@ extern "C" __global__ void kv_store(const float* __restrict__ k, const float* __
 #define ATTN_WARPS 4
 #define ATTN_MAX_PER_LANE 8  // head dimension up to 256
 
-// The keys a warp scores at once in attend_range's wide scan, ATTN_LANES_PER_KEY lanes each.
+// The keys a warp scores at once in attend_keys_eight_at_a_time, ATTN_LANES_PER_KEY lanes each.
 #define ATTN_LANES_PER_KEY 4
 #define ATTN_KEYS_PER_WARP (32 / ATTN_LANES_PER_KEY)
 
@@ -500,9 +500,9 @@ __device__ void load_bf16(const bf16* __restrict__ p, float* out) {
 
 // The warp's online softmax as attend_keys_one_by_one computes it, for a head dimension of 32 * CH, scoring
 // ATTN_KEYS_PER_WARP keys at once: each key's ATTN_LANES_PER_KEY lanes read it in 16-byte pieces, and every lane
-// then reads CH values of each of those keys. Why: one key at a time, a warp waits on each key's loads in turn, and a
-// step of many sequences (thousands of blocks, a few hundred keys each) was bound by that latency, not by the
-// memory's bandwidth; here a warp has eight keys' loads in flight.
+// then reads CH values of each of those keys. Why: one key at a time, a warp waits on each key's loads in turn (the
+// block table, then the key, then the value), and a step of many sequences is thousands of such blocks of a few
+// hundred keys each; here a warp has eight keys' loads in flight.
 // Lane L scores key (L / 4) of each group of eight with dims [8c, 8c + 8) for c = L % 4, L % 4 + 4, ...; it
 // accumulates output dims [CH * L, CH * L + CH). q is in shared memory (16-byte aligned): read from there, it costs
 // no registers, which the block's occupancy needs.
@@ -572,30 +572,33 @@ __device__ void attend_keys_eight_at_a_time(const float* __restrict__ qShared, c
 // One query head over keys [first, last] of its sequence's paged cache. Every thread of the block calls it; on return
 // *mOut is the largest score, *lOut the sum of exp(score - max), and accOut[d] (shared) the sum of
 // exp(score - max) * v[d]: an unnormalised partial softmax, so ranges attended apart can be merged exactly.
-// The block's ATTN_WARPS warps each take their share of the keys with an online softmax (fp32), merged at the end.
+// The block's ATTN_WARPS warps each take their share of the keys with an online softmax (fp32), merged at the end:
+// eight keys at a time where eightKeys is set and the head dimension allows, else one at a time.
 // table[b] is the physical block holding positions [b * blockSize, (b + 1) * blockSize).
 __device__ void attend_range(const float* __restrict__ qRow, const bf16* __restrict__ kPool,
                              const bf16* __restrict__ vPool, const int* __restrict__ table, int blockSize, int kvDim,
-                             int kvHead, int headDim, float scale, float softcapValue, int first, int last,
-                             float* mOut, float* lOut, float* accOut) {
+                             int kvHead, int headDim, float scale, float softcapValue, int eightKeys, int first,
+                             int last, float* mOut, float* lOut, float* accOut) {
   int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
   __shared__ float warpMax[ATTN_WARPS], warpSum[ATTN_WARPS];
   __shared__ float warpAcc[ATTN_WARPS][32 * ATTN_MAX_PER_LANE];
   __shared__ __align__(16) float qShared[32 * ATTN_MAX_PER_LANE];
-  for (int d = threadIdx.x; d < headDim; d += blockDim.x) qShared[d] = qRow[d];
+  if (eightKeys) {
+    for (int d = threadIdx.x; d < headDim; d += blockDim.x) qShared[d] = qRow[d];
+  }
   __syncthreads();
   float m, l;
-  switch (headDim) {
-#define ATTEND_WIDE(CH)                                                                                               \
-  case 32 * CH:                                                                                                     \
-    attend_keys_eight_at_a_time<CH>(qShared, kPool, vPool, table, blockSize, kvDim, kvHead, scale, softcapValue,    \
-                                    first, last, &m, &l, warpAcc[warp]);                                            \
+  switch (eightKeys ? headDim : 0) {
+#define ATTEND_EIGHT_KEYS(CH)                                                                                          \
+  case 32 * CH:                                                                                                        \
+    attend_keys_eight_at_a_time<CH>(qShared, kPool, vPool, table, blockSize, kvDim, kvHead, scale, softcapValue,       \
+                                    first, last, &m, &l, warpAcc[warp]);                                               \
     break;
-    ATTEND_WIDE(1)
-    ATTEND_WIDE(2)
-    ATTEND_WIDE(4)
-    ATTEND_WIDE(8)
-#undef ATTEND_WIDE
+    ATTEND_EIGHT_KEYS(1)
+    ATTEND_EIGHT_KEYS(2)
+    ATTEND_EIGHT_KEYS(4)
+    ATTEND_EIGHT_KEYS(8)
+#undef ATTEND_EIGHT_KEYS
     default:
       attend_keys_one_by_one(qRow, kPool, vPool, table, blockSize, kvDim, kvHead, headDim, scale, softcapValue, first,
                              last, &m, &l, warpAcc[warp]);
@@ -628,16 +631,16 @@ extern "C" __global__ void attention(const float* __restrict__ q, const bf16* __
                                      const bf16* __restrict__ vPool, const int* __restrict__ rowSeq,
                                      const int* __restrict__ rowPos, const int* __restrict__ blockTables,
                                      int maxBlocks, int blockSize, int numHeads, int numKvHeads, int headDim,
-                                     float scale, int window, float softcapValue, float* __restrict__ out,
-                                     bf16* __restrict__ outb) {
+                                     float scale, int window, float softcapValue, int eightKeys,
+                                     float* __restrict__ out, bf16* __restrict__ outb) {
   int row = blockIdx.x, head = blockIdx.y;
   int pos = rowPos[row];
   int first = window > 0 ? max(0, pos - window + 1) : 0;
   __shared__ float acc[32 * ATTN_MAX_PER_LANE];
   __shared__ float m, l;
   attend_range(q + ((long)row * numHeads + head) * headDim, kPool, vPool, blockTables + (long)rowSeq[row] * maxBlocks,
-               blockSize, numKvHeads * headDim, head / (numHeads / numKvHeads), headDim, scale, softcapValue, first,
-               pos, &m, &l, acc);
+               blockSize, numKvHeads * headDim, head / (numHeads / numKvHeads), headDim, scale, softcapValue, eightKeys,
+               first, pos, &m, &l, acc);
   long o = ((long)row * numHeads + head) * headDim;
   for (int d = threadIdx.x; d < headDim; d += blockDim.x) {
     float v = acc[d] / l;
@@ -654,7 +657,7 @@ extern "C" __global__ void attention_split(const float* __restrict__ q, const bf
                                            const bf16* __restrict__ vPool, const int* __restrict__ rowSeq,
                                            const int* __restrict__ rowPos, const int* __restrict__ blockTables,
                                            int maxBlocks, int blockSize, int numHeads, int numKvHeads, int headDim,
-                                           float scale, int window, float softcapValue, int splits,
+                                           float scale, int window, float softcapValue, int eightKeys, int splits,
                                            float* __restrict__ partMax, float* __restrict__ partSum,
                                            float* __restrict__ partAcc) {
   int row = blockIdx.x, head = blockIdx.y / splits, split = blockIdx.y % splits;
@@ -666,8 +669,8 @@ extern "C" __global__ void attention_split(const float* __restrict__ q, const bf
   __shared__ float acc[32 * ATTN_MAX_PER_LANE];
   __shared__ float m, l;
   attend_range(q + ((long)row * numHeads + head) * headDim, kPool, vPool, blockTables + (long)rowSeq[row] * maxBlocks,
-               blockSize, numKvHeads * headDim, head / (numHeads / numKvHeads), headDim, scale, softcapValue, lo, hi,
-               &m, &l, acc);
+               blockSize, numKvHeads * headDim, head / (numHeads / numKvHeads), headDim, scale, softcapValue, eightKeys,
+               lo, hi, &m, &l, acc);
   for (int d = threadIdx.x; d < headDim; d += blockDim.x) partAcc[part * headDim + d] = acc[d];
   if (threadIdx.x == 0) {
     partMax[part] = m;

@@ -85,6 +85,14 @@ public final class CudaBackend implements Backend {
   public static final String FUSIONS_PROPERTY = "nla.cuda.fusions";
 
   /**
+   * {@code -Dnla.cuda.eightKeyAttention=true}: each warp of the attention kernels scores eight keys
+   * at once (four lanes a key, 16-byte loads) where the head dimension is 32, 64, 128 or 256, so
+   * that a warp has eight keys' loads in flight instead of one. Opt-in until its parity and speed
+   * have run on a GPU (CudaBackendGpuTest runs the attention cases with it on and off).
+   */
+  public static final String EIGHT_KEY_ATTENTION_PROPERTY = "nla.cuda.eightKeyAttention";
+
+  /**
    * {@code -Dnla.cuda.profileSteps=FIRST:COUNT} opens the profiler's range at the FIRST repeatable
    * step (counted from 0) and closes it COUNT steps later: a profiler started with {@code
    * --profile-from-start off} then records those decode steps only (tools/gpu/profile.sh).
@@ -106,6 +114,8 @@ public final class CudaBackend implements Backend {
   private final GraphCache graphs;
   private final boolean gemv = !"false".equals(System.getProperty(GEMV_PROPERTY));
   private final boolean fusions = !"false".equals(System.getProperty(FUSIONS_PROPERTY));
+  private final boolean eightKeyAttention =
+      "true".equals(System.getProperty(EIGHT_KEY_ATTENTION_PROPERTY));
   private int scopeDepth;
   private DeviceArena.Mark stepStart;
   private final WeightSlab weightMemory;
@@ -973,7 +983,8 @@ public final class CudaBackend implements Backend {
                 p.headDim(),
                 p.scale(),
                 p.window(),
-                p.softcap()));
+                p.softcap(),
+                eightKeyAttention ? 1 : 0));
     if (splits == 1) {
       args.addAll(List.of(out.pointer(), out.bf16()));
       kernels.launch("attention", qt.rows(), p.numHeads(), ATTENTION_THREADS, args.toArray());

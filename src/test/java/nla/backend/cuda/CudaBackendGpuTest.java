@@ -326,9 +326,32 @@ class CudaBackendGpuTest {
    */
   @Test
   void attentionMatchesTheCpuWhereManySequencesFillTheGpu() {
+    for (AttnCase ac : ATTENTION_CASES) attentionCase(gpu, ac, manySequences());
+  }
+
+  /** Up to 40 keys each, so that each (row, head) is one block. */
+  private static int[] manySequences() {
     int[] lengths = new int[80];
     for (int i = 0; i < lengths.length; i++) lengths[i] = 1 + (i * 7) % 40;
-    for (AttnCase ac : ATTENTION_CASES) attentionCase(gpu, ac, lengths);
+    return lengths;
+  }
+
+  /**
+   * The attention that scores eight keys at a time per warp (opt-in), through the same cases: the
+   * split keys of a few sequences, many sequences without the split, and a head dimension (8) that
+   * keeps the one-key path.
+   */
+  @Test
+  void eightKeyAttentionMatchesTheCpu() {
+    System.setProperty(CudaBackend.EIGHT_KEY_ATTENTION_PROPERTY, "true");
+    try (CudaBackend eightKeys = new CudaBackend(0)) {
+      for (AttnCase ac : ATTENTION_CASES) {
+        attentionCase(eightKeys, ac, new int[] {5, 37});
+        attentionCase(eightKeys, ac, manySequences());
+      }
+    } finally {
+      System.clearProperty(CudaBackend.EIGHT_KEY_ATTENTION_PROPERTY);
+    }
   }
 
   private void attentionCase(CudaBackend gpu, AttnCase ac, int[] lengths) {
