@@ -6,9 +6,13 @@ set -uo pipefail
 # One stamp for every benchmark of this call, so each nla variant pairs with the transformers run.
 export NLA_STAMP=${NLA_STAMP:-$(date -u +%Y%m%d-%H%M)}
 shape=${1:-qwen2.5-7b}; batches=${2:-1,32,128}
-timeout 200 bash tools/gpu/parity.sh 2>&1 | tee "$OUT/parity.log" | tail -45
+timeout 180 bash tools/gpu/parity.sh 2>&1 | tee "$OUT/parity.log" | tail -45
 echo "== bench $shape"
-timeout 220 bash tools/bench/gpu_bench.sh "$shape" "$batches" 125 150 2>&1 | tee "$OUT/bench.log" | tail -14
-echo "== nla with eight keys at a time per warp in the attention (-Dnla.cuda.eightKeyAttention=true)"
-NLA_JAVA_OPTS=-Dnla.cuda.eightKeyAttention=true NLA_TAG=eight-keys timeout 150 bash tools/bench/gpu_bench.sh "$shape" \
-  "$batches" 125 150 --nla-only 2>&1 | tee "$OUT/bench-eight-keys.log" | grep -E '^decode|^prefill'
+timeout 200 bash tools/bench/gpu_bench.sh "$shape" "$batches" 125 150 2>&1 | tee "$OUT/bench.log" | tail -14
+# The opt-in variants, nla only, each paired with the run above by the stamp.
+for variant in eight-keys:-Dnla.cuda.eightKeyAttention=true tuned-products:-Dnla.cuda.tunedProducts=true; do
+  echo "== nla with ${variant#*:}"
+  NLA_JAVA_OPTS=${variant#*:} NLA_TAG=${variant%%:*} timeout 100 \
+    bash tools/bench/gpu_bench.sh "$shape" "$batches" 125 150 --nla-only 2>&1 | tee "$OUT/bench-${variant%%:*}.log" \
+    | grep -E '^decode|^prefill'
+done

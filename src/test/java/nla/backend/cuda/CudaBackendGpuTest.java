@@ -142,6 +142,24 @@ class CudaBackendGpuTest {
 
   @Test
   void productsWithBiasMatchTheCpuOnBf16Inputs() {
+    productsMatchTheCpu(gpu);
+  }
+
+  /**
+   * cuBLASLt with the algorithm timed per shape (opt-in): 65 and 100 rows share a bucket, so the
+   * second takes the algorithm timed for the first.
+   */
+  @Test
+  void tunedProductsMatchTheCpu() {
+    System.setProperty(CudaBackend.TUNED_PRODUCTS_PROPERTY, "true");
+    try (CudaBackend tuned = new CudaBackend(0)) {
+      productsMatchTheCpu(tuned);
+    } finally {
+      System.clearProperty(CudaBackend.TUNED_PRODUCTS_PROPERTY);
+    }
+  }
+
+  private void productsMatchTheCpu(CudaBackend gpu) {
     // Up to GEMV_ROWS_MAX rows run on gemv_bf16, more on cuBLAS; 1,032 inputs (129 chunks of 8)
     // take the kernel's four-loads-in-flight loop and its tail, 83 outputs a partly filled block.
     for (int[] shape : new int[][] {{96, 80}, {1032, 83}}) {
@@ -152,7 +170,7 @@ class CudaBackendGpuTest {
       Weight gb = gpu.weight(stored("b", bias, out));
       Weight cw = cpu.weight(stored("w", w, out, in));
       Weight cb = cpu.weight(stored("b", bias, out));
-      for (int n : new int[] {1, 2, 3, 4, 5, 7, 64}) {
+      for (int n : new int[] {1, 2, 3, 4, 5, 7, 64, 65, 100}) {
         float[][] x = rows(n, in, 1, true);
         String what = in + "→" + out + " n=" + n;
         try (Backend.Scope s = gpu.openScope()) {
