@@ -47,8 +47,9 @@ kern = {}
 for r in rows:
     k = (r["Kernel Name"][:58], r["Grid Size"])
     e = kern.setdefault(k, {"n": int(r["Invocations"])})
-    name = {"gpu__time_duration.sum": "Duration",
-            "dram__throughput.avg.pct_of_peak_sustained_elapsed": "DRAM Throughput"}.get(r["Metric Name"], r["Metric Name"])
+    single_pass = {"gpu__time_duration.sum": "Duration",
+                   "dram__throughput.avg.pct_of_peak_sustained_elapsed": "DRAM Throughput"}
+    name = single_pass.get(r["Metric Name"], r["Metric Name"])
     if name in ("Duration", "DRAM Throughput"):
         e[name] = (float(r["Average"].replace(",", "")), r["Metric Unit"])
 scale = {"ns": 1e-3, "us": 1, "usecond": 1, "nsecond": 1e-3, "ms": 1e3, "msecond": 1e3}

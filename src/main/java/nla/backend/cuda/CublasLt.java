@@ -13,7 +13,6 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import nla.io.UserError;
 
 /**
  * The weight products on cuBLASLt with the algorithm picked per shape by timing, where {@link
@@ -164,16 +163,6 @@ final class CublasLt implements AutoCloseable {
       }
     }
     return library;
-  }
-
-  /** Whether cuBLASLt can be loaded here; null if so, else why not (one line). */
-  static String unavailableReason() {
-    try {
-      library();
-      return null;
-    } catch (UserError e) {
-      return e.getMessage();
-    }
   }
 
   /**

@@ -146,8 +146,8 @@ class CudaBackendGpuTest {
   }
 
   /**
-   * cuBLASLt with the algorithm timed per shape (opt-in): 65 and 100 rows share a bucket, so the
-   * second takes the algorithm timed for the first.
+   * cuBLASLt with the algorithm timed per shape (opt-in): 64, 65 and 100 rows share a bucket, so 65
+   * and 100 take the algorithm timed for 64.
    */
   @Test
   void tunedProductsMatchTheCpu() {
