@@ -4,6 +4,11 @@ import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
+import static nla.backend.cuda.Cublas.CUBLAS_COMPUTE_32F;
+import static nla.backend.cuda.Cublas.CUBLAS_OP_N;
+import static nla.backend.cuda.Cublas.CUBLAS_OP_T;
+import static nla.backend.cuda.Cublas.CUDA_R_16BF;
+import static nla.backend.cuda.Cublas.CUDA_R_32F;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -23,11 +28,6 @@ import java.util.Map;
  * Opt-in ({@code -Dnla.cuda.tunedProducts=true}) until its parity and speed have run on a GPU.
  */
 final class CublasLt implements AutoCloseable {
-  private static final int CUBLAS_OP_N = 0;
-  private static final int CUBLAS_OP_T = 1;
-  private static final int CUDA_R_32F = 0;
-  private static final int CUDA_R_16BF = 14;
-  private static final int CUBLAS_COMPUTE_32F = 68;
   private static final int CUBLASLT_MATMUL_DESC_TRANSA = 3;
   private static final int CUBLASLT_MATMUL_DESC_TRANSB = 4;
   private static final int CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES = 1;
