@@ -7,8 +7,9 @@ shape=${1:-qwen2.5-7b}; batches=${2:-1}; new=${3:-60}
 stage=.device/gpu
 out=${OUT:-/tmp}
 [ -x /tmp/nla-jre/jre/bin/java ] || { mkdir -p /tmp/nla-jre && tar xJf $stage/jre.tar.xz -C /tmp/nla-jre; }
-nla=(/tmp/nla-jre/jre/bin/java --add-modules=jdk.incubator.vector --enable-native-access=ALL-UNNAMED -Xmx32g
-  -cp "$stage/lib/*" nla.cli.Main --device cuda bench --shape "$shape" --batch "$batches" --prompt-len 125)
+# NLA_JAVA_OPTS (e.g. -Dnla.cuda.eightKeyAttention=true) profile an opt-in variant.
+nla=(/tmp/nla-jre/jre/bin/java ${NLA_JAVA_OPTS:-} --add-modules=jdk.incubator.vector --enable-native-access=ALL-UNNAMED
+  -Xmx32g -cp "$stage/lib/*" nla.cli.Main --device cuda bench --shape "$shape" --batch "$batches" --prompt-len 125)
 nvidia-smi --query-gpu=name,driver_version --format=csv,noheader
 # The random model is created outside the profile.
 "${nla[@]}" --new-tokens 2 >/dev/null 2>&1 || echo "bench failed"
