@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# The README's GPU throughput table in one command on a GPU machine: tools/bench/gpu_bench.sh for the Qwen2.5-7B,
+# Gemma-3-12B and Gemma-3-27B shapes (nla and transformers in the same call, on the same random model), one stamp for
+# the three, then their rows of `python3 tools/bench/table.py --gpu`. The results go to bench/results/gpu/ (and are
+# copied to $OUT when that is set). Staged by tools/gpu/stage.sh; run on the GPU machine as
+#   bash tools/bench/gpu_table.sh
+set -uo pipefail
+export NLA_STAMP=${NLA_STAMP:-$(date -u +%Y%m%d-%H%M)}
+copy_to=${OUT:-}
+for run in qwen2.5-7b:1,32,128,256 gemma3-12b:1,32,128 gemma3-27b:1,32,128; do
+  echo "== ${run%%:*}, batches ${run#*:}"
+  OUT= bash tools/bench/gpu_bench.sh "${run%%:*}" "${run#*:}" 125 150 2>&1 | tail -6
+done
+[ -n "$copy_to" ] && cp bench/results/gpu/*-"$NLA_STAMP"-*.json "$copy_to"/
+python3 tools/bench/table.py --gpu | grep -E "^\| (date|---)|\| ${NLA_STAMP#*-} \|"
