@@ -248,31 +248,28 @@ class CoreCommandsTest {
       String help = BaselineCommandTest.run(command, "--help")[1].replaceAll("\\s+", " ");
       assertTrue(help.contains("Default: 16 on the CPU, 256 on a GPU."), help);
     }
-    String[] r =
-        BaselineCommandTest.run(
-            "verbalize",
-            "--av",
-            av.toString(),
-            "--vectors",
-            vectors.toString(),
-            "--batch-size",
-            "0");
-    assertEquals("2", r[0], r[2]);
-    assertTrue(r[2].contains("--batch-size: must be >= 1, got 0"), r[2]);
+    List<String> tooSmall = List.of("--batch-size: must be >= 1, got 0");
+    BadInputTest.assertUserError(
+        tooSmall,
+        "verbalize",
+        "--av",
+        av.toString(),
+        "--vectors",
+        vectors.toString(),
+        "--batch-size",
+        "0");
     Path texts = tmp.resolve("b.jsonl");
     Files.writeString(texts, "{\"text\": \"a cat\"}\n");
-    r =
-        BaselineCommandTest.run(
-            "reconstruct",
-            "--ar",
-            ar.toString(),
-            "--texts",
-            texts.toString(),
-            "--out",
-            tmp.resolve("b.npy").toString(),
-            "--batch-size",
-            "0");
-    assertEquals("2", r[0], r[2]);
-    assertTrue(r[2].contains("--batch-size: must be >= 1, got 0"), r[2]);
+    BadInputTest.assertUserError(
+        tooSmall,
+        "reconstruct",
+        "--ar",
+        ar.toString(),
+        "--texts",
+        texts.toString(),
+        "--out",
+        tmp.resolve("b.npy").toString(),
+        "--batch-size",
+        "0");
   }
 }

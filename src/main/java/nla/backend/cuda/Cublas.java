@@ -25,8 +25,6 @@ final class Cublas implements AutoCloseable {
   static final int CUBLAS_COMPUTE_32F = 68;
   private static final int CUBLAS_GEMM_DEFAULT = -1;
 
-  private static volatile SymbolLookup library;
-
   private final MethodHandle gemmEx;
   private final MethodHandle destroy;
   private final MemorySegment handle;
@@ -93,14 +91,7 @@ final class Cublas implements AutoCloseable {
   }
 
   private static SymbolLookup library() {
-    if (library == null) {
-      synchronized (Cublas.class) {
-        if (library == null) {
-          library = NativeLibraries.toolkit("cuBLAS", "libcublas.so.13", "libcublas.so.12");
-        }
-      }
-    }
-    return library;
+    return NativeLibraries.toolkit("cuBLAS", "libcublas.so.13", "libcublas.so.12");
   }
 
   /** Whether cuBLAS can be loaded here; null if so, else why not (one line). */

@@ -41,8 +41,6 @@ final class CublasLt implements AutoCloseable {
   /** Timed runs of each candidate, after one untimed. */
   private static final int TIMED_RUNS = 5;
 
-  private static volatile SymbolLookup library;
-
   private final CudaDriver driver;
   private final MemorySegment stream;
   private final long workspace;
@@ -155,14 +153,7 @@ final class CublasLt implements AutoCloseable {
   }
 
   private static SymbolLookup library() {
-    if (library == null) {
-      synchronized (CublasLt.class) {
-        if (library == null) {
-          library = NativeLibraries.toolkit("cuBLASLt", "libcublasLt.so.13", "libcublasLt.so.12");
-        }
-      }
-    }
-    return library;
+    return NativeLibraries.toolkit("cuBLASLt", "libcublasLt.so.13", "libcublasLt.so.12");
   }
 
   /**

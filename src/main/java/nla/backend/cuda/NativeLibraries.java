@@ -13,6 +13,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import nla.io.UserError;
 
 /**
@@ -42,11 +44,18 @@ final class NativeLibraries {
     }
   }
 
+  /** The toolkit libraries found so far, by what they are: each is looked for once. */
+  private static final Map<String, SymbolLookup> FOUND = new ConcurrentHashMap<>();
+
   /**
-   * The first of {@code names} found in the toolkit folders or the loader path; an error naming
-   * every place looked at otherwise.
+   * The first of {@code names} found in the toolkit folders or the loader path (looked for once per
+   * {@code what}); an error naming every place looked at otherwise.
    */
   static SymbolLookup toolkit(String what, String... names) {
+    return FOUND.computeIfAbsent(what, w -> find(w, names));
+  }
+
+  private static SymbolLookup find(String what, String... names) {
     List<Path> folders = toolkitFolders();
     for (String name : names) {
       for (Path folder : folders) {
