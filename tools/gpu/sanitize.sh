@@ -11,7 +11,7 @@ sanitizer=$(command -v compute-sanitizer || ls /usr/local/cuda*/bin/compute-sani
 classes="$stage/test-classes"
 cp -r src/test/resources/. "$classes/"
 methods=("$@")
-[ ${#methods[@]} -gt 0 ] || methods=(eightKeyAttentionMatchesTheCpu pagedAttentionMatchesTheCpuThroughPrefillDecodeAndSharedPrefixes
+[ ${#methods[@]} -gt 0 ] || methods=(oneKeyAtATimeAttentionMatchesTheCpu pagedAttentionMatchesTheCpuThroughPrefillDecodeAndSharedPrefixes
   attentionMatchesTheCpuWhereManySequencesFillTheGpu tunedProductsMatchTheCpu productsWithBiasMatchTheCpuOnBf16Inputs
   normsMatchTheCpu)
 selects=()

@@ -571,8 +571,9 @@ __device__ void attend_keys_eight_at_a_time(const float* __restrict__ qShared, c
 }
 
 // One query head over keys [first, last] of its sequence's paged cache. Every thread of the block calls it; on return
-// *mOut is the largest score, *lOut the sum of exp(score - max), and accOut[d] (shared) the sum of
-// exp(score - max) * v[d]: an unnormalised partial softmax, so ranges attended apart can be merged exactly.
+// its *mOut is the largest score, its *lOut the sum of exp(score - max) (each thread's own registers: every thread
+// computes both, so no thread writes shared memory that another may still be reading), and accOut[d] (shared) the
+// sum of exp(score - max) * v[d]: an unnormalised partial softmax, so ranges attended apart can be merged exactly.
 // The block's ATTN_WARPS warps each take their share of the keys with an online softmax (fp32), merged at the end:
 // eight keys at a time where eightKeys is set and the head dimension allows, else one at a time.
 // table[b] is the physical block holding positions [b * blockSize, (b + 1) * blockSize).
@@ -638,7 +639,7 @@ extern "C" __global__ void attention(const float* __restrict__ q, const bf16* __
   int pos = rowPos[row];
   int first = window > 0 ? max(0, pos - window + 1) : 0;
   __shared__ float acc[32 * ATTN_MAX_PER_LANE];
-  __shared__ float m, l;
+  float m, l;
   attend_range(q + ((long)row * numHeads + head) * headDim, kPool, vPool, blockTables + (long)rowSeq[row] * maxBlocks,
                blockSize, numKvHeads * headDim, head / (numHeads / numKvHeads), headDim, scale, softcapValue, eightKeys,
                first, pos, &m, &l, acc);
@@ -668,7 +669,7 @@ extern "C" __global__ void attention_split(const float* __restrict__ q, const bf
   int lo = first + split * per, hi = min(pos, lo + per - 1);
   long part = ((long)row * numHeads + head) * splits + split;
   __shared__ float acc[32 * ATTN_MAX_PER_LANE];
-  __shared__ float m, l;
+  float m, l;
   attend_range(q + ((long)row * numHeads + head) * headDim, kPool, vPool, blockTables + (long)rowSeq[row] * maxBlocks,
                blockSize, numKvHeads * headDim, head / (numHeads / numKvHeads), headDim, scale, softcapValue, eightKeys,
                lo, hi, &m, &l, acc);

@@ -327,6 +327,7 @@ class CudaBackendGpuTest {
   private static final List<AttnCase> ATTENTION_CASES =
       List.of(
           new AttnCase(8, 2, 64, 0, 0f),
+          new AttnCase(4, 2, 32, 0, 0f),
           new AttnCase(4, 4, 256, 0, 0f),
           new AttnCase(8, 4, 128, 6, 0f),
           new AttnCase(4, 2, 8, 0, 1.0f),
@@ -355,17 +356,17 @@ class CudaBackendGpuTest {
   }
 
   /**
-   * The attention that scores eight keys at a time per warp (opt-in), through the same cases: the
-   * split keys of a few sequences, many sequences without the split, and a head dimension (8) that
-   * keeps the one-key path.
+   * The attention that scores one key at a time per warp (the default scores eight where the head
+   * dimension allows), through the same cases: the split keys of a few sequences and many sequences
+   * without the split.
    */
   @Test
-  void eightKeyAttentionMatchesTheCpu() {
-    System.setProperty(CudaBackend.EIGHT_KEY_ATTENTION_PROPERTY, "true");
-    try (CudaBackend eightKeys = new CudaBackend(0)) {
+  void oneKeyAtATimeAttentionMatchesTheCpu() {
+    System.setProperty(CudaBackend.EIGHT_KEY_ATTENTION_PROPERTY, "false");
+    try (CudaBackend oneKey = new CudaBackend(0)) {
       for (AttnCase ac : ATTENTION_CASES) {
-        attentionCase(eightKeys, ac, new int[] {5, 37});
-        attentionCase(eightKeys, ac, manySequences());
+        attentionCase(oneKey, ac, new int[] {5, 37});
+        attentionCase(oneKey, ac, manySequences());
       }
     } finally {
       System.clearProperty(CudaBackend.EIGHT_KEY_ATTENTION_PROPERTY);
