@@ -7,7 +7,7 @@ shape=${1:-qwen2.5-7b}; batches=${2:-1}; new=${3:-60}
 stage=.device/gpu
 out=${OUT:-/tmp}
 [ -x /tmp/nla-jre/jre/bin/java ] || { mkdir -p /tmp/nla-jre && tar xJf $stage/jre.tar.xz -C /tmp/nla-jre; }
-# NLA_JAVA_OPTS (e.g. -Dnla.cuda.tunedProducts=true) profile a variant.
+# NLA_JAVA_OPTS (e.g. -Dnla.cuda.eightKeyAttention=false) profile a variant.
 nla=(/tmp/nla-jre/jre/bin/java ${NLA_JAVA_OPTS:-} --add-modules=jdk.incubator.vector --enable-native-access=ALL-UNNAMED
   -Xmx32g -cp "$stage/lib/*" nla.cli.Main --device cuda bench --shape "$shape" --batch "$batches" --prompt-len 125)
 nvidia-smi --query-gpu=name,driver_version --format=csv,noheader

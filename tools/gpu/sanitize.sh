@@ -12,7 +12,7 @@ classes="$stage/test-classes"
 cp -r src/test/resources/. "$classes/"
 methods=("$@")
 [ ${#methods[@]} -gt 0 ] || methods=(oneKeyAtATimeAttentionMatchesTheCpu pagedAttentionMatchesTheCpuThroughPrefillDecodeAndSharedPrefixes
-  attentionMatchesTheCpuWhereManySequencesFillTheGpu tunedProductsMatchTheCpu productsWithBiasMatchTheCpuOnBf16Inputs
+  attentionMatchesTheCpuWhereManySequencesFillTheGpu productsWithBiasMatchTheCpuOnBf16Inputs
   normsMatchTheCpu)
 selects=()
 for m in "${methods[@]}"; do selects+=(--select-method "nla.backend.cuda.CudaBackendGpuTest#$m"); done

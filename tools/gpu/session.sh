@@ -10,7 +10,7 @@ timeout 180 bash tools/gpu/parity.sh 2>&1 | tee "$OUT/parity.log" | tail -45
 echo "== bench $shape"
 timeout 200 bash tools/bench/gpu_bench.sh "$shape" "$batches" 125 150 2>&1 | tee "$OUT/bench.log" | tail -14
 # The opt-in variants, nla only, each paired with the run above by the stamp.
-for variant in one-key:-Dnla.cuda.eightKeyAttention=false tuned-products:-Dnla.cuda.tunedProducts=true; do
+for variant in one-key:-Dnla.cuda.eightKeyAttention=false; do
   echo "== nla with ${variant#*:}"
   NLA_JAVA_OPTS=${variant#*:} NLA_TAG=${variant%%:*} timeout 100 \
     bash tools/bench/gpu_bench.sh "$shape" "$batches" 125 150 --nla-only 2>&1 | tee "$OUT/bench-${variant%%:*}.log" \

@@ -17,7 +17,7 @@ import nla.io.UserError;
  * fp32 too).
  */
 final class Cublas implements AutoCloseable {
-  // cuBLAS's enums, which cuBLASLt (CublasLt) shares.
+  // cuBLAS's enums.
   static final int CUBLAS_OP_N = 0;
   static final int CUBLAS_OP_T = 1;
   static final int CUDA_R_32F = 0;

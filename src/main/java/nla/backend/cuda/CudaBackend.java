@@ -94,13 +94,6 @@ public final class CudaBackend implements Backend {
   public static final String EIGHT_KEY_ATTENTION_PROPERTY = "nla.cuda.eightKeyAttention";
 
   /**
-   * {@code -Dnla.cuda.tunedProducts=true}: products of more rows than our gemv kernel takes run on
-   * cuBLASLt with the algorithm picked per shape by timing ({@link CublasLt}) instead of on {@code
-   * cublasGemmEx}'s heuristic choice. Opt-in until its parity and speed have run on a GPU.
-   */
-  public static final String TUNED_PRODUCTS_PROPERTY = "nla.cuda.tunedProducts";
-
-  /**
    * {@code -Dnla.cuda.profileSteps=FIRST:COUNT} opens the profiler's range at the FIRST repeatable
    * step (counted from 0) and closes it COUNT steps later: a profiler started with {@code
    * --profile-from-start off} then records those decode steps only (tools/gpu/profile.sh).
@@ -116,9 +109,6 @@ public final class CudaBackend implements Backend {
   private final MemorySegment context;
   private final CudaKernels kernels;
   private final Cublas cublas;
-
-  /** cuBLASLt with per-shape algorithms, when asked for; else null. */
-  private final CublasLt tunedProducts;
 
   private final DeviceArena arena;
   private final MemorySegment stream;
@@ -166,10 +156,6 @@ public final class CudaBackend implements Backend {
     this.kernels = new CudaKernels(driver, info.ccMajor(), info.ccMinor(), stream);
     this.cublasWorkspace = driver.malloc(CUBLAS_WORKSPACE_BYTES, "cuBLAS's workspace");
     this.cublas = new Cublas(stream, cublasWorkspace, CUBLAS_WORKSPACE_BYTES);
-    this.tunedProducts =
-        "true".equals(System.getProperty(TUNED_PRODUCTS_PROPERTY))
-            ? new CublasLt(driver, stream, cublasWorkspace, CUBLAS_WORKSPACE_BYTES)
-            : null;
     this.arena = new DeviceArena(driver);
     this.weightMemory = new WeightSlab(driver);
     this.graphs = new GraphCache(driver, stream, GRAPHS_KEPT, graphs);
@@ -533,8 +519,6 @@ public final class CudaBackend implements Backend {
   private void product(long x, long w, long y, int n, int in, int out) {
     if (gemvApplies(x, w, n, in)) {
       gemv(x, w, y, n, in, out, false);
-    } else if (tunedProducts != null) {
-      tunedProducts.matmulBf16(x, w, y, n, in, out, graphs.capturing());
     } else {
       cublas.matmulBf16(x, w, y, n, in, out);
     }
@@ -1235,7 +1219,6 @@ public final class CudaBackend implements Backend {
     uploadedFrequencies.clear();
     if (ropePositionsDevice != 0) driver.free(ropePositionsDevice);
     cublas.close();
-    if (tunedProducts != null) tunedProducts.close();
     driver.free(cublasWorkspace);
     driver.destroyStream(stream);
     driver.releasePrimaryContext(device);

@@ -38,7 +38,6 @@ final class GraphCache implements AutoCloseable {
   private final Map<Key, MemorySegment> recorded;
   private final Map<Key, Boolean> seen;
   private final Set<Key> unrecordable = new HashSet<>();
-  private boolean capturing;
   private long kvTokens = -1;
   private long replays;
 
@@ -82,11 +81,6 @@ final class GraphCache implements AutoCloseable {
     kvTokens = kvCacheTokens;
   }
 
-  /** Whether work is being recorded now (it must not wait on the GPU). */
-  boolean capturing() {
-    return capturing;
-  }
-
   void run(Key key, Runnable work) {
     MemorySegment exec = recorded.get(key);
     if (exec == null && seen.containsKey(key) && !unrecordable.contains(key)) {
@@ -109,7 +103,6 @@ final class GraphCache implements AutoCloseable {
   private MemorySegment record(Key key, Runnable work) {
     driver.beginCapture(stream);
     MemorySegment exec;
-    capturing = true;
     try {
       work.run();
     } catch (RuntimeException e) {
@@ -117,8 +110,6 @@ final class GraphCache implements AutoCloseable {
       driver.endCapture(stream);
       unrecordable.add(key);
       return null;
-    } finally {
-      capturing = false;
     }
     exec = driver.endCapture(stream);
     if (exec == null) {

@@ -142,24 +142,6 @@ class CudaBackendGpuTest {
 
   @Test
   void productsWithBiasMatchTheCpuOnBf16Inputs() {
-    productsMatchTheCpu(gpu);
-  }
-
-  /**
-   * cuBLASLt with the algorithm timed per shape (opt-in): 64, 65 and 100 rows share a bucket, so 65
-   * and 100 take the algorithm timed for 64.
-   */
-  @Test
-  void tunedProductsMatchTheCpu() {
-    System.setProperty(CudaBackend.TUNED_PRODUCTS_PROPERTY, "true");
-    try (CudaBackend tuned = new CudaBackend(0)) {
-      productsMatchTheCpu(tuned);
-    } finally {
-      System.clearProperty(CudaBackend.TUNED_PRODUCTS_PROPERTY);
-    }
-  }
-
-  private void productsMatchTheCpu(CudaBackend gpu) {
     // Up to GEMV_ROWS_MAX rows run on gemv_bf16, more on cuBLAS; 1,032 inputs (129 chunks of 8)
     // take the kernel's four-loads-in-flight loop and its tail, 83 outputs a partly filled block.
     for (int[] shape : new int[][] {{96, 80}, {1032, 83}}) {
