@@ -33,7 +33,8 @@ import json, sys
 d = json.load(open(sys.argv[1]))
 print(f"prefill: {d['prefill_tokens_per_s']:.0f} tok/s")
 for x in d["decode"]:
-    print(f"decode batch {x['batch']}: {x['tokens_per_s']:.1f} tok/s")
+    busy = f", GPU busy {100 * x['gpu_busy_fraction']:.0f}%" if "gpu_busy_fraction" in x else ""
+    print(f"decode batch {x['batch']}: {x['tokens_per_s']:.1f} tok/s{busy}")
 PY
   exit 0
 fi
@@ -42,12 +43,13 @@ python3 tools/bench/hf_bench.py --model "${XDG_CACHE_HOME:-$HOME/.cache}/nla/ben
 python3 - "$nla_json" "$hf_json" <<'PY'
 import json, sys
 nla, hf = (json.load(open(p)) for p in sys.argv[1:3])
-print(f"{'':14}{'nla':>12}{'transformers':>14}{'ratio':>8}{'nla roofline':>14}{'nla GPU GiB':>13}")
+print(f"{'':14}{'nla':>12}{'transformers':>14}{'ratio':>8}{'nla roofline':>14}{'nla GPU GiB':>13}{'GPU busy':>10}")
 print(f"{'prefill tok/s':14}{nla['prefill_tokens_per_s']:12.0f}{hf['prefill_tokens_per_s']:14.0f}"
       f"{nla['prefill_tokens_per_s'] / hf['prefill_tokens_per_s']:8.2f}")
 for a, b in zip(nla["decode"], hf["decode"]):
     roof = f"{100 * a['roofline_fraction']:.0f}%" if "roofline_fraction" in a else "-"
     gib = f"{a['peak_gpu_bytes'] / 2**30:.1f}" if "peak_gpu_bytes" in a else "-"
+    busy = f"{100 * a['gpu_busy_fraction']:.0f}%" if "gpu_busy_fraction" in a else "-"
     print(f"{'batch ' + str(a['batch']):14}{a['tokens_per_s']:12.1f}{b['tokens_per_s']:14.1f}"
-          f"{a['tokens_per_s'] / b['tokens_per_s']:8.2f}{roof:>14}{gib:>13}")
+          f"{a['tokens_per_s'] / b['tokens_per_s']:8.2f}{roof:>14}{gib:>13}{busy:>10}")
 PY

@@ -55,6 +55,15 @@ public interface Backend extends AutoCloseable {
   }
 
   /**
+   * The device's own time inside the steps so far, in nanoseconds, from each step's first recorded
+   * run of blocks to its token choice (-1 where it is not measured: the CPU, whose time is the
+   * host's). Against the wall time it says how long the device waited on the host between steps.
+   */
+  default long deviceStepNanos() {
+    return -1;
+  }
+
+  /**
    * The device memory's peak read bandwidth in GB/s, as its specification gives it (NaN where it is
    * measured instead: the CPU's).
    */

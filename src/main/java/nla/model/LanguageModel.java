@@ -237,6 +237,14 @@ public final class LanguageModel implements AutoCloseable {
   }
 
   /**
+   * The device's own time inside the steps so far ({@link Backend#deviceStepNanos}); -1 on the CPU
+   * and for a model spread over several devices, whose steps pass from one to the next.
+   */
+  public long deviceStepNanos() {
+    return backends.size() == 1 ? backends.get(0).deviceStepNanos() : -1;
+  }
+
+  /**
    * The peak memory bandwidth a decode step is bound by: the slowest device's (NaN where it is
    * measured instead, on the CPU).
    */

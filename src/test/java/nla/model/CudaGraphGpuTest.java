@@ -16,7 +16,8 @@ import org.junit.jupiter.params.provider.ValueSource;
 /**
  * Decode steps replayed from recorded CUDA graphs compute what the same steps launched one by one
  * compute, bit for bit (the same kernels with the same arguments): greedy and sampled generation at
- * batch 1 and 3, with continuous batching changing the batch mid-way, and the graphs were used.
+ * batch 1 and 3, with continuous batching changing the batch mid-way, and the graphs were used; the
+ * steps' GPU time, as their events measure it, lies within their wall time.
  */
 @Tag("gpu")
 class CudaGraphGpuTest {
@@ -38,9 +39,12 @@ class CudaGraphGpuTest {
                 : SamplingParams.greedy().withMaxNewTokens(i == 2 ? 20 : 40);
         reqs.add(new GenerationRequest(SequenceInput.ofIds(prompts[i]), p));
       }
+      long graphedWall = 0;
       for (int maxActive : new int[] {1, 2, 3}) {
         List<Generation> ga = a.generate(reqs, maxActive);
+        long t0 = System.nanoTime();
         List<Generation> gb = b.generate(reqs, maxActive);
+        graphedWall += System.nanoTime() - t0;
         for (int i = 0; i < ga.size(); i++) {
           assertArrayEquals(
               ga.get(i).outputIds(),
@@ -50,6 +54,10 @@ class CudaGraphGpuTest {
       }
       assertEquals(0, direct.graphReplays());
       assertTrue(graphed.graphReplays() > 50, "replays: " + graphed.graphReplays());
+      // The steps' own GPU time (their events) lies within the generations' wall time.
+      long stepNanos = b.deviceStepNanos();
+      assertTrue(
+          stepNanos > 0 && stepNanos < graphedWall, stepNanos + " ns of " + graphedWall + " ns");
     }
   }
 }

@@ -103,6 +103,16 @@ public final class CudaBackend implements Backend {
   private final long[] profiledSteps = profiledSteps(System.getProperty(PROFILE_STEPS_PROPERTY));
   private long repeatableSteps;
 
+  /**
+   * A step's span on the GPU: recorded before its first run of blocks (after its uploads) and
+   * before its tokens are read back; their distance, summed, is {@link #deviceStepNanos}.
+   */
+  private final MemorySegment stepBegins;
+
+  private final MemorySegment stepEnds;
+  private boolean stepTimed;
+  private long stepNanos;
+
   private final CudaDriver driver;
   private final GpuInfo info;
   private final int device;
@@ -159,6 +169,8 @@ public final class CudaBackend implements Backend {
     this.arena = new DeviceArena(driver);
     this.weightMemory = new WeightSlab(driver);
     this.graphs = new GraphCache(driver, stream, GRAPHS_KEPT, graphs);
+    this.stepBegins = driver.createEvent();
+    this.stepEnds = driver.createEvent();
   }
 
   public GpuInfo info() {
@@ -195,6 +207,7 @@ public final class CudaBackend implements Backend {
     if (scopeDepth++ == 0) {
       stepStart = mark;
       arena.restartTrace();
+      stepTimed = false; // a step that read back no tokens (a reconstruction) is not timed
     }
     return () -> {
       synchronized (CudaBackend.this) {
@@ -216,6 +229,10 @@ public final class CudaBackend implements Backend {
   public synchronized void runRepeatable(Object shape, Runnable work) {
     bind();
     if (profiledSteps != null) markProfiledSteps();
+    if (!stepTimed) {
+      driver.recordEvent(stepBegins, stream);
+      stepTimed = true;
+    }
     if (!graphs.enabled() || stepRows > GRAPH_MAX_ROWS || scopeDepth == 0) {
       work.run();
       return;
@@ -1092,7 +1109,18 @@ public final class CudaBackend implements Backend {
     for (TokenChoice c : choices) if (!c.greedy()) sampled++;
     if (sampled < n) kernels.launch("argmax_rows", n, 1, 1024, t.pointer(), vocab, out);
     if (sampled > 0) sampleRows(t, choices, sampled, out);
-    return downloadInts(out, n);
+    if (stepTimed) driver.recordEvent(stepEnds, stream);
+    int[] tokens = downloadInts(out, n);
+    if (stepTimed) {
+      stepNanos += (long) (1e6 * driver.elapsedMillis(stepBegins, stepEnds));
+      stepTimed = false;
+    }
+    return tokens;
+  }
+
+  @Override
+  public synchronized long deviceStepNanos() {
+    return stepNanos;
   }
 
   private void addLogitBiases(CudaTensor t, List<TokenChoice> choices) {
@@ -1219,6 +1247,8 @@ public final class CudaBackend implements Backend {
     uploadedFrequencies.clear();
     if (ropePositionsDevice != 0) driver.free(ropePositionsDevice);
     cublas.close();
+    driver.destroyEvent(stepBegins);
+    driver.destroyEvent(stepEnds);
     driver.free(cublasWorkspace);
     driver.destroyStream(stream);
     driver.releasePrimaryContext(device);

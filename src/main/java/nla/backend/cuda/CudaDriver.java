@@ -1,6 +1,7 @@
 package nla.backend.cuda;
 
 import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
@@ -31,6 +32,7 @@ final class CudaDriver {
   static final int CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR = 75;
   static final int CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR = 76;
   static final int CU_STREAM_DEFAULT = 0;
+  static final int CU_EVENT_DEFAULT = 0;
   static final int CU_STREAM_CAPTURE_MODE_THREAD_LOCAL = 1;
 
   private static volatile CudaDriver instance;
@@ -64,6 +66,10 @@ final class CudaDriver {
   private final MethodHandle cuGraphLaunch;
   private final MethodHandle cuGraphExecDestroy;
   private final MethodHandle cuGraphDestroy;
+  private final MethodHandle cuEventCreate;
+  private final MethodHandle cuEventRecord;
+  private final MethodHandle cuEventElapsedTime;
+  private final MethodHandle cuEventDestroy;
   private final MethodHandle cuProfilerStart;
   private final MethodHandle cuProfilerStop;
 
@@ -111,6 +117,10 @@ final class CudaDriver {
     cuGraphLaunch = bind(lib, "cuGraphLaunch", ADDRESS, ADDRESS);
     cuGraphExecDestroy = bind(lib, "cuGraphExecDestroy", ADDRESS);
     cuGraphDestroy = bind(lib, "cuGraphDestroy", ADDRESS);
+    cuEventCreate = bind(lib, "cuEventCreate", ADDRESS, JAVA_INT);
+    cuEventRecord = bind(lib, "cuEventRecord", ADDRESS, ADDRESS);
+    cuEventElapsedTime = bind(lib, "cuEventElapsedTime", ADDRESS, ADDRESS, ADDRESS);
+    cuEventDestroy = bind(lib, "cuEventDestroy_v2", ADDRESS);
     cuProfilerStart = bind(lib, "cuProfilerStart");
     cuProfilerStop = bind(lib, "cuProfilerStop");
   }
@@ -389,6 +399,38 @@ final class CudaDriver {
 
   void destroyGraph(MemorySegment exec) {
     check("cuGraphExecDestroy", call("cuGraphExecDestroy", cuGraphExecDestroy, exec));
+  }
+
+  /** An event that records when the GPU reaches it in a stream, with timing. */
+  MemorySegment createEvent() {
+    try (Arena a = Arena.ofConfined()) {
+      MemorySegment v = a.allocate(ADDRESS);
+      check("cuEventCreate", call("cuEventCreate", cuEventCreate, v, CU_EVENT_DEFAULT));
+      return v.get(ADDRESS, 0);
+    }
+  }
+
+  void recordEvent(MemorySegment event, MemorySegment stream) {
+    int rc;
+    try {
+      rc = (int) cuEventRecord.invokeExact(event, stream);
+    } catch (Throwable t) {
+      throw new CudaException("cuEventRecord: " + t);
+    }
+    check("cuEventRecord", rc);
+  }
+
+  /** Milliseconds between two recorded events the GPU has passed, by its own clock. */
+  float elapsedMillis(MemorySegment start, MemorySegment end) {
+    try (Arena a = Arena.ofConfined()) {
+      MemorySegment ms = a.allocate(JAVA_FLOAT);
+      check("cuEventElapsedTime", call("cuEventElapsedTime", cuEventElapsedTime, ms, start, end));
+      return ms.get(JAVA_FLOAT, 0);
+    }
+  }
+
+  void destroyEvent(MemorySegment event) {
+    check("cuEventDestroy", call("cuEventDestroy", cuEventDestroy, event));
   }
 
   /**

@@ -44,7 +44,8 @@ public final class Benchmark {
       double tokensPerS,
       double rooflineTokensPerS,
       double rooflineFraction,
-      long gpuBytes) {}
+      long gpuBytes,
+      double gpuBusyFraction) {}
 
   private static final int PREFILL_RUNS = 3;
 
@@ -123,15 +124,26 @@ public final class Benchmark {
       double roofline = bandwidth * 1e9 / weightBytes;
       List<Decode> decodes = new ArrayList<>();
       for (int batch : plan.batches()) {
+        long gpu0 = model.deviceStepNanos();
         double withPrefill = timeGenerate(model, prompt, batch, 1);
+        long gpu1 = model.deviceStepNanos();
         double total = timeGenerate(model, prompt, batch, plan.newTokens() + 1);
+        long gpu2 = model.deviceStepNanos();
         double tps = (double) batch * plan.newTokens() / Math.max(1e-9, total - withPrefill);
+        // The decode steps' own GPU time over their wall time; the rest the GPU waited on the host.
+        double busy =
+            gpu0 < 0
+                ? Double.NaN
+                : ((gpu2 - gpu1) - (gpu1 - gpu0)) / 1e9 / Math.max(1e-9, total - withPrefill);
         double rooflineTps = roofline * batch; // one weight pass per step serves the whole batch
         // The GPU's pools only grow: memory in use after a batch is its peak so far (-1: CPU).
         long used = model.deviceBytesInUse();
-        decodes.add(new Decode(batch, tps, rooflineTps, tps / rooflineTps, used));
+        decodes.add(new Decode(batch, tps, rooflineTps, tps / rooflineTps, used, busy));
         String memory =
-            used < 0 ? "" : String.format(", %.1f GiB of GPU memory", used / 1073741824.0);
+            (used < 0 ? "" : String.format(", %.1f GiB of GPU memory", used / 1073741824.0))
+                + (Double.isNaN(busy)
+                    ? ""
+                    : String.format(", the GPU busy %.0f%% of the time", 100 * busy));
         plan.log()
             .accept(
                 Double.isNaN(rooflineTps)
@@ -150,6 +162,7 @@ public final class Benchmark {
           r.put("roofline_fraction", d.rooflineFraction());
         }
         if (d.gpuBytes() >= 0) r.put("peak_gpu_bytes", d.gpuBytes());
+        if (!Double.isNaN(d.gpuBusyFraction())) r.put("gpu_busy_fraction", d.gpuBusyFraction());
         rows.add(r);
       }
       out.put("decode", rows);
