@@ -10,6 +10,7 @@ copy_to=${OUT:-}
 for run in qwen2.5-7b:1,32,128,256 gemma3-12b:1,32,128 gemma3-27b:1,32,128; do
   echo "== ${run%%:*}, batches ${run#*:}"
   OUT= bash tools/bench/gpu_bench.sh "${run%%:*}" "${run#*:}" 125 150 2>&1 | tail -6
+  # Each shape's results as soon as they are written, so that a call cut short keeps the shapes done.
+  [ -n "$copy_to" ] && cp bench/results/gpu/*-"${run%%:*}"-"$NLA_STAMP"-*.json "$copy_to"/
 done
-[ -n "$copy_to" ] && cp bench/results/gpu/*-"$NLA_STAMP"-*.json "$copy_to"/
 python3 tools/bench/table.py --gpu | grep -E "^\| (date|---)|\| ${NLA_STAMP#*-} \|"
