@@ -8,6 +8,7 @@
 # since both together do not fit one transfer beside the tree. tools/gpu/demo.sh says how the two travel.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+[ ! -e "$root/.device/aside" ] || { echo "stage: the sources are in .device/aside; run  tools/gpu/aside.sh back  first" >&2; exit 2; }
 . "$root/scripts/find-java.sh"; nla_find_java
 full=0; [ "${1:-}" = "--full" ] && full=1
 stage="$root/.device/gpu"; rm -rf "$stage"; mkdir -p "$stage/lib" "$stage/test-classes"
