@@ -424,8 +424,8 @@ extern "C" __global__ void kv_store(const float* __restrict__ k, const float* __
 #define ATTN_KEYS_PER_WARP (32 / ATTN_LANES_PER_KEY)
 
 // One warp's online softmax over every ATTN_WARPS-th key of [first, last], one key at a time: each lane holds dims
-// lane, lane + 32, ... of q and of the accumulated output. The default, and the path for head dimensions that
-// attend_keys_eight_at_a_time does not take.
+// lane, lane + 32, ... of q and of the accumulated output. The path for head dimensions that
+// attend_keys_eight_at_a_time does not take, and for all with -Dnla.cuda.eightKeyAttention=false.
 __device__ void attend_keys_one_by_one(const float* __restrict__ qRow, const bf16* __restrict__ kPool,
                                        const bf16* __restrict__ vPool, const int* __restrict__ table, int blockSize,
                                        int kvDim, int kvHead, int headDim, float scale, float softcapValue, int first,

@@ -17,12 +17,11 @@ import nla.io.UserError;
  * fp32 too).
  */
 final class Cublas implements AutoCloseable {
-  // cuBLAS's enums.
-  static final int CUBLAS_OP_N = 0;
-  static final int CUBLAS_OP_T = 1;
-  static final int CUDA_R_32F = 0;
-  static final int CUDA_R_16BF = 14;
-  static final int CUBLAS_COMPUTE_32F = 68;
+  private static final int CUBLAS_OP_N = 0;
+  private static final int CUBLAS_OP_T = 1;
+  private static final int CUDA_R_32F = 0;
+  private static final int CUDA_R_16BF = 14;
+  private static final int CUBLAS_COMPUTE_32F = 68;
   private static final int CUBLAS_GEMM_DEFAULT = -1;
 
   private final MethodHandle gemmEx;
