@@ -1,4 +1,4 @@
-"""Shared helpers for the golden-data scripts (imported by make_engine.py and make_nla.py).
+"""Shared helpers for the golden-data scripts (imported by the make_*.py scripts).
 
 Nothing here is run on its own. Tiny random models are built with seeded torch generators so that a rerun
 produces the same bytes; weights are rounded to bf16 before anything is measured, because bf16 is what is saved
@@ -52,6 +52,26 @@ def write_links(model_dir, links):
     of each real tokenizer and of weights shared between config variants (v4/v5 style) in the repository.
     """
     write_json(os.path.join(model_dir, "golden-links.json"), links)
+
+
+def assemble(res_root, rel_dir, dest):
+    """A committed model folder made whole in dest: its .xz files unpacked and its golden-links.json followed (the
+    inverse of maybe_xz and write_links; GoldenFixtures.modelDir does the same in the tests)."""
+    src = os.path.join(res_root, rel_dir)
+    os.makedirs(dest, exist_ok=True)
+    files = {}
+    for n in os.listdir(src):
+        if n != "golden-links.json":
+            files[n[:-3] if n.endswith(".xz") else n] = os.path.join(src, n)
+    links = os.path.join(src, "golden-links.json")
+    if os.path.exists(links):
+        for k, v in json.load(open(links)).items():
+            files[k] = os.path.join(res_root, v)
+    for name, path in files.items():
+        opener = lzma.open if path.endswith(".xz") else open
+        with opener(path, "rb") as f, open(os.path.join(dest, name), "wb") as g:
+            shutil.copyfileobj(f, g)
+    return dest
 
 
 def copy_tokenizer(tok_root, family, dest):

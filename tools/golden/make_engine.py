@@ -35,6 +35,7 @@ import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from golden_common import (  # noqa: E402
+    assemble,
     copy_tokenizer,
     fill_weights,
     maybe_xz,
@@ -378,7 +379,6 @@ def compare_states(a, b):
 def softcap_only(res_root, out):
     """gemma3-text-softcap: the weights of the committed gemma3-text with final_logit_softcapping 300 and
     attn_logit_softcapping 1.0 (strong enough to change every attention row), evaluated with eager attention."""
-    from make_nla import assemble
     models_root = os.path.join(out, "models")
     engine_root = os.path.join(out, "engine")
     d = assemble(res_root, "golden/models/gemma3-text", os.path.join(out, "work", "gemma3-text-softcap"))

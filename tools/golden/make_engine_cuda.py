@@ -23,9 +23,8 @@ import numpy as np
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from golden_common import save_npy, top2_gap, write_json  # noqa: E402
+from golden_common import assemble, save_npy, top2_gap, write_json  # noqa: E402
 from make_engine import decoder_layers  # noqa: E402
-from make_nla import assemble  # noqa: E402
 
 import transformers  # noqa: E402
 from transformers import AutoModelForCausalLM  # noqa: E402

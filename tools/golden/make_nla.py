@@ -37,7 +37,8 @@ import numpy as np
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from golden_common import fill_weights, maybe_xz, save_npy, top2_gap, write_json  # noqa: E402
+from golden_common import assemble, fill_weights, maybe_xz, save_npy, top2_gap, write_json  # noqa: E402
+from make_engine import qwen_config, write_generation_config  # noqa: E402
 
 import transformers  # noqa: E402
 from transformers import AutoModelForCausalLM, AutoTokenizer, GenerationConfig, Qwen2ForCausalLM  # noqa: E402
@@ -74,26 +75,6 @@ PAIRS = [
     {"name": "llama3", "engine": "golden/models/llama3", "family": "llama3", "K": 1, "char": "\u33a1",
      "injection_scale": "sqrt_d_model", "mse_scale": None, "template_keys": ("av", "ar"), "ar_role": None},
 ]
-
-
-# ---- model directories from the committed golden layout (mirrors GoldenFixtures.modelDir) ----
-
-def assemble(res_root, rel_dir, dest):
-    src = os.path.join(res_root, rel_dir)
-    os.makedirs(dest, exist_ok=True)
-    files = {}
-    for n in os.listdir(src):
-        if n != "golden-links.json":
-            files[n[:-3] if n.endswith(".xz") else n] = os.path.join(src, n)
-    links = os.path.join(src, "golden-links.json")
-    if os.path.exists(links):
-        for k, v in json.load(open(links)).items():
-            files[k] = os.path.join(res_root, v)
-    for name, path in files.items():
-        opener = lzma.open if path.endswith(".xz") else open
-        with opener(path, "rb") as f, open(os.path.join(dest, name), "wb") as g:
-            shutil.copyfileobj(f, g)
-    return dest
 
 
 # ---- sidecars (YAML written by hand: JSON strings are valid YAML double-quoted scalars) ----
@@ -437,7 +418,6 @@ def scripted_av(dest, tok_src_dir, seed):
     row is 0. The script's tokens are all distinct, so each step's argmax is the next script token. The vector is
     ignored: this is a plumbing demo with a real explanation tag pair, not a trained NLA.
     """
-    from make_engine import qwen_config, write_generation_config
     tok = AutoTokenizer.from_pretrained(tok_src_dir)
     model = Qwen2ForCausalLM(qwen_config(False, 2))
     fill_weights(model, seed, "qwen2")
@@ -501,7 +481,6 @@ def main():
         summary[pair["name"]] = summarize(ref)
 
     # The demo pair: a fresh 2-layer tied Qwen2 AV with the Qwen2.5 tokenizer, self-contained.
-    from make_engine import qwen_config, write_generation_config
     demo_av = os.path.join(work, "demo-av")
     os.makedirs(demo_av, exist_ok=True)
     model = Qwen2ForCausalLM(qwen_config(True, 2))

@@ -28,9 +28,9 @@ import numpy as np
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from golden_common import save_npy, top2_gap, write_json  # noqa: E402
+from golden_common import assemble, save_npy, top2_gap, write_json  # noqa: E402
 from make_engine import decoder_layers  # noqa: E402
-from make_nla import EXPLANATION_RE, assemble, baselines, ids_digest, metrics  # noqa: E402
+from make_nla import EXPLANATION_RE, baselines, ids_digest, metrics  # noqa: E402
 
 import transformers  # noqa: E402
 from safetensors.torch import load_file  # noqa: E402
