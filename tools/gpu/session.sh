@@ -1,25 +1,25 @@
 #!/usr/bin/env bash
-# One device call that does what a GPU lease is for: the parity suite (tools/gpu/parity.sh), the kernel tests under
-# compute-sanitizer (tools/gpu/sanitize.sh) and the throughput comparison with transformers on the same GPU
-# (tools/bench/gpu_bench.sh, then nla alone with the one-key attention), each under its own time limit, the short
-# results last. Staged by tools/gpu/stage.sh (tools/gpu/aside.sh keeps the tree that travels under 64 MiB); run there
-# as  bash tools/gpu/session.sh [SHAPE] [BATCHES]. The README's table for the three shapes is a call of its own:
-# bash tools/bench/gpu_table.sh.
+# One device call that does what a GPU lease is for, most needed first, within the device tool's 10 minutes: the
+# parity suite (tools/gpu/parity.sh), the README's throughput table (tools/bench/gpu_table.sh: nla and transformers on
+# the same GPU for the three shapes), then, with the time left, the kernel tests under compute-sanitizer
+# (tools/gpu/sanitize.sh). One call instead of three, because a machine's start is the scarce part of a lease.
+# Staged by tools/gpu/stage.sh (tools/gpu/aside.sh keeps the tree that travels under 64 MiB); run there as
+#   bash tools/gpu/session.sh
+# Logs and results go to $OUT as they are written, so a call cut short keeps what was done.
 set -uo pipefail
-# One stamp for every benchmark of this call, so each nla variant pairs with the transformers run.
 export NLA_STAMP=${NLA_STAMP:-$(date -u +%Y%m%d-%H%M)}
-shape=${1:-qwen2.5-7b}; batches=${2:-1,32,128}
-timeout 170 bash tools/gpu/parity.sh 2>&1 | tee "$OUT/parity.log" | tail -45
-echo "== compute-sanitizer"
-timeout 110 bash tools/gpu/sanitize.sh >"$OUT/sanitize.log" 2>&1
-echo "sanitize: exit $?"
-grep -E "ERROR SUMMARY|RACECHECK SUMMARY|Race reported" "$OUT/sanitize.log" | head -8
-echo "== bench $shape"
-timeout 170 bash tools/bench/gpu_bench.sh "$shape" "$batches" 125 150 2>&1 | tee "$OUT/bench.log" | tail -14
-# The variants, nla only, each paired with the run above by the stamp.
-for variant in one-key:-Dnla.cuda.eightKeyAttention=false; do
-  echo "== nla with ${variant#*:}"
-  NLA_JAVA_OPTS=${variant#*:} NLA_TAG=${variant%%:*} timeout 90 \
-    bash tools/bench/gpu_bench.sh "$shape" "$batches" 125 150 --nla-only 2>&1 | tee "$OUT/bench-${variant%%:*}.log" \
-    | grep -E '^decode|^prefill'
-done
+budget=${NLA_SESSION_SECONDS:-590}
+SECONDS=0
+timeout 200 bash tools/gpu/parity.sh >"$OUT/parity.log" 2>&1
+tail -14 "$OUT/parity.log"
+echo "== parity suite done at ${SECONDS}s; the table"
+timeout $((budget - SECONDS)) bash tools/bench/gpu_table.sh 2>&1 | tee "$OUT/table.log" | tail -32
+echo "== table done at ${SECONDS}s"
+left=$((budget - SECONDS))
+if [ "$left" -gt 90 ]; then
+  timeout "$left" bash tools/gpu/sanitize.sh >"$OUT/sanitize.log" 2>&1
+  echo "sanitize: exit $? at ${SECONDS}s"
+  grep -E "ERROR SUMMARY|RACECHECK SUMMARY|Race reported|: exit" "$OUT/sanitize.log" | head -8
+else
+  echo "sanitize: left out, ${left}s left"
+fi
