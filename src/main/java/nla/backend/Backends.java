@@ -109,6 +109,15 @@ public final class Backends {
     return description.startsWith("cpu");
   }
 
+  /**
+   * Refuses, in the one line a model's load would give, a {@code spec} naming GPUs this machine
+   * cannot use: for commands with work before their first model (a benchmark's random model, the
+   * demo's unpacking), so that they stop before it instead of after. CPU and auto pass.
+   */
+  public static void requireUsable(DeviceSpec spec) {
+    if (spec.kind() == DeviceSpec.Kind.CUDA) for (int ordinal : spec.gpus()) GpuInfo.probe(ordinal);
+  }
+
   /** How many GPUs this machine's driver shows (0 without a usable driver). */
   public static int gpuCount() {
     return GpuInfo.count();

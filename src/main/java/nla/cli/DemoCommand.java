@@ -7,6 +7,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.Callable;
+import nla.backend.Backends;
 import nla.backend.DeviceSpec;
 import nla.io.AtomicFiles;
 import nla.io.UserError;
@@ -75,6 +76,7 @@ public final class DemoCommand implements Callable<Integer> {
   @Override
   public Integer call() throws IOException {
     if (rows < 4) throw new UserError("--rows must be at least 4");
+    Backends.requireUsable(LanguageModel.defaultDevice());
     globalOptions = globalOptions();
     var say = spec.commandLine().getOut();
     long t0 = System.nanoTime();

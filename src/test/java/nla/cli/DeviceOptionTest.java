@@ -59,6 +59,27 @@ class DeviceOptionTest {
     assertTrue(Files.size(auto) > 0);
   }
 
+  @Test
+  void withoutADriverBenchAndDemoStopBeforeTheirFirstWork() throws Exception {
+    // The benchmark would first write a random model of 0.99 GB, the demo unpack its pair: a
+    // machine without a driver is refused before either, in the line a model's load gives.
+    Path cache = tmp.resolve("cache");
+    Child bench = child("--device", "cuda", "bench", "--shape", "qwen2.5-0.5b");
+    assertEquals(2, bench.code(), bench.err());
+    assertEquals(
+        "nla: --device cuda: no NVIDIA driver on this machine (libnla-absent.so.1 is not on the"
+            + " loader path)",
+        bench.err().strip());
+    assertTrue(Files.notExists(cache), "the benchmark wrote its model before refusing");
+
+    Path demo = tmp.resolve("demo");
+    Child d = child("--device", "cuda:0", "demo", "--out", demo.toString());
+    assertEquals(2, d.code(), d.err());
+    assertEquals(1, d.err().strip().lines().count(), d.err());
+    assertTrue(d.err().contains("no NVIDIA driver"), d.err());
+    assertTrue(Files.notExists(demo), "the demo unpacked before refusing");
+  }
+
   private static String[] extract(Path out) {
     return new String[] {
       "extract",
@@ -82,7 +103,8 @@ class DeviceOptionTest {
 
   record Child(int code, String err) {}
 
-  private Child child(String[] args) throws Exception {
+  /** Runs nla in a JVM without a driver, its caches (XDG_CACHE_HOME) under {@code tmp/cache}. */
+  private Child child(String... args) throws Exception {
     String java = ProcessHandle.current().info().command().orElse("java");
     List<String> cmd = new ArrayList<>();
     cmd.add(java);
@@ -94,11 +116,12 @@ class DeviceOptionTest {
     cmd.add(Main.class.getName());
     cmd.addAll(List.of(args));
     Path err = Files.createTempFile(tmp, "err", ".txt");
-    Process p =
+    ProcessBuilder pb =
         new ProcessBuilder(cmd)
             .redirectOutput(ProcessBuilder.Redirect.DISCARD)
-            .redirectError(err.toFile())
-            .start();
+            .redirectError(err.toFile());
+    pb.environment().put("XDG_CACHE_HOME", tmp.resolve("cache").toString());
+    Process p = pb.start();
     assertTrue(p.waitFor(120, TimeUnit.SECONDS), "child timed out");
     String text =
         Files.readString(err)

@@ -56,6 +56,7 @@ public final class Benchmark {
    * --json}).
    */
   public static Map<String, Object> run(Plan plan) {
+    Backends.requireUsable(LanguageModel.defaultDevice());
     Map<String, Object> out = new LinkedHashMap<>();
     out.put("machine", machine(plan.threads()));
     String device = LanguageModel.describeDefaultDevice();
