@@ -7,8 +7,12 @@ import glob, json, os, re, sys
 
 RESULTS = os.path.join(os.path.dirname(__file__), "../../bench/results")
 
-def decode(d, batch):
-    return next((x["tokens_per_s"] for x in d.get("decode", []) if x["batch"] == batch), float("nan"))
+def decode(d, batch, key="tokens_per_s"):
+    return next((x.get(key, float("nan")) for x in d.get("decode", []) if x["batch"] == batch), float("nan"))
+
+
+def percent(fraction):
+    return "—" if fraction != fraction else f"{100 * fraction:.0f}%"
 
 
 def gpu_table():
@@ -17,8 +21,11 @@ def gpu_table():
     session."""
     name = re.compile(r"nla-gpu-(?P<shape>.+?)-(?P<date>\d{8})(?:-(?P<time>\d{4}))?(?:-(?P<variant>[a-z][a-z-]*?))?"
                       r"-(?P<card>[a-z0-9]+)\.json$")
-    print("| date | card | shape | run | prefill tok/s (nla / HF) | batch 1 | batch 32 | batch 128 | batch 256 | peak GPU GiB |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
+    # Beside batch 1, its fraction of the HBM roofline (issue 13's batch-1 target); last, how much of batch 1's and
+    # batch 128's decode time the GPU was busy (the rest is the host's work between steps), where measured.
+    print("| date | card | shape | run | prefill tok/s (nla / HF) | batch 1 | of the roofline | batch 32 | batch 128 |"
+          " batch 256 | GPU busy, batch 1 / 128 | peak GPU GiB |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     found = [(name.match(os.path.basename(p)), p) for p in glob.glob(os.path.join(RESULTS, "gpu", "nla-gpu-*.json"))]
     # Oldest first; the first runs were named without a time of day.
     for m, path in sorted((x for x in found if x[0]), key=lambda x: (x[0]["date"], x[0]["time"] or "", x[1])):
@@ -35,6 +42,10 @@ def gpu_table():
         cells = [cell(nla["prefill_tokens_per_s"], hf and hf["prefill_tokens_per_s"], 0)]
         for b in (1, 32, 128, 256):
             cells.append(cell(decode(nla, b), hf and decode(hf, b)))
+            if b == 1:
+                cells.append(percent(decode(nla, 1, "roofline_fraction")))
+        busy = [decode(nla, b, "gpu_busy_fraction") for b in (1, 128)]
+        cells.append("—" if all(x != x for x in busy) else " / ".join(percent(x) for x in busy))
         peak = max((x.get("peak_gpu_bytes", 0) for x in nla.get("decode", [])), default=0)
         cells.append(f"{peak / 2**30:.1f}" if peak else "—")
         date = f"{m['date'][:4]}-{m['date'][4:6]}-{m['date'][6:]}"
