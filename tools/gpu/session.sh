@@ -5,7 +5,8 @@
 # (tools/gpu/sanitize.sh). One call instead of three, because a machine's start is the scarce part of a lease.
 # Staged by tools/gpu/stage.sh (tools/gpu/aside.sh keeps the tree that travels under 64 MiB); run there as
 #   bash tools/gpu/session.sh
-# Logs and results go to $OUT as they are written, so a call cut short keeps what was done.
+# Logs and results go to $OUT as they are written, so a call cut short keeps what was done. NLA_SESSION_SECONDS
+# (default 590) is the time the call has.
 set -uo pipefail
 export NLA_STAMP=${NLA_STAMP:-$(date -u +%Y%m%d-%H%M)}
 budget=${NLA_SESSION_SECONDS:-590}
