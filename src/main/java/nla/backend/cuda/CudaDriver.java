@@ -388,13 +388,7 @@ final class CudaDriver {
   }
 
   void launchGraph(MemorySegment exec, MemorySegment stream) {
-    int rc;
-    try {
-      rc = (int) cuGraphLaunch.invokeExact(exec, stream);
-    } catch (Throwable t) {
-      throw new CudaException("cuGraphLaunch: " + t);
-    }
-    check("cuGraphLaunch", rc);
+    callEveryStep("cuGraphLaunch", cuGraphLaunch, exec, stream);
   }
 
   void destroyGraph(MemorySegment exec) {
@@ -411,13 +405,7 @@ final class CudaDriver {
   }
 
   void recordEvent(MemorySegment event, MemorySegment stream) {
-    int rc;
-    try {
-      rc = (int) cuEventRecord.invokeExact(event, stream);
-    } catch (Throwable t) {
-      throw new CudaException("cuEventRecord: " + t);
-    }
-    check("cuEventRecord", rc);
+    callEveryStep("cuEventRecord", cuEventRecord, event, stream);
   }
 
   /** Milliseconds between two recorded events the GPU has passed, by its own clock. */
@@ -461,6 +449,21 @@ final class CudaDriver {
       throw new DeviceMemoryError("GPU out of memory in " + call);
     }
     throw new CudaException(call + " failed: " + errorName(rc));
+  }
+
+  /**
+   * A checked call of a function of two pointers that every decode step makes: invokeExact, which
+   * neither boxes the arguments nor builds an array as {@link #call} does.
+   */
+  private void callEveryStep(
+      String name, MethodHandle h, MemorySegment first, MemorySegment second) {
+    int rc;
+    try {
+      rc = (int) h.invokeExact(first, second);
+    } catch (Throwable t) {
+      throw new CudaException(name + ": " + t);
+    }
+    check(name, rc);
   }
 
   private static int call(String name, MethodHandle h, Object... args) {
