@@ -15,14 +15,7 @@ nla_json="$out/nla-gpu-$shape-$stamp${NLA_TAG:+-$NLA_TAG}-${card:-gpu}.json"
 hf_json="$out/hf-gpu-$shape-$stamp-${card:-gpu}.json"
 [ -x /tmp/nla-jre/jre/bin/java ] || { mkdir -p /tmp/nla-jre && tar xJf $stage/jre.tar.xz -C /tmp/nla-jre; }
 java=/tmp/nla-jre/jre/bin/java
-# The GPU machine's 64 GB disk holds the 27B shape's 54 GB model or the smaller ones, not both: a shape whose random
-# model is not made yet takes the room of the others when under 60 GB are free (each is remade in a minute or two).
-models="${XDG_CACHE_HOME:-$HOME/.cache}/nla/bench"
-if [ ! -d "$models/$shape" ] && [ -d "$models" ] && [ "$(df -P -k "$models" | awk 'NR == 2 {print $4}')" -lt 62914560 ]; then
-  for other in "$models"/*/; do
-    [ -d "$other" ] && echo "gpu_bench: removing $(basename "$other")'s random model to make room for $shape" && rm -rf "$other"
-  done
-fi
+bash tools/bench/room_for.sh "$shape"
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader
 $java ${NLA_JAVA_OPTS:-} --add-modules=jdk.incubator.vector --enable-native-access=ALL-UNNAMED -Xmx32g -cp "$stage/lib/*" \
   nla.cli.Main --device cuda bench --shape "$shape" --batch "$batches" --prompt-len "$prompt" --new-tokens "$new" \

@@ -12,7 +12,9 @@ nla=(/tmp/nla-jre/jre/bin/java ${NLA_JAVA_OPTS:-} --add-modules=jdk.incubator.ve
   -Xmx32g -cp "$stage/lib/*" nla.cli.Main --device cuda bench --shape "$shape" --batch "$batches" --prompt-len 125)
 nvidia-smi --query-gpu=name,driver_version --format=csv,noheader
 # The random model is created outside the profile.
-"${nla[@]}" --new-tokens 2 >/dev/null 2>&1 || echo "bench failed"
+bash tools/bench/room_for.sh "$shape"
+"${nla[@]}" --new-tokens 2 >/dev/null 2>"$out/profile-setup.log" ||
+  { echo "profile: the setup run failed:"; tail -3 "$out/profile-setup.log"; exit 1; }
 nsys=$(command -v nsys || ls /usr/local/cuda*/bin/nsys /opt/nvidia/nsight-systems/*/bin/nsys 2>/dev/null | head -1)
 if [ -n "$nsys" ]; then
   "$nsys" profile --trace=cuda --cuda-graph-trace=node --sample=none --cpuctx-switch=none -o "$out/decode" -f true "${nla[@]}" --new-tokens "$new" 2>&1 | tail -5

@@ -128,6 +128,39 @@ class ContinuousBatchingTest {
     }
   }
 
+  @Test
+  void aStepEmbedsAllItsSequencesTokensInOneCall() {
+    // On a GPU each embedding call is an upload and a launch: a step of 128 sequences made 128.
+    CpuBackend cpu = new CpuBackend(1);
+    AtomicInteger steps = new AtomicInteger();
+    List<Integer> embedded = new ArrayList<>();
+    Backend counting =
+        (Backend)
+            Proxy.newProxyInstance(
+                Backend.class.getClassLoader(),
+                new Class<?>[] {Backend.class},
+                (proxy, method, args) -> {
+                  if (method.getName().equals("prepareStep")) steps.incrementAndGet();
+                  if (method.getName().equals("embed")) embedded.add(((int[]) args[1]).length);
+                  return MemoryBoundBackend.forward(cpu, method, args);
+                });
+    List<GenerationRequest> requests = new ArrayList<>();
+    for (int r = 0; r < 4; r++) {
+      int[] prompt = new int[3 + 2 * r];
+      for (int t = 0; t < prompt.length; t++) prompt[t] = 700 + 31 * r + t;
+      requests.add(
+          new GenerationRequest(
+              SequenceInput.ofIds(prompt), new SamplingParams(0, 1, 0, 0, 6, true, Map.of())));
+    }
+    try (LanguageModel m =
+        LanguageModel.load(GoldenFixtures.modelDir("qwen2"), List.of(counting))) {
+      m.generate(requests, 4);
+    }
+    assertEquals(steps.get(), embedded.size(), "embedding calls " + embedded);
+    // Every prompt's ids, then the first five of each request's six new tokens.
+    assertEquals((3 + 5 + 7 + 9) + 4 * 5, embedded.stream().mapToInt(Integer::intValue).sum());
+  }
+
   /**
    * The CPU backend with a device's limit on its caches: {@code positions} reserved at once over
    * all caches, beyond which a reservation fails as a full GPU's does ({@link DeviceMemoryError}).
@@ -206,7 +239,7 @@ class ContinuousBatchingTest {
       return wrapper;
     }
 
-    private static Object forward(Object target, Method method, Object[] args) throws Throwable {
+    static Object forward(Object target, Method method, Object[] args) throws Throwable {
       try {
         return method.invoke(target, args);
       } catch (InvocationTargetException e) {
