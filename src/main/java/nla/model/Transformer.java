@@ -297,6 +297,39 @@ final class Transformer {
     return forward(batch, block + 1, new int[0], LogitRows.NONE, null, head);
   }
 
+  /**
+   * Each new row's position, and the rows themselves into {@code hidden}: token ids through the
+   * embedding, given embeddings as they are. Consecutive inputs of token ids make one embedding
+   * call, so that a decode step of many sequences uploads its ids and launches its lookup once, not
+   * once per sequence.
+   */
+  private void embedInputs(Backend be, List<StepInput> batch, Tensor hidden, int[] positions) {
+    int row = 0;
+    int runStart = 0;
+    int[] runIds = new int[positions.length];
+    int runLength = 0;
+    for (StepInput s : batch) {
+      for (int i = 0; i < s.length(); i++) positions[row + i] = s.cache().length() + i;
+      if (s.ids() != null) {
+        if (runLength == 0) runStart = row;
+        System.arraycopy(s.ids(), 0, runIds, runLength, s.length());
+        runLength += s.length();
+      } else {
+        embedRun(be, runIds, runLength, hidden, runStart);
+        runLength = 0;
+        be.writeRows(hidden, row, s.embeddings());
+      }
+      row += s.length();
+    }
+    embedRun(be, runIds, runLength, hidden, runStart);
+  }
+
+  private void embedRun(Backend be, int[] ids, int length, Tensor hidden, int firstRow) {
+    if (length > 0) {
+      be.embed(embedTokens, Arrays.copyOf(ids, length), config.embedScale(), hidden, firstRow);
+    }
+  }
+
   private StepOutput forward(
       List<StepInput> batch,
       int numBlocks,
@@ -340,16 +373,7 @@ final class Transformer {
         }
         if (k == 0) {
           hidden = be.allocate(total, d);
-          row = 0;
-          for (StepInput s : batch) {
-            for (int i = 0; i < s.length(); i++) positions[row + i] = s.cache().length() + i;
-            if (s.ids() != null) {
-              be.embed(embedTokens, s.ids(), config.embedScale(), hidden, row);
-            } else {
-              be.writeRows(hidden, row, s.embeddings());
-            }
-            row += s.length();
-          }
+          embedInputs(be, batch, hidden, positions);
         } else {
           // The residual stream moves to the next device (through the host).
           Tensor moved = be.allocate(total, d);
