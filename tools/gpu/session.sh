@@ -6,7 +6,7 @@
 # Staged by tools/gpu/stage.sh (tools/gpu/aside.sh keeps the tree that travels under 64 MiB); run there as
 #   bash tools/gpu/session.sh
 # Logs and results go to $OUT as they are written, so a call cut short keeps what was done. NLA_SESSION_SECONDS
-# (default 590) is the time the call has.
+# (default 590) is the time the call has. All of $OUT comes back as $OUT/session.tar.gz.
 set -uo pipefail
 export NLA_STAMP=${NLA_STAMP:-$(date -u +%Y%m%d-%H%M)}
 budget=${NLA_SESSION_SECONDS:-590}
@@ -24,3 +24,5 @@ if [ "$left" -gt 90 ]; then
 else
   echo "sanitize: left out, ${left}s left"
 fi
+# The device tool brings back at most 8 files: the call's logs and results come back as one archive.
+(cd "$OUT" && files=$(ls | grep -v '^session\.tar\.gz$') && tar czf session.tar.gz --remove-files $files)

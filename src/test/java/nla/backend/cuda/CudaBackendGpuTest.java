@@ -314,7 +314,8 @@ class CudaBackendGpuTest {
           new AttnCase(8, 4, 128, 6, 0f),
           new AttnCase(4, 2, 8, 0, 1.0f),
           new AttnCase(16, 8, 128, 20, 50f),
-          new AttnCase(28, 4, 128, 0, 0f));
+          new AttnCase(28, 4, 128, 0, 0f),
+          new AttnCase(16, 2, 256, 0, 0f));
 
   @Test
   void pagedAttentionMatchesTheCpuThroughPrefillDecodeAndSharedPrefixes() {
@@ -322,8 +323,9 @@ class CudaBackendGpuTest {
   }
 
   /**
-   * Where a step's rows fill the GPU, each (row, head) is one block over all its keys, without the
-   * split: 80 sequences of up to 40 keys, in prefill and in every decode step.
+   * Where a step's rows fill the GPU, each (row, key-value head) is one block over all its keys for
+   * the query heads that share it, without the split: 80 sequences of up to 40 keys, in prefill and
+   * in every decode step.
    */
   @Test
   void attentionMatchesTheCpuWhereManySequencesFillTheGpu() {
@@ -352,6 +354,17 @@ class CudaBackendGpuTest {
       }
     } finally {
       System.clearProperty(CudaBackend.EIGHT_KEY_ATTENTION_PROPERTY);
+    }
+  }
+
+  /** The same, one block for each (row, query head): the path for the other head groupings. */
+  @Test
+  void oneHeadPerBlockAttentionMatchesTheCpuWhereManySequencesFillTheGpu() {
+    System.setProperty(CudaBackend.GROUPED_ATTENTION_PROPERTY, "false");
+    try (CudaBackend perHead = new CudaBackend(0)) {
+      for (AttnCase ac : ATTENTION_CASES) attentionCase(perHead, ac, manySequences());
+    } finally {
+      System.clearProperty(CudaBackend.GROUPED_ATTENTION_PROPERTY);
     }
   }
 
