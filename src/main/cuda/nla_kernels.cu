@@ -596,6 +596,20 @@ __device__ void attend_keys_eight_at_a_time(const float* __restrict__ qShared, c
   }
 }
 
+// The cases of a switch over the head dimension that attend_keys_eight_at_a_time has instances for (32 * CH), each
+// calling it for G heads with the caller's qShared, kPool, vPool, table, blockSize, kvHead, scale, softcapValue,
+// first, warp and warpAcc.
+#define ATTEND_EIGHT_KEYS_CASE(CH, G, KV_DIM, LAST, M, L)                                                              \
+  case 32 * CH:                                                                                                        \
+    attend_keys_eight_at_a_time<CH, G>(qShared, kPool, vPool, table, blockSize, KV_DIM, kvHead, scale, softcapValue,   \
+                                       first, LAST, M, L, warpAcc[warp]);                                              \
+    break;
+#define ATTEND_EIGHT_KEYS_CASES(G, KV_DIM, LAST, M, L)                                                                 \
+  ATTEND_EIGHT_KEYS_CASE(1, G, KV_DIM, LAST, M, L)                                                                     \
+  ATTEND_EIGHT_KEYS_CASE(2, G, KV_DIM, LAST, M, L)                                                                     \
+  ATTEND_EIGHT_KEYS_CASE(4, G, KV_DIM, LAST, M, L)                                                                     \
+  ATTEND_EIGHT_KEYS_CASE(8, G, KV_DIM, LAST, M, L)
+
 // The block's ATTN_WARPS warps' partial softmaxes of one head, merged: warp w's largest score is warpMax[w * stride],
 // its sum warpSum[w * stride] and its output warpAcc[w * accStride + d]. A warp that saw no key has max -inf.
 __device__ float merged_max(const float* warpMax, int stride) {
@@ -643,16 +657,7 @@ __device__ void attend_range(const float* __restrict__ qRow, const bf16* __restr
   __syncthreads();
   float m, l;
   switch (eightKeys ? headDim : 0) {
-#define ATTEND_EIGHT_KEYS(CH)                                                                                          \
-  case 32 * CH:                                                                                                        \
-    attend_keys_eight_at_a_time<CH, 1>(qShared, kPool, vPool, table, blockSize, kvDim, kvHead, scale, softcapValue,    \
-                                       first, last, &m, &l, warpAcc[warp]);                                            \
-    break;
-    ATTEND_EIGHT_KEYS(1)
-    ATTEND_EIGHT_KEYS(2)
-    ATTEND_EIGHT_KEYS(4)
-    ATTEND_EIGHT_KEYS(8)
-#undef ATTEND_EIGHT_KEYS
+    ATTEND_EIGHT_KEYS_CASES(1, kvDim, last, &m, &l)
     default:
       attend_keys_one_by_one(qRow, kPool, vPool, table, blockSize, kvDim, kvHead, headDim, scale, softcapValue, first,
                              last, &m, &l, warpAcc[warp]);
@@ -721,16 +726,7 @@ __device__ void attention_grouped(const float* __restrict__ q, const bf16* __res
   const int* table = blockTables + (long)rowSeq[row] * maxBlocks;
   float m[G], l[G];
   switch (headDim) {
-#define ATTEND_EIGHT_KEYS(CH)                                                                                          \
-  case 32 * CH:                                                                                                        \
-    attend_keys_eight_at_a_time<CH, G>(qShared, kPool, vPool, table, blockSize, numKvHeads * headDim, kvHead, scale,   \
-                                       softcapValue, first, pos, m, l, warpAcc[warp]);                                 \
-    break;
-    ATTEND_EIGHT_KEYS(1)
-    ATTEND_EIGHT_KEYS(2)
-    ATTEND_EIGHT_KEYS(4)
-    ATTEND_EIGHT_KEYS(8)
-#undef ATTEND_EIGHT_KEYS
+    ATTEND_EIGHT_KEYS_CASES(G, numKvHeads * headDim, pos, m, l)
     default:
       __trap();  // the launcher passes only the head dimensions above
   }
